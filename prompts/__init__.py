@@ -1,0 +1,1 @@
+"""migagent.prompts."""
