@@ -19,7 +19,9 @@ class MigagentError(Exception):
 
     def __str__(self) -> str:
         text = " ".join(self.problem.split())
-        return f"{text}. {self.fix}" if self.fix else f"{text}."
+        if not self.fix:
+            return f"{text}."
+        return f"{text}. {self.fix[:1].upper()}{self.fix[1:]}"
 
 
 class UsageError(MigagentError):
