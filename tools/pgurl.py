@@ -20,7 +20,7 @@ _SCHEMES = {"postgres", "postgresql"}
 def libpq_url(url: str) -> str:
     """Return `url` as a libpq URL (drop any `+driver`), or raise UsageError."""
     parts = urlsplit(url)
-    scheme, _, driver = parts.scheme.partition("+")
+    scheme, _, _driver = parts.scheme.partition("+")
     if scheme not in _SCHEMES:
         shown = parts.scheme or url
         raise UsageError(
