@@ -1,0 +1,1 @@
+"""`migagent verify`: prove an Alembic revision on a throwaway copy of the schema."""
