@@ -78,3 +78,40 @@ def test_bad_sandbox_url_is_one_line_error() -> None:
         Sandbox.open("postgresql://postgres@127.0.0.1:1/postgres")
     with pytest.raises(UsageError, match="not a PostgreSQL URL"):
         Sandbox.open("mysql://root@127.0.0.1/db")
+
+
+STAND_IN_SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE TABLE accounts (
+    id uuid PRIMARY KEY DEFAULT uuid_generate_v4(),
+    token_hash bytea DEFAULT digest('seed', 'sha256'),
+    name text NOT NULL
+);
+INSERT INTO accounts (name) SELECT 'a' || g FROM generate_series(1, 5) g;
+"""
+
+
+def test_schema_using_uuid_ossp_and_pgcrypto_loads_on_every_sandbox(sandbox: Sandbox) -> None:
+    """The embedded server lacks both extensions: its stand-ins must make such a schema load,
+    be reported as stand-ins, and compute what the real functions compute."""
+    from migagent.tools.sandbox import stand_ins
+
+    with sandbox.scratch(sandbox.template_from_sql(STAND_IN_SCHEMA)) as db, db.connect() as conn:
+        assert conn.execute("SELECT count(DISTINCT id) FROM accounts").fetchone()[0] == 5
+        v3 = conn.execute("SELECT uuid_generate_v3(uuid_ns_dns(), 'www.example.com')::text")
+        assert v3.fetchone()[0] == "5df41881-3aed-3515-88a7-2f4a814cf09e"  # RFC 4122 example
+        digest = conn.execute("SELECT encode(digest('abc', 'sha256'), 'hex')").fetchone()[0]
+        assert digest == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        used = stand_ins(conn)
+        if sandbox.embedded:
+            assert used == ["pgcrypto", "uuid-ossp"]
+            with pytest.raises(psycopg.errors.RaiseException, match="not available"):
+                conn.execute("SELECT crypt('pw', 'salt')")
+        else:
+            assert used == []  # a real server's real extensions are never called stand-ins
+
+
+def test_extension_the_sandbox_lacks_is_named(sandbox: Sandbox) -> None:
+    with pytest.raises(DatabaseError, match=r"extension no_such_ext.*MIGAGENT_SANDBOX_URL"):
+        sandbox.template_from_sql('CREATE EXTENSION "no_such_ext";')

@@ -37,6 +37,7 @@ SANDBOX_URL_ENV = "MIGAGENT_SANDBOX_URL"
 HOME_ENV = "MIGAGENT_HOME"
 SCRATCH_PREFIX = "migagent_s_"
 TEMPLATE_PREFIX = "migagent_t_"
+STAND_IN_MARK = "migagent stand-in"
 LOADER_VERSION = "1"  # bump when the way templates are loaded changes
 
 
@@ -249,6 +250,13 @@ class Sandbox:
         )
         if proc.returncode != 0:
             message = _psql_error(proc.stderr) or f"psql exited with {proc.returncode}"
+            missing = re.search(r'extension "([^"]+)" is not available', proc.stderr)
+            if missing:
+                raise DatabaseError(
+                    f"{source} needs the PostgreSQL extension {missing.group(1)}, "
+                    "which the sandbox server does not have",
+                    f"set {SANDBOX_URL_ENV} to a server that has it installed",
+                )
             raise DatabaseError(
                 f"{source} failed to load: {message}",
                 "fix the SQL (it must run on an empty database), or point "
@@ -344,9 +352,47 @@ def _start_embedded() -> str:
     return url
 
 
+def install_stand_ins() -> Path:
+    """Copy the stand-in extensions (uuid-ossp, pgcrypto) where the embedded server
+    looks for extensions; return that directory (for `extension_control_path`)."""
+    src = Path(__file__).parent / "standins" / "extension"
+    root = home_dir() / "extensions"
+    dest = root / "extension"
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in (root, dest):
+        path.chmod(0o755)
+    for file in src.iterdir():
+        if file.suffix in {".control", ".sql"}:
+            target = dest / file.name
+            if not target.exists() or target.read_bytes() != file.read_bytes():
+                target.write_bytes(file.read_bytes())
+            target.chmod(0o644)
+    return root
+
+
+def stand_ins(conn: psycopg.Connection) -> list[str]:
+    """Extensions in this database that are migagent stand-ins, not the real thing."""
+    rows = conn.execute(
+        "SELECT e.extname FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname"
+        " WHERE a.comment LIKE %s ORDER BY 1",
+        (STAND_IN_MARK + "%",),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def _tune_embedded(url: str) -> None:
-    """Scratch data needs no durability: trade it for speed (embedded server only)."""
+    """Scratch data needs no durability: trade it for speed (embedded server only).
+    Also make the stand-in extensions available (PostgreSQL 18's extension_control_path)."""
+    control_path = f"$system:{install_stand_ins()}"
     with pgurl.connect(url, autocommit=True) as conn:
+        current_path = conn.execute("SHOW extension_control_path").fetchone()[0]
+        if current_path != control_path:
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET extension_control_path = {}").format(
+                    sql.Literal(control_path)
+                )
+            )
+            conn.execute("SELECT pg_reload_conf()")
         current = dict(
             conn.execute(
                 "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)",
