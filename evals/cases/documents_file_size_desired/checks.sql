@@ -1,0 +1,1 @@
+SELECT id, title, version, file_size FROM documents ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, number, currency FROM invoices ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, published_at FROM posts ORDER BY id;
