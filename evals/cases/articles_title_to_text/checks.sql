@@ -1,0 +1,1 @@
+SELECT id, title FROM articles ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, title, author_name FROM books ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, display_name FROM users ORDER BY id;
