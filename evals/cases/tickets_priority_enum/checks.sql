@@ -1,0 +1,1 @@
+SELECT id, priority::text FROM tickets ORDER BY id;
