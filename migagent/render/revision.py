@@ -1,0 +1,393 @@
+"""Render an Alembic revision file from a `RevisionPlan`.
+
+The boundary with the planners is deliberately plain: a plan carries the
+bodies of `upgrade()` and `downgrade()` as blocks of Python source written at
+function-body level (no leading indentation), using `op` (alembic.op), `sa`
+(sqlalchemy) and `postgresql` (sqlalchemy.dialects.postgresql). The renderer
+checks that every block parses and uses no other free names, indents the
+blocks (never touching the inside of string literals, so SQL in
+triple-quoted strings is kept byte for byte), imports exactly the names the
+bodies use, and names the file after the project's `file_template`.
+
+`call()` and `execute()` produce op code in black/ruff style, so planners that
+use them get formatted output even where neither formatter is installed; when
+ruff or black is available the whole file is passed through it as well.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import datetime as dt
+import io
+import os
+import re
+import shutil
+import subprocess
+import textwrap
+import tokenize
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from migagent.errors import UsageError
+from migagent.prompts import one_line, py_string, template
+
+DEFAULT_FILE_TEMPLATE = "%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d_%(slug)s"
+"""The migration template's convention: `2025_01_15_1430_add_fulltext_search_index.py`."""
+
+LINE_LENGTH = 88  # black's and ruff's default: what most Alembic projects format to
+
+KNOWN_IMPORTS: dict[str, str] = {
+    "sa": "import sqlalchemy as sa",
+    "op": "from alembic import op",
+    "postgresql": "from sqlalchemy.dialects import postgresql",
+}
+"""Names op code may use, and the import each one needs (in isort order)."""
+
+_BUILTINS = frozenset(dir(builtins))
+_REVISION_ID = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def new_revision_id() -> str:
+    """A 12-hex-digit revision id, as `alembic revision` makes them."""
+    return uuid.uuid4().hex[-12:]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+class RevisionPlan(BaseModel):
+    """What a planner decided; everything the revision file needs.
+
+    `upgrade_ops` / `downgrade_ops` are blocks of Python source at function
+    body level, e.g. `'op.add_column("documents", sa.Column("file_size", sa.BigInteger()))'`;
+    blocks are separated by a blank line in the output and may hold comments
+    and several statements. An irreversible revision leaves `downgrade_ops`
+    empty and says why in `irreversible_reason`; its downgrade raises.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1)
+    revision: str = Field(default_factory=new_revision_id)
+    down_revision: str | None = None
+    create_date: dt.datetime = Field(default_factory=_now)
+    upgrade_ops: list[str] = Field(default_factory=list)
+    downgrade_ops: list[str] = Field(default_factory=list)
+    irreversible_reason: str | None = None
+
+    @field_validator("revision", "down_revision")
+    @classmethod
+    def _revision_id(cls, value: str | None) -> str | None:
+        if value is not None and not _REVISION_ID.match(value):
+            raise ValueError(f"revision ids are letters, digits and underscores, got {value!r}")
+        return value
+
+    @field_validator("create_date")
+    @classmethod
+    def _whole_seconds(cls, value: dt.datetime) -> dt.datetime:
+        return value.replace(microsecond=0)
+
+    @field_validator("upgrade_ops", "downgrade_ops")
+    @classmethod
+    def _dedent(cls, blocks: list[str]) -> list[str]:
+        return [b for b in (textwrap.dedent(b).strip("\n").rstrip() for b in blocks) if b]
+
+    @model_validator(mode="after")
+    def _check(self) -> RevisionPlan:
+        if self.irreversible_reason is not None:
+            if not self.irreversible_reason.strip():
+                raise ValueError("irreversible_reason must say why")
+            if self.downgrade_ops:
+                raise ValueError("an irreversible revision has no downgrade_ops")
+        for name, blocks in (
+            ("upgrade_ops", self.upgrade_ops),
+            ("downgrade_ops", self.downgrade_ops),
+        ):
+            _free_names("\n\n".join(blocks), name)
+        return self
+
+
+class RevisionNaming(BaseModel):
+    """How a project names revision files (from its alembic.ini / pyproject.toml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file_template: str = DEFAULT_FILE_TEMPLATE
+    truncate_slug_length: int = 40
+    versions_dir: Path | None = None  # where `alembic revision` would write, if known
+
+
+class RevisionFile(BaseModel):
+    """A rendered revision: its file name (no directory) and its source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str
+    source: str
+    formatted_with: str | None = None  # "ruff" / "black" when the output was passed through one
+
+
+# --- op code helpers ---------------------------------------------------------------------
+
+
+class Raw(str):
+    """Python source to splice in as is, e.g. `Raw('sa.BigInteger()')`."""
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, Raw):
+        return str(value)
+    if isinstance(value, str):
+        return py_string(value)
+    if isinstance(value, list | tuple):
+        inner = ", ".join(_literal(v) for v in value)
+        return (
+            f"[{inner}]"
+            if isinstance(value, list)
+            else f"({inner}{',' if len(value) == 1 else ''})"
+        )
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    raise TypeError(f"cannot render {type(value).__name__} as a Python literal; wrap code in Raw()")
+
+
+def call(func: str, *args: Any, **kwargs: Any) -> str:
+    """A call in black style: on one line when it fits, else one argument per line.
+
+    `call("op.create_index", "ix_sections_title", "sections", ["title"])` ->
+    `op.create_index("ix_sections_title", "sections", ["title"])`. Strings and
+    lists become literals; wrap expressions in `Raw`.
+    """
+    parts = [_literal(a) for a in args] + [f"{k}={_literal(v)}" for k, v in kwargs.items()]
+    flat = f"{func}({', '.join(parts)})"
+    if len(flat) + 4 <= LINE_LENGTH or not parts:
+        return flat
+    return f"{func}(\n" + "".join(f"    {p},\n" for p in parts) + ")"
+
+
+def execute(sql: str) -> str:
+    """`op.execute(...)` for a SQL statement: one line when short, else a triple-quoted block.
+
+    The SQL inside a triple-quoted string is laid out for a function body
+    (eight spaces), since the renderer never re-indents string contents.
+    """
+    sql = textwrap.dedent(sql).strip()
+    if "\n" not in sql:
+        flat = f"op.execute({py_string(sql)})"
+        if len(flat) + 4 <= LINE_LENGTH:
+            return flat
+    if '"""' in sql or "\\" in sql:
+        return call("op.execute", sql)
+    body = textwrap.indent(sql, " " * 8)
+    return f'op.execute(\n    """\n{body}\n        """\n)'
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _free_names(source: str, where: str) -> set[str]:
+    """Names `source` reads but neither defines nor gets from builtins; only known ones allowed."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ValueError(f"{where}: not valid Python at line {exc.lineno}: {exc.msg}") from exc
+    loaded: set[str] = set()
+    defined: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            defined.add(node.name)
+            defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+        elif isinstance(node, ast.Lambda):
+            defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+        elif isinstance(node, ast.alias):
+            defined.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    free = loaded - defined - _BUILTINS
+    unknown = sorted(free - KNOWN_IMPORTS.keys())
+    if unknown:
+        raise ValueError(
+            f"{where} uses undefined name(s) {', '.join(unknown)}; "
+            f"op code may use {', '.join(KNOWN_IMPORTS)} or import inside the block"
+        )
+    return free
+
+
+def _string_continuation_lines(block: str) -> set[int]:
+    """1-based lines of `block` that lie inside a multi-line string (never re-indented)."""
+    inside: set[int] = set()
+    tokens = tokenize.generate_tokens(io.StringIO(block).readline)
+    for tok in tokens:
+        if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+            inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    return inside
+
+
+def _indent_block(block: str) -> str:
+    keep = _string_continuation_lines(block)
+    lines = block.split("\n")
+    return "\n".join(
+        line if i in keep or not line.strip() else "    " + line
+        for i, line in enumerate(lines, start=1)
+    )
+
+
+def _body(blocks: list[str], irreversible_reason: str | None) -> str:
+    if irreversible_reason is not None:
+        message = py_string(f"irreversible: {one_line(irreversible_reason)}")
+        return _indent_block(call("raise NotImplementedError", Raw(message)))
+    if not blocks:
+        return "    pass"
+    text = "\n\n".join(_indent_block(b) for b in blocks)
+    return "\n".join(line.rstrip() if not line.strip() else line for line in text.split("\n"))
+
+
+def _docstring_text(message: str) -> str:
+    return one_line(message).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def revision_filename(plan: RevisionPlan, naming: RevisionNaming | None = None) -> str:
+    """The file name Alembic would give this revision under `naming`'s file_template.
+
+    Uses Alembic's own `ScriptDirectory._rev_path` (slug from the message,
+    truncated the way Alembic truncates it, every `%(token)s` filled the same
+    way), so what migagent writes is what `alembic revision` would have written.
+    """
+    from alembic.script import ScriptDirectory
+
+    naming = naming or RevisionNaming()
+    directory = (
+        naming.versions_dir
+        if naming.versions_dir and naming.versions_dir.is_dir()
+        else Path(os.curdir)
+    )
+    script = ScriptDirectory(
+        str(directory),
+        file_template=naming.file_template,
+        truncate_slug_length=naming.truncate_slug_length,
+    )
+    try:
+        path = script._rev_path(directory, plan.revision, plan.message, plan.create_date)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UsageError(
+            f"alembic file_template {naming.file_template!r} cannot be filled: {exc}",
+            "use only %(rev)s %(slug)s %(epoch)s %(year)d %(month).2d %(day).2d "
+            "%(hour).2d %(minute).2d %(second).2d",
+        ) from exc
+    return Path(path).name
+
+
+def _format(source: str) -> tuple[str, str | None]:
+    """Pass `source` through black or ruff when one is installed; else return it unchanged."""
+    try:
+        import black
+    except ImportError:
+        black = None
+    if black is not None:
+        try:
+            return black.format_str(source, mode=black.Mode(line_length=LINE_LENGTH)), "black"
+        except Exception:
+            return source, None
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        try:
+            from ruff.__main__ import find_ruff_bin
+
+            ruff = os.fsdecode(find_ruff_bin())
+        except (ImportError, FileNotFoundError):
+            return source, None
+    try:
+        done = subprocess.run(
+            [ruff, "format", "--isolated", f"--line-length={LINE_LENGTH}", "-"],
+            input=source,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return source, None
+    if done.returncode != 0:
+        return source, None
+    return done.stdout, "ruff"
+
+
+def render_revision(
+    plan: RevisionPlan, naming: RevisionNaming | None = None, *, reformat: bool = True
+) -> RevisionFile:
+    """Render `plan` as an Alembic revision file named per `naming` (default: the template's)."""
+    used = _free_names("\n\n".join(plan.upgrade_ops), "upgrade_ops") | _free_names(
+        "\n\n".join(plan.downgrade_ops), "downgrade_ops"
+    )
+    imports = [line for name, line in KNOWN_IMPORTS.items() if name in used]
+    source = template("revision.py.j2").render(
+        message=_docstring_text(plan.message),
+        revision=plan.revision,
+        down_revision=plan.down_revision,
+        create_date=str(plan.create_date),
+        imports=imports,
+        upgrade_body=_body(plan.upgrade_ops, None),
+        downgrade_body=_body(plan.downgrade_ops, plan.irreversible_reason),
+    )
+    formatted_with = None
+    if reformat:
+        source, formatted_with = _format(source)
+    return RevisionFile(
+        filename=revision_filename(plan, naming), source=source, formatted_with=formatted_with
+    )
+
+
+def revision_naming(config_file: str | os.PathLike[str] | None) -> RevisionNaming:
+    """Read `file_template`, `truncate_slug_length` and the versions folder from a project's config.
+
+    `config_file` is an `alembic.ini` or a `pyproject.toml` with `[tool.alembic]`
+    (a pyproject.toml beside an alembic.ini is read too, as Alembic does).
+    Without a config, or when the config sets no `file_template`, the
+    template's convention `YYYY_MM_DD_HHMM_<slug>` applies.
+    """
+    if config_file is None:
+        return RevisionNaming()
+    from alembic.config import Config
+
+    path = Path(config_file)
+    if not path.is_file():
+        raise UsageError(
+            f"no Alembic config at {path}", "pass the path of the project's alembic.ini"
+        )
+    if path.suffix == ".toml":
+        cfg = Config(toml_file=str(path))
+    else:
+        toml = path.with_name("pyproject.toml")
+        cfg = Config(str(path), toml_file=str(toml) if toml.is_file() else None)
+    get = getattr(cfg, "get_alembic_option", None) or cfg.get_main_option
+    try:
+        file_template = get("file_template")
+        slug_length = get("truncate_slug_length")
+        location = get("script_location")
+    except Exception as exc:  # configparser / tomllib errors
+        raise UsageError(f"cannot read {path}: {exc}", "fix the Alembic config file") from exc
+    versions_dir = None
+    if location and ":" not in str(location):
+        candidate = Path(str(location))
+        versions_dir = (
+            candidate if candidate.is_absolute() else path.parent / candidate
+        ) / "versions"
+    try:
+        length = int(slug_length) if slug_length is not None else 40
+    except ValueError as exc:
+        raise UsageError(
+            f"truncate_slug_length in {path} is not a number: {slug_length!r}",
+            "set it to an integer",
+        ) from exc
+    return RevisionNaming(
+        file_template=file_template or DEFAULT_FILE_TEMPLATE,
+        truncate_slug_length=length,
+        versions_dir=versions_dir,
+    )
