@@ -31,6 +31,7 @@ class Column(_Model):
     collation: str | None = None  # only when it differs from the type's default
     comment: str | None = None
     position: int = 0  # attnum; order matters for DDL, not for equality of columns
+    inherited: bool = False  # comes from a parent (partition or INHERITS), not declared locally
 
 
 ConstraintKind = Literal["primary_key", "foreign_key", "unique", "check", "exclusion", "not_null"]
@@ -51,6 +52,7 @@ class Constraint(_Model):
     on_update: str | None = None  # "NO ACTION", "CASCADE", ...
     on_delete: str | None = None
     comment: str | None = None
+    inherited: bool = False  # cloned from a parent table (partitions, INHERITS)
 
 
 class Index(_Model):
@@ -67,8 +69,9 @@ class Index(_Model):
     valid: bool = True
     constraint: str | None = None  # constraint this index backs, if any
     definition: str  # pg_get_indexdef(oid)
-    size_bytes: int = 0
+    size_bytes: int = 0  # statistic, not part of equality
     comment: str | None = None
+    parent: str | None = None  # qualified name of the partitioned index this one is attached to
 
 
 class Trigger(_Model):
@@ -76,6 +79,8 @@ class Trigger(_Model):
     table: str
     definition: str  # pg_get_triggerdef(oid)
     enabled: Literal["origin", "always", "replica", "disabled"] = "origin"
+    inherited: bool = False  # cloned from a partitioned table's trigger
+    comment: str | None = None
 
 
 class Policy(_Model):
@@ -86,6 +91,7 @@ class Policy(_Model):
     roles: list[str] = Field(default_factory=list)
     using: str | None = None
     with_check: str | None = None
+    comment: str | None = None
 
 
 class Table(_Model):
@@ -103,6 +109,8 @@ class Table(_Model):
     partition_key: str | None = None  # pg_get_partkeydef
     partition_of: str | None = None  # qualified parent
     partition_bound: str | None = None  # pg_get_expr(relpartbound)
+    inherits: list[str] = Field(default_factory=list)  # INHERITS parents (not partitions)
+    options: list[str] = Field(default_factory=list)  # reloptions, e.g. "fillfactor=70"
     comment: str | None = None
     # statistics: facts about size, never part of schema equality
     row_estimate: int = 0  # reltuples, 0 when never analysed and empty
@@ -124,6 +132,8 @@ class View(_Model):
     definition: str  # pg_get_viewdef
     columns: list[Column] = Field(default_factory=list)
     indexes: list[Index] = Field(default_factory=list)  # materialized views only
+    options: list[str] = Field(default_factory=list)  # reloptions, e.g. "security_invoker=true"
+    depends_on: list[str] = Field(default_factory=list)  # relations the view reads (qualified)
     comment: str | None = None
 
     @property
@@ -164,8 +174,12 @@ class Sequence(_Model):
     min_value: int
     max_value: int
     cycle: bool = False
-    owned_by: str | None = None  # "schema.table.column" for serial/identity ownership
+    cache: int = 1
+    owned_by: str | None = (
+        None  # "schema.table.column" (serial ownership; identity sequences are omitted)
+    )
     last_value: int | None = None  # statistic, not part of equality
+    comment: str | None = None
 
 
 class Function(_Model):
@@ -176,6 +190,7 @@ class Function(_Model):
     returns: str | None = None
     language: str
     definition: str  # pg_get_functiondef (None-safe: aggregates get a synthetic text)
+    sql_body: bool = False  # SQL-standard body (BEGIN ATOMIC): parsed at creation time
     comment: str | None = None
 
     @property
