@@ -1,0 +1,861 @@
+"""The drafting agent's tools: one implementation, shared by the Claude backend and the MCP server.
+
+A `Toolbox` is bound to one drafting session: where the schema comes from
+(the target database, read only, or a schema file loaded into the sandbox),
+the sandbox that scratch copies are cloned on, the row counts the user gave
+(`--rows`), and what happened so far (every verification and lint result by
+revision source, and the submitted draft).
+
+Every tool is a plain method with typed arguments that returns a pydantic
+model, so a framework (the Anthropic SDK's tool runner, the MCP server, a
+test) only has to turn JSON into arguments and the result back into JSON.
+A problem the model can act on (an unknown table, a refused query, SQL that
+PostgreSQL rejects, a submit before verification) raises `ToolboxError` with
+a message written for the model; anything else is a bug.
+
+| method | what it does |
+|---|---|
+| `introspect_schema()` (alias `schema_summary`) | tables with sizes, views, enums, extensions, alembic head |
+| `describe_table(table)` | one table in full, plus the foreign keys that point at it |
+| `table_stats(tables)` | rows, sizes, dead tuples, last analyze, whether it is large |
+| `query_target(sql, limit)` | one read-only SELECT / EXPLAIN (no ANALYZE) on the target |
+| `run_sql_in_scratch(sql)` | any SQL on a fresh scratch copy, dropped afterwards |
+| `verify_revision(source)` | upgrade, downgrade, re-upgrade on a scratch copy |
+| `lint_revision(source)` | the lock-safety rules, judged at the target's sizes |
+| `estimate_revision(source)` | time and locks at the target's sizes |
+| `submit_draft(revision_source, spec)` | the final answer; refused unless that exact source verified |
+
+The target is never written: queries go through `target.connect_readonly`
+(read-only transactions, statement timeout), are parsed with pglast first
+(exactly one SELECT or EXPLAIN without ANALYZE; no SELECT INTO, no FOR
+UPDATE, no data-modifying WITH, no side-effecting admin functions) and are
+cut at a row cap on a server-side cursor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import decimal
+import hashlib
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+from pglast import ast, parse_sql, split
+from pglast.parser import ParseError
+from pglast.visitors import Visitor
+from pydantic import BaseModel, ConfigDict, Field
+
+from migagent.errors import MigagentError
+from migagent.render.architecture import LARGE_TABLE_BYTES, LARGE_TABLE_ROWS
+from migagent.spec import SpecDraft
+from migagent.tools import pgurl, target
+from migagent.tools.introspect import snapshot as take_snapshot
+from migagent.tools.introspect.model import SchemaSnapshot, Table
+from migagent.tools.sandbox import Sandbox
+
+DEFAULT_ROW_LIMIT = 100
+MAX_ROW_LIMIT = 1000
+QUERY_TIMEOUT_MS = 5_000
+SCRATCH_TIMEOUT_MS = 30_000
+COUNT_MAX_BYTES = 64 * 1024**2  # a never-analysed table up to this size is counted exactly
+MAX_CELL_CHARS = 500  # a cell longer than this is cut (the model needs its shape, not all of it)
+
+
+class ToolboxError(Exception):
+    """A tool failed in a way the model can act on; `message` is what it is shown."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------- results
+class TableSummary(_Result):
+    name: str  # schema.name
+    kind: str
+    rows: int  # catalog estimate (or --rows / counted; see `rows_basis`)
+    rows_basis: str
+    total_bytes: int
+    columns: int
+    indexes: int
+    large: bool
+
+
+class SchemaSummary(_Result):
+    """`introspect_schema`: the overview of the schema the migration is for."""
+
+    source: str  # "target database" or the schema file
+    server_version: int
+    schemas: list[str]
+    tables: list[TableSummary]
+    views: list[str]
+    enums: dict[str, list[str]]
+    extensions: list[str]
+    alembic_revisions: list[str]
+    large_table_rule: str = (
+        f"large = over {LARGE_TABLE_ROWS:,} rows or over {LARGE_TABLE_BYTES // 1024**3} GB"
+    )
+
+
+class ForeignKeyIn(_Result):
+    table: str
+    constraint: str
+    definition: str
+
+
+class TableDescription(_Result):
+    """`describe_table`: one table in full, and what refers to it."""
+
+    table: Table
+    referenced_by: list[ForeignKeyIn] = Field(default_factory=list)
+    views_using: list[str] = Field(default_factory=list)
+    large: bool = False
+
+
+class TableStat(_Result):
+    table: str
+    rows: int
+    rows_basis: Literal["--rows", "catalog estimate", "live tuples", "counted"]
+    total_bytes: int
+    table_bytes: int
+    index_bytes: int
+    dead_tuples: int | None = None
+    last_analyze: str | None = None
+    large: bool
+
+
+class TableStats(_Result):
+    tables: list[TableStat]
+    not_found: list[str] = Field(default_factory=list)
+
+
+class QueryResult(_Result):
+    """`query_target` / one statement of `run_sql_in_scratch`."""
+
+    statement: str = ""
+    status: str = ""  # PostgreSQL's command tag, e.g. "SELECT 3", "ALTER TABLE"
+    columns: list[str] = Field(default_factory=list)
+    rows: list[list[Any]] = Field(default_factory=list)
+    row_count: int = 0  # rows returned (before the cap) or affected
+    truncated: bool = False
+
+
+class ScratchResult(_Result):
+    """`run_sql_in_scratch`: each statement's result, up to the first error."""
+
+    ok: bool
+    results: list[QueryResult] = Field(default_factory=list)
+    error: str | None = None
+    failed_statement: str | None = None
+    note: str = (
+        "ran on a throwaway copy of the schema, dropped afterwards; nothing reached the target"
+    )
+
+
+class ProofResult(_Result):
+    """`verify_revision` / `lint_revision` / `estimate_revision`, as the model sees them."""
+
+    tool: Literal["verify", "lint", "estimate"]
+    ok: bool
+    summary: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class SubmitResult(_Result):
+    accepted: bool
+    message: str
+
+
+@dataclass
+class Submission:
+    """What the model submitted, with the proof it was accepted on."""
+
+    revision_source: str
+    spec: SpecDraft
+    verification: Any  # VerificationReport of this exact source
+    lint: Any | None  # LintReport of this exact source, when lint was available
+
+
+@dataclass
+class _Proofs:
+    verify: dict[str, Any] = field(default_factory=dict)  # sha -> VerificationReport
+    lint: dict[str, Any] = field(default_factory=dict)  # sha -> LintReport
+    estimate: dict[str, Any] = field(default_factory=dict)
+
+
+def source_digest(source: str) -> str:
+    """The identity of a revision source for "was *this* verified": whitespace at the ends ignored."""
+    return hashlib.sha256(source.strip().encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------ toolbox
+class Toolbox:
+    """The tools of one drafting session.
+
+    Build it with `Toolbox.for_target(url)` or `Toolbox.for_schema_file(path)`
+    (or `for_schema_sql`). The schema is loaded into a sandbox template once;
+    its snapshot is read once and cached.
+    """
+
+    def __init__(
+        self,
+        *,
+        sandbox: Sandbox,
+        template: str,
+        target_url: str | None = None,
+        source_label: str = "schema",
+        rows: dict[str, int] | None = None,
+        query_timeout_ms: int = QUERY_TIMEOUT_MS,
+    ) -> None:
+        self.sandbox = sandbox
+        self.template = template
+        self.target_url = target_url
+        self.source_label = source_label
+        self.rows = {k.lower(): int(v) for k, v in (rows or {}).items()}
+        self.query_timeout_ms = query_timeout_ms
+        self.proofs = _Proofs()
+        self.submission: Submission | None = None
+        self.calls: list[str] = []  # tool names in call order (for reports and tests)
+        self._snapshot: SchemaSnapshot | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------- construction
+    @classmethod
+    def for_target(
+        cls, url: str, *, sandbox: Sandbox | None = None, rows: dict[str, int] | None = None
+    ) -> Toolbox:
+        """Tools over the user's database: its schema (never its rows) is copied into the sandbox."""
+        box = sandbox or Sandbox.open()
+        url = pgurl.libpq_url(url)
+        return cls(
+            sandbox=box,
+            template=box.template_from_target(url),
+            target_url=url,
+            source_label=f"target database {pgurl.redact(url)}",
+            rows=rows,
+        )
+
+    @classmethod
+    def for_schema_file(
+        cls, path: str | Path, *, sandbox: Sandbox | None = None, rows: dict[str, int] | None = None
+    ) -> Toolbox:
+        """Tools over a schema file (`--schema-file`): the file, loaded into the sandbox, is the target."""
+        box = sandbox or Sandbox.open()
+        return cls(
+            sandbox=box,
+            template=box.template_from_file(path),
+            source_label=f"schema file {path}",
+            rows=rows,
+        )
+
+    @classmethod
+    def for_schema_sql(
+        cls,
+        schema_sql: str,
+        *,
+        sandbox: Sandbox | None = None,
+        rows: dict[str, int] | None = None,
+        label: str = "schema",
+    ) -> Toolbox:
+        box = sandbox or Sandbox.open()
+        return cls(
+            sandbox=box,
+            template=box.template_from_sql(schema_sql, source=label),
+            source_label=label,
+            rows=rows,
+        )
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def snapshot(self) -> SchemaSnapshot:
+        """The schema as it is now (read once)."""
+        if self._snapshot is None:
+            with self._lock, self._source_connection() as conn:
+                self._snapshot = take_snapshot(conn)
+        return self._snapshot
+
+    @contextlib.contextmanager
+    def _source_connection(self, timeout_ms: int | None = None) -> Iterator[psycopg.Connection]:
+        """A read-only connection to the schema's source: the target, or a scratch clone of the file."""
+        timeout = timeout_ms or self.query_timeout_ms
+        if self.target_url:
+            with target.connect_readonly(self.target_url, timeout_ms=timeout) as conn:
+                yield conn
+            return
+        with (
+            self.sandbox.scratch(self.template) as db,
+            target.connect_readonly(db.url, timeout_ms=timeout) as conn,
+        ):
+            yield conn
+
+    def _table(self, name: str) -> Table:
+        found = self.snapshot.table(name.strip().strip('"'))
+        if found is None:
+            known = ", ".join(sorted(self.snapshot.tables)) or "none"
+            raise ToolboxError(f"no table named {name!r}. Tables: {known}")
+        return found
+
+    def _rows_override(self, table: Table) -> int | None:
+        for key in (table.qualified_name.lower(), table.name.lower()):
+            if key in self.rows:
+                return self.rows[key]
+        return None
+
+    def _rows(self, table: Table) -> tuple[int, str]:
+        override = self._rows_override(table)
+        if override is not None:
+            return override, "--rows"
+        return max(table.row_estimate, 0), "catalog estimate"
+
+    def _large(self, rows: int, total_bytes: int) -> bool:
+        return rows > LARGE_TABLE_ROWS or total_bytes > LARGE_TABLE_BYTES
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per qualified table (`--rows` over catalog estimates), for lint and estimate."""
+        return {name: self._rows(t)[0] for name, t in self.snapshot.tables.items()}
+
+    # ============================================================== schema tools
+    def introspect_schema(self) -> SchemaSummary:
+        """Overview: every table with its size, views, enums, extensions and the alembic head."""
+        self.calls.append("introspect_schema")
+        snap = self.snapshot
+        tables = []
+        for name in sorted(snap.tables):
+            t = snap.tables[name]
+            rows, basis = self._rows(t)
+            tables.append(
+                TableSummary(
+                    name=name,
+                    kind=t.kind,
+                    rows=rows,
+                    rows_basis=basis,
+                    total_bytes=t.total_bytes,
+                    columns=len(t.columns),
+                    indexes=len(t.indexes),
+                    large=self._large(rows, t.total_bytes),
+                )
+            )
+        return SchemaSummary(
+            source=self.source_label,
+            server_version=snap.server_version,
+            schemas=snap.schemas,
+            tables=tables,
+            views=sorted(snap.views),
+            enums={k: e.labels for k, e in sorted(snap.enums.items())},
+            extensions=sorted(f"{e.name} {e.version}" for e in snap.extensions.values()),
+            alembic_revisions=snap.alembic_revisions,
+        )
+
+    schema_summary = introspect_schema
+
+    def describe_table(self, table: str) -> TableDescription:
+        """One table in full: columns, constraints, indexes, triggers, policies; who refers to it."""
+        self.calls.append("describe_table")
+        t = self._table(table)
+        refs = [
+            ForeignKeyIn(table=other.qualified_name, constraint=c.name, definition=c.definition)
+            for other in self.snapshot.tables.values()
+            for c in other.constraints
+            if c.kind == "foreign_key" and c.ref_table == t.qualified_name and not c.inherited
+        ]
+        views = sorted(
+            v.qualified_name
+            for v in self.snapshot.views.values()
+            if t.qualified_name in v.depends_on
+        )
+        rows, _ = self._rows(t)
+        return TableDescription(
+            table=t, referenced_by=refs, views_using=views, large=self._large(rows, t.total_bytes)
+        )
+
+    def table_stats(self, tables: list[str]) -> TableStats:
+        """Size facts per table: rows, table/index bytes, dead tuples, last analyze, large or not."""
+        self.calls.append("table_stats")
+        if not tables:
+            raise ToolboxError("give at least one table name")
+        found: list[Table] = []
+        missing: list[str] = []
+        for name in tables:
+            t = self.snapshot.table(name.strip().strip('"'))
+            (found if t else missing).append(t or name)  # type: ignore[arg-type]
+        if not found:
+            known = ", ".join(sorted(self.snapshot.tables)) or "none"
+            raise ToolboxError(f"no such tables: {', '.join(missing)}. Tables: {known}")
+        live = self._live_stats([t.qualified_name for t in found])
+        out = []
+        for t in found:
+            stat = live.get(t.qualified_name, {})
+            rows, basis = self._rows(t)
+            if basis == "catalog estimate" and t.row_estimate <= 0:
+                # never analysed: a small table is counted, a big one reports live tuples
+                if stat.get("counted") is not None:
+                    rows, basis = stat["counted"], "counted"
+                elif stat.get("live") is not None:
+                    rows, basis = stat["live"], "live tuples"
+            total = stat.get("total_bytes", t.total_bytes)
+            out.append(
+                TableStat(
+                    table=t.qualified_name,
+                    rows=rows,
+                    rows_basis=basis,
+                    total_bytes=total,
+                    table_bytes=stat.get("table_bytes", t.table_bytes),
+                    index_bytes=stat.get("index_bytes", 0),
+                    dead_tuples=stat.get("dead"),
+                    last_analyze=stat.get("last_analyze"),
+                    large=self._large(rows, total),
+                )
+            )
+        return TableStats(tables=out, not_found=missing)
+
+    def _live_stats(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        query = """
+            SELECT n.nspname || '.' || c.relname, pg_total_relation_size(c.oid),
+                   pg_relation_size(c.oid), pg_indexes_size(c.oid),
+                   s.n_live_tup, s.n_dead_tup,
+                   greatest(s.last_analyze, s.last_autoanalyze)::text
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+            WHERE n.nspname || '.' || c.relname = ANY(%s)
+        """
+        out: dict[str, dict[str, Any]] = {}
+        try:
+            with self._source_connection() as conn:
+                for name, total, tbytes, ibytes, live, dead, analyzed in conn.execute(
+                    query, (names,)
+                ).fetchall():
+                    out[name] = {
+                        "total_bytes": int(total),
+                        "table_bytes": int(tbytes),
+                        "index_bytes": int(ibytes),
+                        "live": live,
+                        "dead": dead,
+                        "last_analyze": analyzed,
+                    }
+                for name in names:
+                    stat = out.get(name, {})
+                    table = self.snapshot.tables.get(name)
+                    if table is None or table.row_estimate > 0:
+                        continue
+                    if stat.get("table_bytes", 0) > COUNT_MAX_BYTES:
+                        continue  # never analysed and big: live tuples, not a full scan
+                    schema, rel = name.split(".", 1)
+                    counted = conn.execute(
+                        psycopg.sql.SQL("SELECT count(*) FROM {}").format(
+                            psycopg.sql.Identifier(schema, rel)
+                        )
+                    ).fetchone()[0]
+                    out.setdefault(name, {})["counted"] = int(counted)
+        except psycopg.Error as exc:
+            raise ToolboxError(f"cannot read table statistics: {_first_line(exc)}") from exc
+        return out
+
+    # ================================================================= queries
+    def query_target(self, sql: str, limit: int = DEFAULT_ROW_LIMIT) -> QueryResult:
+        """One read-only SELECT (or EXPLAIN without ANALYZE) on the target, at most `limit` rows."""
+        self.calls.append("query_target")
+        limit = max(1, min(int(limit), MAX_ROW_LIMIT))
+        stmt = check_read_only(sql)
+        text = sql.strip().rstrip(";").strip()
+        try:
+            with self._source_connection() as conn:
+                conn.read_only = True
+                with conn.transaction():
+                    if isinstance(stmt, ast.SelectStmt):
+                        cur = conn.cursor(name=f"migagent_q_{uuid.uuid4().hex[:8]}")
+                        cur.execute(text)
+                        fetched = cur.fetchmany(limit + 1)
+                        columns = [d.name for d in cur.description or []]
+                        cur.close()
+                        status = "SELECT"
+                    else:
+                        cur = conn.execute(text)
+                        fetched = cur.fetchmany(limit + 1)
+                        columns = [d.name for d in cur.description or []]
+                        status = "EXPLAIN"
+        except psycopg.errors.QueryCanceled as exc:
+            raise ToolboxError(
+                f"the query was cancelled after {self.query_timeout_ms} ms (statement timeout): "
+                "narrow it, or use table_stats for sizes"
+            ) from exc
+        except psycopg.Error as exc:
+            raise ToolboxError(f"PostgreSQL rejected the query: {_first_line(exc)}") from exc
+        truncated = len(fetched) > limit
+        rows = [[_cell(v) for v in row] for row in fetched[:limit]]
+        return QueryResult(
+            statement=text,
+            status=status,
+            columns=columns,
+            rows=rows,
+            row_count=len(rows),
+            truncated=truncated,
+        )
+
+    def run_sql_in_scratch(self, sql: str, limit: int = DEFAULT_ROW_LIMIT) -> ScratchResult:
+        """Run SQL statement by statement on a fresh scratch copy of the schema (dropped after)."""
+        self.calls.append("run_sql_in_scratch")
+        limit = max(1, min(int(limit), MAX_ROW_LIMIT))
+        try:
+            statements = [s for s in split(sql) if s.strip()]
+        except ParseError as exc:
+            raise ToolboxError(f"the SQL does not parse: {exc}") from exc
+        if not statements:
+            raise ToolboxError("no SQL statement given")
+        results: list[QueryResult] = []
+        with self.sandbox.scratch(self.template) as db:
+            try:
+                conn = pgurl.connect(
+                    db.url, autocommit=True, options=f"-c statement_timeout={SCRATCH_TIMEOUT_MS}"
+                )
+            except MigagentError as exc:
+                raise ToolboxError(f"cannot open a scratch database: {exc}") from exc
+            with conn:
+                for text in statements:
+                    try:
+                        cur = conn.execute(text)
+                    except psycopg.Error as exc:
+                        return ScratchResult(
+                            ok=False,
+                            results=results,
+                            error=_first_line(exc),
+                            failed_statement=text,
+                        )
+                    fetched = cur.fetchmany(limit + 1) if cur.description else []
+                    results.append(
+                        QueryResult(
+                            statement=text,
+                            status=cur.statusmessage or "",
+                            columns=[d.name for d in cur.description or []],
+                            rows=[[_cell(v) for v in row] for row in fetched[:limit]],
+                            row_count=len(fetched[:limit])
+                            if cur.description
+                            else max(cur.rowcount, 0),
+                            truncated=len(fetched) > limit,
+                        )
+                    )
+        return ScratchResult(ok=True, results=results)
+
+    # ================================================================== proofs
+    def verify_revision(self, source: str) -> ProofResult:
+        """Upgrade, downgrade and re-upgrade `source` on a scratch copy; record the result."""
+        self.calls.append("verify_revision")
+        _require_source(source)
+        report = self._verify(source)
+        self.proofs.verify[source_digest(source)] = report
+        return summarize_verification(report)
+
+    def lint_revision(self, source: str) -> ProofResult:
+        """Lock-safety rules at the target's sizes; record the result."""
+        self.calls.append("lint_revision")
+        _require_source(source)
+        report = self._lint(source)
+        self.proofs.lint[source_digest(source)] = report
+        return summarize_lint(report)
+
+    def estimate_revision(self, source: str) -> ProofResult:
+        """Time and locks of `source` scaled to the target's row counts."""
+        self.calls.append("estimate_revision")
+        _require_source(source)
+        report = self._estimate(source)
+        self.proofs.estimate[source_digest(source)] = report
+        return summarize_estimate(report)
+
+    def submit_draft(self, revision_source: str, spec: SpecDraft | dict[str, Any]) -> SubmitResult:
+        """The final answer. Accepted only when this exact source passed verify_revision and
+        has no lint errors; otherwise the model is told what to do first."""
+        self.calls.append("submit_draft")
+        _require_source(revision_source)
+        if not isinstance(spec, SpecDraft):
+            spec = SpecDraft.model_validate(spec)
+        digest = source_digest(revision_source)
+        verification = self.proofs.verify.get(digest)
+        if verification is None:
+            raise ToolboxError(
+                "this revision source has not been verified: call verify_revision with exactly "
+                "this source, repair it until it passes, then submit"
+            )
+        if not verification.passed:
+            reasons = "; ".join(verification.reasons[:3]) or "verification failed"
+            raise ToolboxError(
+                f"the last verification of this source failed ({reasons}): repair the revision, "
+                "verify it again, then submit the version that passed"
+            )
+        lint = self.proofs.lint.get(digest)
+        if lint is None and self._lint_available():
+            lint = self._lint(revision_source)
+            self.proofs.lint[digest] = lint
+        if lint is not None and lint.errors:
+            first = next(f for f in lint.findings if f.severity == "error")
+            raise ToolboxError(
+                f"lint found {lint.errors} error(s) in this source, e.g. {first.rule}: "
+                f"{first.message}. Fix them (or, when a finding is wrong for this table, add "
+                "`# migagent: ignore[RULE] reason` on that line), verify again, then submit"
+            )
+        spec = spec.model_copy(update={"revision_source": revision_source})
+        self.submission = Submission(
+            revision_source=revision_source, spec=spec, verification=verification, lint=lint
+        )
+        return SubmitResult(
+            accepted=True,
+            message="draft accepted; migagent re-verifies it before writing. You are done.",
+        )
+
+    # ----------------------------------------------- the proof engines (other modules)
+    def _verify(self, source: str) -> Any:
+        try:
+            from migagent.tools.verify import verify_source
+        except ImportError as exc:  # the engine is still landing
+            raise ToolboxError("verification is not available in this build of migagent") from exc
+        try:
+            return verify_source(
+                source, sandbox=self.sandbox, template=self.template, rows=self.row_counts()
+            )
+        except MigagentError as exc:
+            raise ToolboxError(str(exc)) from exc
+
+    def _lint_available(self) -> bool:
+        try:
+            from migagent.tools.lint import lint_revision_source  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def lint_context(self) -> Any:
+        """What the linter is told about the target: sizes, version, indexes, column types."""
+        from migagent.tools.lint.context import LintContext
+
+        snap = self.snapshot
+        indexes: dict[str, list[list[str]]] = {}
+        index_tables: dict[str, str] = {}
+        columns: dict[str, dict[str, str]] = {}
+        catalog_rows: dict[str, int] = {}
+        for name, t in snap.tables.items():
+            keys = [name.lower()] + ([t.name.lower()] if t.schema_name == "public" else [])
+            for key in keys:
+                catalog_rows[key] = max(t.row_estimate, 0)
+                indexes[key] = [list(ix.keys) for ix in t.indexes]
+                columns[key] = {c.name: c.type for c in t.columns}
+            for ix in t.indexes:
+                index_tables[f"{t.schema_name}.{ix.name}".lower()] = name
+                if t.schema_name == "public":
+                    index_tables[ix.name.lower()] = name
+        return LintContext(
+            rows=dict(self.rows),
+            catalog_rows=catalog_rows,
+            pg_version=snap.server_version // 10_000,
+            indexes=indexes,
+            index_tables=index_tables,
+            column_types=columns,
+            catalog_known=True,
+        )
+
+    def _lint(self, source: str) -> Any:
+        try:
+            from migagent.tools.lint import lint_revision_source
+        except ImportError as exc:
+            raise ToolboxError("lint is not available in this build of migagent") from exc
+        try:
+            return lint_revision_source(source, self.lint_context())
+        except MigagentError as exc:
+            raise ToolboxError(str(exc)) from exc
+
+    def _estimate(self, source: str) -> Any:
+        try:
+            from migagent.tools.estimate import estimate_source
+        except ImportError as exc:
+            raise ToolboxError("estimate is not available in this build of migagent") from exc
+        try:
+            return estimate_source(
+                source, sandbox=self.sandbox, template=self.template, rows=self.row_counts()
+            )
+        except MigagentError as exc:
+            raise ToolboxError(str(exc)) from exc
+
+
+# ------------------------------------------------------------------ summaries
+def summarize_verification(report: Any) -> ProofResult:
+    """What the model needs from a VerificationReport: pass/fail, why, locks, changes."""
+    details: dict[str, Any] = {
+        "steps": {s.name: s.status for s in report.steps},
+        "reasons": report.reasons,
+        "schema_changes": [str(c) for c in report.schema_changes],
+        "downgrade_residue": [str(c) for c in report.downgrade_residue],
+        "reupgrade_mismatch": [str(c) for c in report.reupgrade_mismatch],
+        "blocking_locks": [
+            f"{b.table}: {b.mode} held {b.held_ms:.0f} ms by statement {b.statement} "
+            f"(blocks {b.blocks}{', table rewritten' if b.rewrite else ''})"
+            for b in report.blocking_locks
+        ],
+        "data_loss_risk": report.data_loss.risk,
+        "upgrade_statements": [
+            f"{s.index}. {' '.join(s.sql.split())[:300]} ({s.duration_ms:.1f} ms)"
+            for s in report.upgrade
+            if not s.internal
+        ],
+    }
+    if report.failure is not None:
+        details["failure"] = report.failure.model_dump(exclude_none=True)
+    if report.passed:
+        summary = f"verification passed in {report.duration_ms:.0f} ms on {report.starting_point}"
+    else:
+        first = report.failure.message if report.failure else "; ".join(report.reasons[:2])
+        summary = f"verification FAILED: {first}"
+    return ProofResult(tool="verify", ok=report.passed, summary=summary, details=details)
+
+
+def summarize_lint(report: Any) -> ProofResult:
+    findings = [
+        {
+            "rule": f.rule,
+            "severity": f.severity,
+            "line": f.line,
+            "message": f.message,
+            **({"fix": f.fix} if f.fix else {}),
+        }
+        for f in report.findings
+    ]
+    summary = f"{report.errors} error(s), {report.warnings} warning(s), {report.infos} note(s)" + (
+        "" if report.findings else ": clean"
+    )
+    return ProofResult(
+        tool="lint",
+        ok=report.errors == 0,
+        summary=summary,
+        details={"findings": findings, "suppressed": [f.rule for f in report.suppressed]},
+    )
+
+
+def summarize_estimate(report: Any) -> ProofResult:
+    data = report.model_dump(mode="json") if isinstance(report, BaseModel) else dict(report)
+    summary = str(data.get("summary") or data.get("total") or "estimate done")
+    return ProofResult(tool="estimate", ok=True, summary=summary, details=data)
+
+
+# ------------------------------------------------------------ read-only checks
+_FORBIDDEN_FUNCTIONS = (
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_promote",
+    "pg_advisory",
+    "pg_try_advisory",
+    "pg_notify",
+    "pg_logical_emit_message",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_",
+    "pg_stat_file",
+    "pg_stat_reset",
+    "pg_sleep",
+    "set_config",
+    "lo_",
+    "dblink",
+    "pg_file_",
+)
+
+
+class _ReadOnlyCheck(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.problem: str | None = None
+
+    def visit(self, ancestors, node):
+        if self.problem:
+            return
+        if isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt):
+            self.problem = "data-modifying statements (INSERT/UPDATE/DELETE/MERGE) are refused"
+        elif isinstance(node, ast.SelectStmt):
+            if node.intoClause is not None:
+                self.problem = "SELECT INTO creates a table and is refused"
+            elif node.lockingClause:
+                self.problem = "SELECT ... FOR UPDATE/SHARE takes row locks and is refused"
+        elif isinstance(node, ast.FuncCall):
+            name = node.funcname[-1].sval.lower() if node.funcname else ""
+            if name.startswith(_FORBIDDEN_FUNCTIONS):
+                self.problem = f"the function {name}() is refused on the target"
+
+
+def check_read_only(sql: str) -> ast.SelectStmt | ast.ExplainStmt:
+    """Parse `sql` and return its one statement if it is a plain SELECT or an EXPLAIN
+    (without ANALYZE) of one; raise ToolboxError saying why not otherwise."""
+    try:
+        stmts = parse_sql(sql)
+    except ParseError as exc:
+        raise ToolboxError(f"the query does not parse: {exc}") from exc
+    if len(stmts) != 1:
+        raise ToolboxError(f"give exactly one statement (got {len(stmts)})")
+    stmt = stmts[0].stmt
+    if isinstance(stmt, ast.ExplainStmt):
+        for opt in stmt.options or ():
+            if opt.defname.lower() == "analyze" and _option_on(opt):
+                raise ToolboxError(
+                    "EXPLAIN ANALYZE executes the query and is refused on the target; "
+                    "use plain EXPLAIN, or run_sql_in_scratch to time it on the scratch copy"
+                )
+        if not isinstance(stmt.query, ast.SelectStmt):
+            raise ToolboxError("only EXPLAIN of a SELECT is allowed on the target")
+        inner = stmt.query
+    elif isinstance(stmt, ast.SelectStmt):
+        inner = stmt
+    else:
+        kind = type(stmt).__name__.removesuffix("Stmt")
+        raise ToolboxError(
+            f"only SELECT or EXPLAIN (without ANALYZE) may run on the target, not {kind}; "
+            "use run_sql_in_scratch to try changes on a scratch copy"
+        )
+    check = _ReadOnlyCheck()
+    check(inner)
+    if check.problem:
+        raise ToolboxError(check.problem)
+    return stmt
+
+
+def _option_on(opt: ast.DefElem) -> bool:
+    arg = opt.arg
+    if arg is None:
+        return True
+    value = (
+        getattr(arg, "sval", None) or getattr(arg, "boolval", None) or getattr(arg, "ival", None)
+    )
+    if isinstance(arg, ast.Boolean):
+        return bool(arg.boolval)
+    return str(value).lower() not in {"false", "off", "0", "no"}
+
+
+def _require_source(source: str) -> None:
+    if not source or not source.strip():
+        raise ToolboxError("the revision source is empty: give the complete Alembic revision file")
+    if "def upgrade" not in source:
+        raise ToolboxError(
+            "this is not an Alembic revision file: it needs `revision`, `down_revision`, "
+            "`def upgrade()` and `def downgrade()`"
+        )
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, decimal.Decimal | dt.date | dt.datetime | dt.time | dt.timedelta):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(bytes(value))} bytes>"
+    text = str(value)
+    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "…"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
