@@ -1,0 +1,1 @@
+SELECT id, email, full_name FROM customers ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, customer_id, customer_email FROM orders ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, sku, specs IS NULL FROM products ORDER BY id;
