@@ -227,6 +227,29 @@ def test_output_is_ruff_formatted_and_lint_clean_without_a_formatter() -> None:
         assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
+def test_formatter_is_applied_when_installed_and_changes_nothing_on_clean_output() -> None:
+    clean = render_revision(fts_plan())
+    assert clean.formatted_with == "ruff"  # ruff is a test dependency
+    assert clean.source == render_revision(fts_plan(), reformat=False).source
+    sloppy = fts_plan(upgrade_ops=["op.execute( 'SELECT 1' )", "x = [1,2 ,3]"])
+    assert "    op.execute( 'SELECT 1' )\n" in render_revision(sloppy, reformat=False).source
+    tidy = render_revision(sloppy).source
+    assert '    op.execute("SELECT 1")\n\n    x = [1, 2, 3]\n' in tidy
+
+
+def test_whitespace_inside_strings_is_kept(tmp_path: Path) -> None:
+    block = 'op.execute("""\nSELECT 1\n   \n  ;""")'
+    source = render_revision(fts_plan(upgrade_ops=[block]), reformat=False).source
+    assert '    op.execute("""\nSELECT 1\n   \n  ;""")\n' in source
+
+
+def test_fstrings_spanning_lines_are_not_reindented(tmp_path: Path) -> None:
+    block = 'table = "sections"\nop.execute(f"""\nANALYZE {table}\n""")'
+    source = render_revision(fts_plan(upgrade_ops=[block]), reformat=False).source
+    assert '    op.execute(f"""\nANALYZE {table}\n""")\n' in source
+    assert "ANALYZE sections" in offline_sql(load_module(source, tmp_path).upgrade)
+
+
 def test_only_used_imports_are_written(tmp_path: Path) -> None:
     plain = render_revision(fts_plan(), reformat=False).source
     assert "from alembic import op\n" in plain
@@ -415,3 +438,13 @@ def test_rendered_chain_upgrades_and_downgrades_on_postgres(tmp_path: Path, scra
         }
         assert columns == {"id", "position", "title", "content"}
     command.upgrade(cfg, "head")
+
+
+def test_indented_blocks_are_dedented_but_their_strings_are_not(tmp_path: Path) -> None:
+    block = '\n        op.execute("""\n  keep  \n""")\n        op.execute("SELECT 2")\n'
+    plan = fts_plan(upgrade_ops=[block])
+    assert plan.upgrade_ops == ['op.execute("""\n  keep  \n""")\nop.execute("SELECT 2")']
+    source = render_revision(plan, reformat=False).source
+    assert '\n    op.execute("""\n  keep  \n""")\n    op.execute("SELECT 2")\n' in source
+    up = offline_sql(load_module(source, tmp_path).upgrade)
+    assert "keep;" in up and "SELECT 2;" in up

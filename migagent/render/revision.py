@@ -95,7 +95,7 @@ class RevisionPlan(BaseModel):
     @field_validator("upgrade_ops", "downgrade_ops")
     @classmethod
     def _dedent(cls, blocks: list[str]) -> list[str]:
-        return [b for b in (textwrap.dedent(b).strip("\n").rstrip() for b in blocks) if b]
+        return [b for b in (_dedent_code(b) for b in blocks) if b]
 
     @model_validator(mode="after")
     def _check(self) -> RevisionPlan:
@@ -223,18 +223,41 @@ def _free_names(source: str, where: str) -> set[str]:
 def _string_continuation_lines(block: str) -> set[int]:
     """1-based lines of `block` that lie inside a multi-line string (never re-indented)."""
     inside: set[int] = set()
-    tokens = tokenize.generate_tokens(io.StringIO(block).readline)
-    for tok in tokens:
+    fstring_start = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+ splits f-strings
+    fstring_end = getattr(tokenize, "FSTRING_END", None)
+    open_fstrings: list[int] = []
+    for tok in tokenize.generate_tokens(io.StringIO(block).readline):
         if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
             inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
+        elif fstring_start is not None and tok.type == fstring_start:
+            open_fstrings.append(tok.start[0])
+        elif fstring_end is not None and tok.type == fstring_end and open_fstrings:
+            inside.update(range(open_fstrings.pop() + 1, tok.end[0] + 1))
     return inside
+
+
+def _dedent_code(block: str) -> str:
+    """Remove the common indentation of the code lines, leaving string contents as they are."""
+    block = block.strip("\n")
+    try:
+        keep = _string_continuation_lines(block)
+    except (tokenize.TokenError, SyntaxError):
+        return textwrap.dedent(block).rstrip()  # not valid Python: the validator reports it
+    lines = block.split("\n")
+    code = [ln for i, ln in enumerate(lines, start=1) if i not in keep and ln.strip()]
+    margin = min((len(ln) - len(ln.lstrip()) for ln in code), default=0)
+    out = [
+        ln if i in keep else (ln[margin:] if ln.strip() else "")
+        for i, ln in enumerate(lines, start=1)
+    ]
+    return "\n".join(out).rstrip()  # the last line closes any string, so this is code
 
 
 def _indent_block(block: str) -> str:
     keep = _string_continuation_lines(block)
     lines = block.split("\n")
     return "\n".join(
-        line if i in keep or not line.strip() else "    " + line
+        line if i in keep else ("    " + line if line.strip() else "")
         for i, line in enumerate(lines, start=1)
     )
 
@@ -245,8 +268,7 @@ def _body(blocks: list[str], irreversible_reason: str | None) -> str:
         return _indent_block(call("raise NotImplementedError", Raw(message)))
     if not blocks:
         return "    pass"
-    text = "\n\n".join(_indent_block(b) for b in blocks)
-    return "\n".join(line.rstrip() if not line.strip() else line for line in text.split("\n"))
+    return "\n\n".join(_indent_block(b) for b in blocks)
 
 
 def _docstring_text(message: str) -> str:
@@ -289,12 +311,14 @@ def _format(source: str) -> tuple[str, str | None]:
     try:
         import black
     except ImportError:
-        black = None
-    if black is not None:
-        try:
-            return black.format_str(source, mode=black.Mode(line_length=LINE_LENGTH)), "black"
-        except Exception:
-            return source, None
+        return _ruff_format(source)
+    try:
+        return black.format_str(source, mode=black.Mode(line_length=LINE_LENGTH)), "black"
+    except Exception:  # black rejects what it cannot parse; the unformatted file still runs
+        return source, None
+
+
+def _ruff_format(source: str) -> tuple[str, str | None]:
     ruff = shutil.which("ruff")
     if ruff is None:
         try:
