@@ -1,0 +1,545 @@
+"""Adding and changing columns."""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+from pglast.visitors import Visitor
+
+from migagent.tools.lint.rules.base import (
+    RuleContext,
+    TypeSpec,
+    autocommit,
+    cmds,
+    op_execute,
+    qident,
+    rule,
+    sql_of,
+    table_of,
+    type_spec,
+    type_sql,
+)
+from migagent.tools.lint.statements import Statement
+
+#: Functions PostgreSQL marks VOLATILE that show up as column defaults.
+VOLATILE_FUNCTIONS = {
+    "random",
+    "random_normal",
+    "gen_random_uuid",
+    "uuidv4",
+    "uuidv7",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "setval",
+    "txid_current",
+    "pg_current_xact_id",
+}
+
+#: Functions known to be STABLE or IMMUTABLE: a default using them is evaluated once.
+NON_VOLATILE_FUNCTIONS = {
+    "now",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "current_setting",
+    "lower",
+    "upper",
+    "length",
+    "concat",
+    "coalesce",
+    "to_jsonb",
+    "to_json",
+    "jsonb_build_object",
+    "json_build_object",
+    "jsonb_build_array",
+    "array_length",
+    "make_interval",
+    "date_trunc",
+    "timezone",
+    "to_timestamp",
+    "to_char",
+    "md5",
+    "abs",
+    "round",
+    "int4",
+    "int8",
+    "text",
+}
+
+SERIAL_TYPES = {"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"}
+
+
+class _Funcs(Visitor):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def visit_FuncCall(self, ancestors, node):
+        self.names.append(node.funcname[-1].sval.lower())
+
+
+def volatility(expr: ast.Node) -> tuple[str, list[str]]:
+    """('volatile' | 'unknown' | 'stable', function names that decided it)."""
+    v = _Funcs()
+    v(expr)
+    vol = [n for n in v.names if n in VOLATILE_FUNCTIONS]
+    if vol:
+        return "volatile", vol
+    unknown = [n for n in v.names if n not in NON_VOLATILE_FUNCTIONS]
+    if unknown:
+        return "unknown", unknown
+    return "stable", []
+
+
+def _default(col: ast.ColumnDef) -> ast.Node | None:
+    for k in col.constraints or ():
+        if k.contype == ConstrType.CONSTR_DEFAULT:
+            return k.raw_expr
+    return None
+
+
+def _is_null_const(expr) -> bool:
+    return isinstance(expr, ast.A_Const) and expr.isnull
+
+
+def _not_null(col: ast.ColumnDef) -> bool:
+    return col.is_not_null or any(
+        k.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY)
+        for k in col.constraints or ()
+    )
+
+
+def _rewrite_kind(col: ast.ColumnDef) -> str | None:
+    spec = type_spec(col.typeName)
+    if spec.name in SERIAL_TYPES:
+        return f"a {spec.name} column (its nextval() default is volatile)"
+    for k in col.constraints or ():
+        if k.contype == ConstrType.CONSTR_IDENTITY:
+            return "an identity column (every row gets a sequence value)"
+        if k.contype == ConstrType.CONSTR_GENERATED and k.generated_kind != "v":
+            return "a stored generated column (computed for every row)"
+    return None
+
+
+def _add_columns(stmt: Statement):
+    for cmd in cmds(stmt):
+        if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            yield cmd.def_
+
+
+def _bare_type(col: ast.ColumnDef) -> str:
+    spec = type_spec(col.typeName)
+    base = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint"}
+    base |= {"smallserial": "smallint", "serial2": "smallint"}
+    return base.get(spec.name, type_sql(col.typeName))
+
+
+def _backfill_fix(table: str, col: ast.ColumnDef, value: str, not_null: bool, pg: int) -> str:
+    """Add nullable, default for new rows, backfill in batches, then NOT NULL safely."""
+    t, cname = table, qident(col.colname)
+    lines = [
+        op_execute(f"ALTER TABLE {t} ADD COLUMN {cname} {_bare_type(col)}"),
+        op_execute(f"ALTER TABLE {t} ALTER COLUMN {cname} SET DEFAULT {value}"),
+        "# backfill existing rows in batches, each in its own transaction:",
+        autocommit(
+            "conn = op.get_bind()\n"
+            "while conn.execute(sa.text(\n"
+            f"    {_q(f'UPDATE {t} SET {cname} = {value} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {t} WHERE {cname} IS NULL LIMIT 10000))')}\n"
+            ")).rowcount:\n"
+            "    pass"
+        ),
+    ]
+    if not_null:
+        lines.append(set_not_null_fix(table, col.colname, pg))
+    return "\n".join(lines)
+
+
+def _q(s: str) -> str:
+    from migagent.tools.lint.rules.base import py
+
+    return py(s)
+
+
+def set_not_null_fix(table: str, column: str, pg: int) -> str:
+    """SET NOT NULL without a long ACCESS EXCLUSIVE scan."""
+    cname = qident(column)
+    con = qident(f"{table.rpartition('.')[2]}_{column}_not_null")
+    if pg >= 18:
+        return "\n".join(
+            [
+                op_execute(f"ALTER TABLE {table} ADD CONSTRAINT {con} NOT NULL {cname} NOT VALID"),
+                autocommit(op_execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {con}")),
+            ]
+        )
+    if pg >= 12:
+        return "\n".join(
+            [
+                op_execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {con} CHECK ({cname} IS NOT NULL) NOT VALID"
+                ),
+                autocommit(op_execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {con}")),
+                op_execute(f"ALTER TABLE {table} ALTER COLUMN {cname} SET NOT NULL"),
+                op_execute(f"ALTER TABLE {table} DROP CONSTRAINT {con}"),
+            ]
+        )
+    return (
+        f"# PostgreSQL {pg} always scans for SET NOT NULL; enforce it with a validated CHECK instead:\n"
+        + op_execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT {con} CHECK ({cname} IS NOT NULL) NOT VALID"
+        )
+        + "\n"
+        + autocommit(op_execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {con}"))
+    )
+
+
+@rule(
+    "add-column-volatile-default",
+    "ADD COLUMN with a volatile default rewrites the table under ACCESS EXCLUSIVE",
+    ast.AlterTableStmt,
+)
+def add_column_volatile_default(stmt: Statement, c: RuleContext):
+    table = table_of(stmt.node.relation)
+    if c.created(table):
+        return
+    for col in _add_columns(stmt):
+        default = _default(col)
+        if default is None or _is_null_const(default):
+            continue
+        kind, funcs = volatility(default)
+        if kind == "stable":
+            continue
+        value = sql_of(default)
+        fix = _backfill_fix(table, col, value, _not_null(col), c.ctx.pg_version)
+        if kind == "volatile":
+            msg = (
+                f"ADD COLUMN {col.colname} DEFAULT {value}: {', '.join(funcs)}() is volatile, so"
+                f" PostgreSQL rewrites {table} to store a value in every row while holding"
+                " ACCESS EXCLUSIVE (no reads or writes)."
+            )
+            yield c.finding(
+                "add-column-volatile-default",
+                msg,
+                table=table,
+                lock="ACCESS EXCLUSIVE",
+                rewrites=True,
+                fix=fix,
+            )
+        else:
+            msg = (
+                f"ADD COLUMN {col.colname} DEFAULT {value}: volatility of {', '.join(funcs)}() is"
+                f" not known to migagent; if it is VOLATILE, {table} is rewritten under"
+                " ACCESS EXCLUSIVE."
+            )
+            f = c.finding(
+                "add-column-volatile-default",
+                msg,
+                table=table,
+                lock="ACCESS EXCLUSIVE",
+                rewrites=True,
+                fix=fix,
+            )
+            if f.severity == "error":
+                f.severity = "warning"
+            yield f
+
+
+@rule(
+    "add-column-default-before-11",
+    "Before PostgreSQL 11, ADD COLUMN with any default rewrites the table",
+    ast.AlterTableStmt,
+)
+def add_column_default_pre_11(stmt: Statement, c: RuleContext):
+    if c.ctx.pg_version >= 11:
+        return
+    table = table_of(stmt.node.relation)
+    if c.created(table):
+        return
+    for col in _add_columns(stmt):
+        default = _default(col)
+        if default is None or _is_null_const(default):
+            continue
+        if volatility(default)[0] == "volatile":
+            continue  # reported by add-column-volatile-default
+        value = sql_of(default)
+        yield c.finding(
+            "add-column-default-before-11",
+            f"ADD COLUMN {col.colname} DEFAULT {value} on PostgreSQL {c.ctx.pg_version}"
+            f" rewrites {table} under ACCESS EXCLUSIVE (fast defaults arrived in 11).",
+            table=table,
+            lock="ACCESS EXCLUSIVE",
+            rewrites=True,
+            fix=_backfill_fix(table, col, value, _not_null(col), c.ctx.pg_version),
+        )
+
+
+@rule(
+    "add-column-not-null-without-default",
+    "ADD COLUMN NOT NULL without a default fails on a table that has rows",
+    ast.AlterTableStmt,
+)
+def add_column_not_null(stmt: Statement, c: RuleContext):
+    table = table_of(stmt.node.relation)
+    if c.created(table):
+        return
+    for col in _add_columns(stmt):
+        if not _not_null(col) or _default(col) is not None or _rewrite_kind(col):
+            continue
+        size = c.size(table)
+        if size.rows is None:
+            severity, note = "warning", " Table size unknown: this fails if it has any rows."
+        elif size.rows > 0:
+            severity, note = "error", f" {table} has ~{size.rows:,} rows ({size.basis})."
+        else:
+            severity, note = "info", f" {table} looks empty ({size.basis}); it fails if not."
+        fix = "\n".join(
+            [
+                op_execute(
+                    f"ALTER TABLE {table} ADD COLUMN {qident(col.colname)} {_bare_type(col)}"
+                ),
+                "# backfill the column (in batches), then:",
+                set_not_null_fix(table, col.colname, c.ctx.pg_version),
+            ]
+        )
+        yield c.finding(
+            "add-column-not-null-without-default",
+            f"ADD COLUMN {col.colname} NOT NULL with no default: existing rows would be NULL, so"
+            " PostgreSQL rejects it on a non-empty table." + note,
+            table=table,
+            lock="ACCESS EXCLUSIVE",
+            severity=severity,  # type: ignore[arg-type]
+            size=size,
+            fix=fix,
+        )
+
+
+@rule(
+    "add-column-rewrite",
+    "Adding a serial, identity or stored generated column rewrites the table",
+    ast.AlterTableStmt,
+)
+def add_column_rewrite(stmt: Statement, c: RuleContext):
+    table = table_of(stmt.node.relation)
+    if c.created(table):
+        return
+    for col in _add_columns(stmt):
+        kind = _rewrite_kind(col)
+        if not kind:
+            continue
+        cname = qident(col.colname)
+        if "generated" in kind:
+            expr = next(
+                sql_of(k.raw_expr)
+                for k in col.constraints
+                if k.contype == ConstrType.CONSTR_GENERATED
+            )
+            if c.ctx.pg_version >= 18:
+                fix = op_execute(
+                    f"ALTER TABLE {table} ADD COLUMN {cname} {type_sql(col.typeName)}"
+                    f" GENERATED ALWAYS AS ({expr}) VIRTUAL"
+                )
+                fix = (
+                    "# PostgreSQL 18: a VIRTUAL generated column is computed on read, no rewrite\n"
+                    + fix
+                )
+            else:
+                fix = (
+                    "# add a plain column, keep it current with a trigger, backfill in batches\n"
+                    + op_execute(f"ALTER TABLE {table} ADD COLUMN {cname} {type_sql(col.typeName)}")
+                )
+        else:
+            seq = qident(f"{table.rpartition('.')[2]}_{col.colname}_seq")
+            fix = "\n".join(
+                [
+                    op_execute(f"ALTER TABLE {table} ADD COLUMN {cname} {_bare_type(col)}"),
+                    op_execute(f"CREATE SEQUENCE {seq} OWNED BY {table}.{cname}"),
+                    op_execute(
+                        f"ALTER TABLE {table} ALTER COLUMN {cname} SET DEFAULT nextval('{seq}')"
+                    ),
+                    "# then backfill existing rows in batches and add NOT NULL via a validated CHECK",
+                ]
+            )
+        yield c.finding(
+            "add-column-rewrite",
+            f"ADD COLUMN {col.colname} adds {kind}: PostgreSQL rewrites {table} under ACCESS"
+            " EXCLUSIVE, blocking reads and writes for the whole rewrite.",
+            table=table,
+            lock="ACCESS EXCLUSIVE",
+            rewrites=True,
+            fix=fix,
+        )
+
+
+@rule(
+    "set-not-null-scan",
+    "SET NOT NULL scans the table under ACCESS EXCLUSIVE unless a validated CHECK proves it",
+    ast.AlterTableStmt,
+)
+def set_not_null(stmt: Statement, c: RuleContext):
+    table = table_of(stmt.node.relation)
+    if c.created(table):
+        return
+    for cmd in cmds(stmt):
+        if cmd.subtype != AlterTableType.AT_SetNotNull:
+            continue
+        if c.ctx.pg_version >= 12 and (table, cmd.name) in c.state.validated_not_null:
+            continue
+        if c.ctx.pg_version >= 18:
+            how = "add a NOT NULL constraint NOT VALID and VALIDATE it in a later transaction (PostgreSQL 18)"
+        elif c.ctx.pg_version >= 12:
+            how = "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL skips the scan"
+        else:
+            how = "on PostgreSQL < 12 only a validated CHECK constraint avoids the scan"
+        yield c.finding(
+            "set-not-null-scan",
+            f"SET NOT NULL on {table}.{cmd.name} scans every row while holding ACCESS EXCLUSIVE;"
+            f" {how}.",
+            table=table,
+            lock="ACCESS EXCLUSIVE",
+            scans=True,
+            fix=set_not_null_fix(table, cmd.name, c.ctx.pg_version),
+        )
+
+
+def _json_columns(stmt: Statement):
+    node = stmt.node
+    if isinstance(node, ast.CreateStmt):
+        for elt in node.tableElts or ():
+            if isinstance(elt, ast.ColumnDef) and elt.typeName is not None:
+                yield table_of(node.relation), elt.colname, elt.typeName
+    elif isinstance(node, ast.AlterTableStmt):
+        for cmd in node.cmds or ():
+            d = cmd.def_
+            if isinstance(d, ast.ColumnDef) and d.typeName is not None:
+                name = d.colname or cmd.name
+                yield table_of(node.relation), name, d.typeName
+
+
+@rule(
+    "prefer-jsonb",
+    "json stores text and cannot be indexed or compared; use jsonb",
+    ast.CreateStmt,
+    ast.AlterTableStmt,
+)
+def prefer_jsonb(stmt: Statement, c: RuleContext):
+    for table, col, tn in _json_columns(stmt):
+        if type_spec(tn).name != "json":
+            continue
+        yield c.finding(
+            "prefer-jsonb",
+            f"{table}.{col} is json: it keeps the text verbatim, has no equality operator"
+            " (breaks DISTINCT, GROUP BY, UNIQUE) and no GIN indexing; use jsonb.",
+            table=table,
+            severity="warning",
+            size=c.size(table),
+            fix=f"sa.Column({_q(col)}, postgresql.JSONB())  # from sqlalchemy.dialects import postgresql",
+        )
+
+
+# ---------------------------------------------------------------- ALTER COLUMN TYPE
+
+
+def rewrite_needed(old: TypeSpec, new: TypeSpec, pg: int, timezone: str | None) -> bool | None:
+    """Whether changing a column from `old` to `new` rewrites the table.
+
+    False for PostgreSQL's binary-coercible changes that skip the rewrite:
+    varchar growth or dropping its limit, varchar <-> text (no limit), numeric
+    precision growth at equal scale or dropping the constraint, varbit growth,
+    cidr -> inet, and timestamp <-> timestamptz on 12+ when the session
+    TimeZone is UTC. None when that depends on an unknown session TimeZone."""
+    if old == new:
+        return False
+    if old.array != new.array:
+        return True
+    o, n = old.name, new.name
+    if o == n and o in ("varchar", "varbit"):
+        if not new.mods:
+            return False
+        return not (old.mods and new.mods[0] >= old.mods[0])
+    if (o, n) == ("varchar", "text") or (o == "text" and n == "varchar" and not new.mods):
+        return False
+    if o == n == "numeric":
+        if not new.mods:
+            return False
+        if not old.mods:
+            return True
+        old_scale = old.mods[1] if len(old.mods) > 1 else 0
+        new_scale = new.mods[1] if len(new.mods) > 1 else 0
+        return not (new_scale == old_scale and new.mods[0] >= old.mods[0])
+    if (o, n) == ("cidr", "inet"):
+        return False
+    if {o, n} == {"timestamp", "timestamptz"} and old.mods == new.mods:
+        if pg < 12:
+            return True
+        if timezone is None:
+            return None
+        return timezone.upper() not in ("UTC", "ETC/UTC", "UCT", "ZULU", "GMT", "ETC/GMT")
+    return True
+
+
+@rule(
+    "column-type-rewrite",
+    "ALTER COLUMN TYPE rewrites the table (and its indexes) unless the change is binary-coercible",
+    ast.AlterTableStmt,
+)
+def column_type_rewrite(stmt: Statement, c: RuleContext):
+    table = table_of(stmt.node.relation)
+    if c.created(table):
+        return
+    for cmd in cmds(stmt):
+        if cmd.subtype != AlterTableType.AT_AlterColumnType:
+            continue
+        d: ast.ColumnDef = cmd.def_
+        new = type_spec(d.typeName)
+        old = c.column_type(table, cmd.name)
+        if old is None and stmt.op is not None:
+            old = _alembic_existing_type(stmt.op)
+        new_sql = type_sql(d.typeName)
+        fix = (
+            "# expand/contract instead of an in-place rewrite:\n"
+            + op_execute(f"ALTER TABLE {table} ADD COLUMN {qident(cmd.name + '_new')} {new_sql}")
+            + "\n# keep it in sync with a trigger, backfill in batches, switch readers,"
+            "\n# then drop the old column and rename in a later release"
+        )
+        base = f"ALTER COLUMN {cmd.name} TYPE {new_sql} on {table}"
+        if d.raw_default is not None:
+            verdict: bool | None = True
+            why = "with USING, every row is recomputed"
+        elif old is None:
+            verdict = None
+            why = "the current type is unknown (pass --db, or existing_type= in alter_column)"
+        else:
+            verdict = rewrite_needed(old, new, c.ctx.pg_version, c.state.timezone or c.ctx.timezone)
+            if verdict is False:
+                continue
+            if verdict is None:
+                why = f"{old} -> {new} skips the rewrite only if the session TimeZone is UTC (unknown)"
+            else:
+                why = f"{old} -> {new} is not binary-coercible"
+        msg = f"{base}: {why}; a rewrite of {table} and its indexes holds ACCESS EXCLUSIVE (no reads or writes)."
+        f = c.finding(
+            "column-type-rewrite",
+            msg,
+            table=table,
+            lock="ACCESS EXCLUSIVE",
+            rewrites=verdict is not False,
+            fix=fix,
+        )
+        if verdict is None and f.severity == "error":
+            f.severity = "warning"
+        yield f
+
+
+def _alembic_existing_type(op) -> TypeSpec | None:
+    existing = getattr(op, "existing_type", None)
+    if existing is None:
+        return None
+    try:
+        from sqlalchemy.dialects import postgresql
+
+        from migagent.tools.lint.rules.base import type_spec_from_text
+
+        return type_spec_from_text(existing.compile(dialect=postgresql.dialect()))
+    except Exception:
+        return None

@@ -1,0 +1,192 @@
+"""Table rewrites and bulk data changes: VACUUM FULL, CLUSTER, SET LOGGED, big UPDATE/DELETE."""
+
+from __future__ import annotations
+
+import copy
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from migagent.tools.lint.locks import relname
+from migagent.tools.lint.rules.base import (
+    RuleContext,
+    autocommit,
+    cmds,
+    py,
+    rule,
+    sql_of,
+    table_of,
+)
+from migagent.tools.lint.statements import Statement
+
+_REPACK = (
+    "# rewrite online with pg_repack (outside Alembic) instead, e.g.\n"
+    "#   pg_repack --table={table} --dbname=...\n"
+    "# or, to only reclaim space for reuse without a rewrite:\n"
+)
+
+
+@rule("vacuum-full", "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE", ast.VacuumStmt)
+def vacuum_full(stmt: Statement, c: RuleContext):
+    node: ast.VacuumStmt = stmt.node
+    if not node.is_vacuumcmd or not any(o.defname == "full" for o in node.options or ()):
+        return
+    rels = [relname(r.relation) for r in node.rels or ()] or [None]
+    for rel in rels:
+        table = rel.lower() if rel else None
+        if table and c.created(table):
+            continue
+        target = table or "every table in the database"
+        yield c.finding(
+            "vacuum-full",
+            f"VACUUM FULL rewrites {target} holding ACCESS EXCLUSIVE: no reads or writes until"
+            " it finishes.",
+            table=table,
+            lock="ACCESS EXCLUSIVE",
+            rewrites=True,
+            fix=_REPACK.format(table=rel or "...")
+            + autocommit(
+                f"op.execute({py(f'VACUUM (ANALYZE) {rel}' if rel else 'VACUUM (ANALYZE)')})"
+            ),
+        )
+
+
+@rule(
+    "vacuum-in-transaction",
+    "VACUUM cannot run inside a transaction block: the migration fails",
+    ast.VacuumStmt,
+)
+def vacuum_in_transaction(stmt: Statement, c: RuleContext):
+    node: ast.VacuumStmt = stmt.node
+    if not stmt.in_transaction:
+        return
+    word = "VACUUM" if node.is_vacuumcmd else "ANALYZE"
+    if not node.is_vacuumcmd:
+        return  # ANALYZE is allowed in a transaction
+    yield c.finding(
+        "vacuum-in-transaction",
+        f"{word} cannot run inside a transaction block; PostgreSQL rejects it and the migration fails.",
+        severity="error",
+        fix=autocommit(f"op.execute({py(stmt.sql)})"),
+    )
+
+
+@rule("cluster", "CLUSTER rewrites the table under ACCESS EXCLUSIVE", ast.ClusterStmt)
+def cluster(stmt: Statement, c: RuleContext):
+    node: ast.ClusterStmt = stmt.node
+    rel = relname(node.relation)
+    table = rel.lower() if rel else None
+    if table and c.created(table):
+        return
+    yield c.finding(
+        "cluster",
+        f"CLUSTER rewrites {table or 'every previously clustered table'} in index order holding"
+        " ACCESS EXCLUSIVE: no reads or writes until it finishes.",
+        table=table,
+        lock="ACCESS EXCLUSIVE",
+        rewrites=True,
+        fix=_REPACK.format(table=rel or "...").replace(
+            "# or, to only reclaim space for reuse without a rewrite:\n", ""
+        )
+        + "# (pg_repack --order-by=... keeps the clustering)",
+    )
+
+
+@rule(
+    "set-logged",
+    "SET LOGGED / SET UNLOGGED rewrites the table under ACCESS EXCLUSIVE",
+    ast.AlterTableStmt,
+)
+def set_logged(stmt: Statement, c: RuleContext):
+    table = table_of(stmt.node.relation)
+    if c.created(table):
+        return
+    for cmd in cmds(stmt):
+        if cmd.subtype not in (AlterTableType.AT_SetLogged, AlterTableType.AT_SetUnLogged):
+            continue
+        what = "SET LOGGED" if cmd.subtype == AlterTableType.AT_SetLogged else "SET UNLOGGED"
+        yield c.finding(
+            "set-logged",
+            f"{what} rewrites {table} (and writes it all to WAL for LOGGED) holding ACCESS"
+            " EXCLUSIVE: no reads or writes until it finishes.",
+            table=table,
+            lock="ACCESS EXCLUSIVE",
+            rewrites=True,
+            fix=(
+                "# create the new table with the wanted persistence, copy rows in batches,\n"
+                "# then swap names in one short transaction:\n"
+                + f"op.execute({py(f'CREATE TABLE {table}_new (LIKE {table} INCLUDING ALL)')})"
+            ),
+        )
+
+
+def _batched_update_sql(node: ast.UpdateStmt, rel: str) -> str | None:
+    """`UPDATE ... WHERE ctid = ANY(ARRAY(SELECT ctid ... LIMIT n))` that terminates:
+    only when every SET value is a constant, so updated rows drop out of the filter."""
+    cols, vals = [], []
+    for target in node.targetList or ():
+        if not isinstance(target, ast.ResTarget) or not isinstance(target.val, ast.A_Const):
+            return None
+        cols.append(target.name)
+        vals.append(sql_of(target.val))
+    cond = " AND ".join(
+        f"{col} IS DISTINCT FROM {val}" for col, val in zip(cols, vals, strict=True)
+    )
+    where = f"({sql_of(node.whereClause)}) AND {cond}" if node.whereClause is not None else cond
+    sets = ", ".join(f"{col} = {val}" for col, val in zip(cols, vals, strict=True))
+    return f"UPDATE {rel} SET {sets} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {rel} WHERE {where} LIMIT 10000))"
+
+
+@rule(
+    "unbatched-dml",
+    "One UPDATE/DELETE over a large table holds row locks and bloats in a single long transaction",
+    ast.UpdateStmt,
+    ast.DeleteStmt,
+)
+def unbatched_dml(stmt: Statement, c: RuleContext):
+    node = stmt.node
+    table = table_of(node.relation)
+    if c.created(table):
+        return
+    rel = relname(node.relation)
+    verb = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
+    scope = "every row of" if node.whereClause is None else "rows of"
+    if verb == "DELETE":
+        where = f" WHERE {sql_of(node.whereClause)}" if node.whereClause is not None else ""
+        batch = (
+            f"DELETE FROM {rel} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {rel}{where} LIMIT 10000))"
+        )
+    else:
+        batch = _batched_update_sql(node, rel)
+    if batch:
+        fix = autocommit(
+            "conn = op.get_bind()\n"
+            "while conn.execute(sa.text(\n"
+            f"    {py(batch)}\n"
+            ")).rowcount:\n"
+            "    pass"
+        )
+    else:
+        bare = copy.deepcopy(node)
+        bare.whereClause = None
+        cond = (
+            f" WHERE ({sql_of(node.whereClause)}) AND" if node.whereClause is not None else " WHERE"
+        )
+        ranged = f"{sql_of(bare)}{cond} id >= :a AND id < :b"
+        fix = "# batch by primary key ranges, each batch in its own transaction:\n" + autocommit(
+            "conn = op.get_bind()\n"
+            f"lo, hi = conn.execute(sa.text({py(f'SELECT min(id), max(id) FROM {rel}')})).one()\n"
+            "for start in range(lo or 0, (hi or 0) + 1, 10000):\n"
+            f"    conn.execute(sa.text({py(ranged)}), {{'a': start, 'b': start + 10000}})"
+        )
+    yield c.finding(
+        "unbatched-dml",
+        f"{verb} of {scope} {table} in one statement: every touched row stays locked against"
+        " concurrent writes until the migration commits, and the long transaction holds back"
+        " vacuum. Batch it outside the transaction.",
+        table=table,
+        lock="ROW EXCLUSIVE",
+        blocks_override=["writes"],
+        scans=node.whereClause is None,
+        fix=fix,
+    )
