@@ -1,0 +1,1 @@
+SELECT id, email, is_verified FROM accounts ORDER BY id;

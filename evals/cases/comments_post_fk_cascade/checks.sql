@@ -1,0 +1,1 @@
+SELECT id, post_id, author FROM comments ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, customer_id, plan, status, seats, renews_at FROM subscriptions ORDER BY id;
