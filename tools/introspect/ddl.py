@@ -50,19 +50,46 @@ def _qualified_key(key: str) -> str:
     return qualified(schema, name)
 
 
+_KIND_ORDER = ["primary_key", "unique", "exclusion", "foreign_key", "check", "not_null"]
+
+
+def _constraint_order(con: Constraint) -> tuple[int, str]:
+    """Primary key first, then unique, exclusion, foreign keys, checks: as people write them."""
+    return (_KIND_ORDER.index(con.kind), con.name)
+
+
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def render_ddl(snap: SchemaSnapshot, tables: list[str] | None = None) -> str:
+def render_ddl(
+    snap: SchemaSnapshot, tables: list[str] | None = None, *, stats: bool = False
+) -> str:
     """The whole schema as DDL, or only `tables` (with the types, sequences and
-    trigger functions they use, and partitions of partitioned ones)."""
-    return "\n".join(_Renderer(snap, tables).render()).rstrip() + "\n"
+    trigger functions they use, and partitions of partitioned ones).
+
+    `stats=True` puts each table's estimated rows and size in a comment above it.
+    """
+    return "\n".join(_Renderer(snap, tables, stats=stats).render()).rstrip() + "\n"
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return (
+                f"{int(size)} {unit}"
+                if unit == "bytes"
+                else f"{size:.1f} {unit}".replace(".0 ", " ")
+            )
+        size /= 1024
+    return f"{n} bytes"  # pragma: no cover
 
 
 class _Renderer:
-    def __init__(self, snap: SchemaSnapshot, tables: list[str] | None) -> None:
+    def __init__(self, snap: SchemaSnapshot, tables: list[str] | None, *, stats: bool) -> None:
         self.snap = snap
+        self.stats = stats
         self.subset = tables is not None
         if tables is None:
             self.tables = dict(snap.tables)
@@ -169,7 +196,6 @@ class _Renderer:
                 out.append(f"CREATE TYPE {_qualified_key(key)} AS ({attrs});")
         self._gap()
 
-        relation_names = list(snap.tables) + list(snap.views)
         early, late_tables, late_views = [], [], []
         for f in functions:
             uses = self._mentions(f, list(snap.views))
@@ -179,7 +205,6 @@ class _Renderer:
                 late_tables.append(f)
             else:
                 early.append(f)
-        del relation_names
         self._functions(early)
 
         sequences = self._selected_sequences()
@@ -317,7 +342,7 @@ class _Renderer:
             for col in table.columns:
                 if not col.inherited:
                     lines.append(self._column(col))
-            for con in table.constraints:
+            for con in sorted(table.constraints, key=_constraint_order):
                 if con.inherited:
                     continue
                 waits = not con.validated or (
@@ -347,6 +372,11 @@ class _Renderer:
                 text += f" PARTITION BY {table.partition_key}"
             if table.options:
                 text += f" WITH ({', '.join(table.options)})"
+            if self.stats and table.kind == "table":
+                self.out.append(
+                    f"-- {table.qualified_name}: ~{table.row_estimate:,} rows, "
+                    f"{human_bytes(table.total_bytes)}"
+                )
             self.out += [text + ";", ""]
             created.add(table.qualified_name)
         return deferred
