@@ -254,6 +254,9 @@ def statement_locks(node: ast.Node) -> list[TableLock]:
                 names = names[:-1]
             if names:
                 add(".".join(names), "SHARE UPDATE EXCLUSIVE")
+    elif isinstance(node, ast.AlterDomainStmt):
+        if node.subtype == "C" and not getattr(node.def_, "skip_validation", False):
+            add(None, "SHARE")  # on every table with a column of the domain (unknown here)
     elif isinstance(node, ast.CreateStatsStmt):
         for rel in node.relations or ():
             if isinstance(rel, ast.RangeVar):

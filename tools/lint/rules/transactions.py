@@ -19,6 +19,7 @@ _DDL = (
     ast.ClusterStmt,
     ast.VacuumStmt,
     ast.CreateTrigStmt,
+    ast.AlterDomainStmt,
 )
 
 
@@ -39,7 +40,7 @@ def missing_lock_timeout(stmt: Statement, c: RuleContext):
         c.state.lock_timeout_flagged = True
         yield c.finding(
             "missing-lock-timeout",
-            f"{lock.mode} on {lock.table or lock.index} is requested with no lock_timeout: while it"
+            f"{lock.mode} on {lock.table or lock.index or 'the tables using it'} is requested with no lock_timeout: while it"
             " waits behind a long query, every new query on the table queues behind it. Set"
             " lock_timeout first (and retry on timeout). Reported once per migration.",
             table=table,
