@@ -1,0 +1,1 @@
+SELECT id, employee_no, manager_id FROM employees ORDER BY id;

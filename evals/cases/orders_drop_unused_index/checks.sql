@@ -1,0 +1,1 @@
+SELECT id, status, total_cents FROM orders ORDER BY id;
