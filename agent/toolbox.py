@@ -614,13 +614,7 @@ class Toolbox:
     # ----------------------------------------------- the proof engines (other modules)
     def _verify(self, source: str) -> Any:
         try:
-            from migagent.tools.verify import verify_source
-        except ImportError as exc:  # the engine is still landing
-            raise ToolboxError("verification is not available in this build of migagent") from exc
-        try:
-            return verify_source(
-                source, sandbox=self.sandbox, template=self.template, rows=self.row_counts()
-            )
+            return round_trip(source, self.sandbox, self.template)
         except MigagentError as exc:
             raise ToolboxError(str(exc)) from exc
 
@@ -681,6 +675,102 @@ class Toolbox:
             )
         except MigagentError as exc:
             raise ToolboxError(str(exc)) from exc
+
+
+# ------------------------------------------------------------------ verification
+def round_trip(source: str, sandbox: Sandbox, template: str) -> Any:
+    """Upgrade, downgrade, upgrade again on a scratch clone of `template`; a VerificationReport.
+
+    Interim: the full verify engine (generated data, data-loss checks, lock
+    analysis) replaces this when it lands; the report shape is the same.
+    """
+    import time
+
+    from migagent.tools.introspect.diff import diff_snapshots
+    from migagent.tools.verify.report import Change, Failure, StepResult, VerificationReport
+    from migagent.tools.verify.revision import RevisionLoadError, RevisionSource
+    from migagent.tools.verify.runner import MigrationError, run_migration
+
+    started = time.perf_counter()
+    report = VerificationReport(source="revision.py", starting_point=f"scratch copy of {template}")
+
+    def changes(diff) -> list[Change]:
+        return [
+            Change(kind=c.kind, object_type=c.object_type, name=c.name, detail=c.detail)
+            for c in diff.changes
+        ]
+
+    def fail(step: str, message: str, exc: Exception | None = None) -> Any:
+        report.steps.append(StepResult(name=step, status="failed", reasons=[message]))
+        statement = getattr(exc, "statement", None)
+        report.failure = Failure(
+            step=step,
+            message=message,
+            statement=getattr(statement, "index", None),
+            sql=getattr(statement, "sql", None),
+            location=getattr(exc, "location", None),
+        )
+        report.duration_ms = (time.perf_counter() - started) * 1000
+        return report
+
+    try:
+        module = RevisionSource.from_text(source, name="revision.py").load()
+    except RevisionLoadError as exc:
+        return fail("load", str(exc), exc)
+    report.revision = module.revision if isinstance(module.revision, str) else None
+    report.steps.append(StepResult(name="load", status="passed"))
+    with sandbox.scratch(template) as db:
+        report.server_version = sandbox.version
+        with db.connect() as conn:
+            before = take_snapshot(conn)
+        for phase, direction in (
+            ("upgrade", "upgrade"),
+            ("downgrade", "downgrade"),
+            ("reupgrade", "upgrade"),
+        ):
+            if direction == "downgrade" and module.downgrade is None:
+                return fail("downgrade", "the revision has no downgrade()")
+            try:
+                records = run_migration(db, module, direction)  # type: ignore[arg-type]
+            except MigrationError as exc:
+                return fail(phase, str(exc), exc)
+            for r in records:
+                r.phase = phase
+            setattr(report, phase, records)
+            with db.connect() as conn:
+                snap = take_snapshot(conn)
+            if phase == "upgrade":
+                after = snap
+                report.schema_changes = changes(diff_snapshots(before, after))
+                if not report.schema_changes:
+                    report.steps.append(
+                        StepResult(
+                            name="upgrade",
+                            status="warning",
+                            reasons=["upgrade() changed nothing in the schema"],
+                        )
+                    )
+                    continue
+            elif phase == "downgrade":
+                report.downgrade_residue = changes(diff_snapshots(before, snap))
+                if report.downgrade_residue:
+                    return fail(
+                        "downgrade",
+                        "downgrade() does not restore the schema: "
+                        + "; ".join(str(c) for c in report.downgrade_residue[:5]),
+                    )
+            else:
+                report.reupgrade_mismatch = changes(diff_snapshots(after, snap))
+                if report.reupgrade_mismatch:
+                    return fail(
+                        "reupgrade",
+                        "upgrade() after downgrade() gives a different schema: "
+                        + "; ".join(str(c) for c in report.reupgrade_mismatch[:5]),
+                    )
+            report.steps.append(StepResult(name=phase, status="passed"))
+    report.passed = True
+    report.duration_ms = (time.perf_counter() - started) * 1000
+    return report
 
 
 # ------------------------------------------------------------------ summaries

@@ -1,0 +1,510 @@
+"""The Claude backend: Claude drafts, verifies and repairs the migration with migagent's tools.
+
+Built on the Anthropic SDK's tool runner (`client.beta.messages.tool_runner`
+with `thread=False`, so every request carries the whole conversation). The
+tools are the `Toolbox` methods (`claude_tools`); the final answer is a call to
+`submit_draft` with the revision source and a `SpecDraft` (its JSON Schema in
+the SDK's structured-output form), which the toolbox accepts only for a
+source that passed `verify_revision` and has no lint errors, so a failed
+verification or a lint error goes back to the model to repair.
+
+The system prompt (`prompts/system.md`) and the project's conventions are sent
+as system blocks with `cache_control`, after the tool definitions, so the
+whole fixed prefix is cached across turns and drafts; the top-level
+`cache_control` also caches the growing conversation from turn to turn.
+
+Every way a run can end is an outcome (`ClaudeRun.status`): `submitted`, or
+`refused`, `max_tokens`, `context_exceeded`, `turn_limit`, `token_budget`,
+`no_submission`; all but `submitted` raise `ClaudeDraftError` (exit 1) from
+`draft_with_claude`, and nothing is written. API failures (rate limits,
+overload, 5xx) are retried by the SDK (`max_retries`) and then become a
+one-line `ClaudeAPIError` (exit 2).
+
+After a submission migagent verifies and lints the submitted revision again
+itself (`finalize`) and records the result, with token usage and turns, in
+the spec's `SpecMeta`; a draft is only ever called verified when that second
+verification passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from migagent.agent.claude_tools import make_tools
+from migagent.agent.toolbox import Submission, Toolbox, ToolboxError
+from migagent.errors import MigagentError, UsageError
+from migagent.prompts import PROMPTS_VERSION, load_prompt, template
+from migagent.spec import MigrationSpec, SpecMeta, TokenUsage
+
+API_KEY_ENV = "ANTHROPIC_API_KEY"
+MODEL_ENV = "MIGAGENT_MODEL"
+MAX_TOKENS_ENV = "MIGAGENT_MAX_TOKENS"
+DEFAULT_MODEL = "claude-sonnet-5-5"
+DEFAULT_MAX_TURNS = 40
+DEFAULT_TOKEN_BUDGET = 3_000_000  # input + output + cache writes + cache reads, summed over turns
+DEFAULT_MAX_TOKENS = 16_000  # per response: a full revision plus spec fits comfortably
+DEFAULT_MAX_RETRIES = 4
+
+Status = Literal[
+    "submitted",
+    "refused",
+    "max_tokens",
+    "context_exceeded",
+    "turn_limit",
+    "token_budget",
+    "no_submission",
+]
+
+
+class ClaudeAPIError(MigagentError):
+    """The Anthropic API could not be used (key, rate limit, overload, network): exit 2."""
+
+
+class ClaudeDraftError(MigagentError):
+    """Claude ran but produced no draft migagent can stand behind: exit 1, nothing written."""
+
+    exit_code = 1
+
+    def __init__(self, problem: str, fix: str | None, run: ClaudeRun) -> None:
+        self.run = run
+        super().__init__(problem, fix)
+
+
+@dataclass
+class ClaudeSettings:
+    """How to run Claude: from `--model`, `--max-turns`, `--token-budget` and the environment."""
+
+    model: str = DEFAULT_MODEL
+    max_turns: int = DEFAULT_MAX_TURNS
+    token_budget: int = DEFAULT_TOKEN_BUDGET
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    max_retries: int = DEFAULT_MAX_RETRIES
+    api_key: str | None = None
+    base_url: str | None = None  # default: ANTHROPIC_BASE_URL, else the SDK's
+    timeout: float = 600.0
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        model: str | None = None,
+        max_turns: int | None = None,
+        token_budget: int | None = None,
+    ) -> ClaudeSettings:
+        env = os.environ if env is None else env
+        max_tokens = env.get(MAX_TOKENS_ENV)
+        try:
+            max_tokens_value = int(max_tokens) if max_tokens else DEFAULT_MAX_TOKENS
+        except ValueError:
+            raise UsageError(
+                f"{MAX_TOKENS_ENV}={max_tokens!r} is not a number", "set it to e.g. 16000"
+            ) from None
+        settings = cls(
+            model=model or env.get(MODEL_ENV) or DEFAULT_MODEL,
+            max_turns=max_turns or DEFAULT_MAX_TURNS,
+            token_budget=token_budget or DEFAULT_TOKEN_BUDGET,
+            max_tokens=max_tokens_value,
+            api_key=env.get(API_KEY_ENV) or None,
+            base_url=env.get("ANTHROPIC_BASE_URL") or None,
+        )
+        if settings.max_turns < 1:
+            raise UsageError("--max-turns must be at least 1", "give e.g. --max-turns 40")
+        if settings.token_budget < 1:
+            raise UsageError("--token-budget must be positive", "give e.g. --token-budget 3000000")
+        return settings
+
+    def require_key(self) -> str:
+        if not self.api_key:
+            raise UsageError(
+                f"the Claude backend needs an Anthropic API key and {API_KEY_ENV} is not set",
+                f"export {API_KEY_ENV}=sk-ant-..., or use --backend offline",
+            )
+        return self.api_key
+
+    def client(self) -> Any:
+        import anthropic
+
+        kwargs: dict[str, Any] = {
+            "api_key": self.require_key(),
+            "max_retries": self.max_retries,
+            "timeout": self.timeout,
+        }
+        if self.base_url:
+            kwargs["base_url"] = self.base_url
+        return anthropic.Anthropic(**kwargs)
+
+
+@dataclass
+class ClaudeRun:
+    """What one conversation did, however it ended."""
+
+    status: Status
+    model: str
+    turns: int = 0
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    stop_reason: str | None = None
+    final_text: str = ""
+    tool_calls: list[str] = field(default_factory=list)
+    tool_errors: list[str] = field(default_factory=list)  # "tool: message" per error result
+    submission: Submission | None = None
+
+
+@dataclass
+class ClaudeDraft:
+    """A submitted draft after migagent's own re-verification."""
+
+    revision_source: str
+    spec: MigrationSpec
+    verified: bool
+    verification: Any  # VerificationReport of the re-verification
+    lint: Any | None  # LintReport of the re-lint
+    run: ClaudeRun
+
+    @property
+    def filename(self) -> str:
+        return self.spec.alembic.file_name
+
+
+# --------------------------------------------------------------------------- prompts
+def system_blocks(project_dir: Path | None = None) -> list[dict[str, Any]]:
+    """The system prompt and the project's conventions; the last block carries the cache
+    breakpoint, so tool definitions + system are one cached prefix."""
+    conventions_path = (project_dir or Path.cwd()) / ".claude" / "conventions.md"
+    try:
+        conventions = conventions_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        conventions = load_prompt("init/conventions.md")
+    return [
+        {"type": "text", "text": load_prompt("system.md")},
+        {
+            "type": "text",
+            "text": "# .claude/conventions.md\n\n" + conventions,
+            "cache_control": {"type": "ephemeral"},
+        },
+    ]
+
+
+def first_message(request: str, toolbox: Toolbox, *, revision_id: str | None = None) -> str:
+    """The request, where the schema comes from, and the revision file's skeleton."""
+    from migagent.render.revision import new_revision_id
+
+    snap = toolbox.snapshot
+    head = snap.alembic_revisions[0] if len(snap.alembic_revisions) == 1 else None
+    revision = revision_id or new_revision_id()
+    skeleton = template("revision.py.j2").render(
+        message="<message: lower case, imperative>",
+        revision=revision,
+        down_revision=head,
+        create_date=str(dt.datetime.now().replace(microsecond=0)),
+        imports=["import sqlalchemy as sa", "from alembic import op"],
+        upgrade_body="    ...",
+        downgrade_body="    ...",
+    )
+    rows = ", ".join(f"{t}={n:,}" for t, n in sorted(toolbox.rows.items()))
+    lines = [
+        f"Request: {request.strip()}",
+        "",
+        f"Schema: {toolbox.source_label}.",
+        "Alembic head: "
+        + (
+            f"`{head}`: the revision's down_revision."
+            if head
+            else (
+                f"several heads ({', '.join(snap.alembic_revisions)}): make down_revision a tuple of them."
+                if snap.alembic_revisions
+                else "none (down_revision = None)."
+            )
+        ),
+    ]
+    if rows:
+        lines.append(f"Production row counts given by the user (they win over estimates): {rows}.")
+    lines += [
+        "",
+        "Write a complete revision file in this layout (keep the revision id), prove it with "
+        "verify_revision and lint_revision, and finish by calling submit_draft with exactly the "
+        "source that passed:",
+        "",
+        "```python",
+        skeleton.rstrip(),
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ run
+def run_claude(
+    request: str,
+    toolbox: Toolbox,
+    settings: ClaudeSettings,
+    *,
+    client: Any = None,
+    project_dir: Path | None = None,
+) -> ClaudeRun:
+    """Let Claude work on `request` with `toolbox` until it submits or the run ends otherwise.
+
+    Never raises for how the conversation ended (see `ClaudeRun.status`); raises
+    `ClaudeAPIError` when the API cannot be used.
+    """
+    import anthropic
+
+    client = client or settings.client()
+    tools = make_tools(toolbox)
+    names = {t.name for t in tools}
+    run = ClaudeRun(status="no_submission", model=settings.model)
+    runner = client.beta.messages.tool_runner(
+        model=settings.model,
+        max_tokens=settings.max_tokens,
+        system=system_blocks(project_dir),
+        tools=tools,
+        messages=[{"role": "user", "content": first_message(request, toolbox)}],
+        thread=False,
+        max_iterations=settings.max_turns,
+        cache_control={"type": "ephemeral"},
+    )
+    try:
+        with warnings.catch_warnings():
+            # an unknown tool is answered with an error result; the SDK also warns
+            warnings.filterwarnings("ignore", message=r"Tool '.*' not found", category=UserWarning)
+            for message in runner:
+                run.turns += 1
+                _add_usage(run.usage, message.usage)
+                run.stop_reason = message.stop_reason
+                texts = [b.text for b in message.content if b.type == "text"]
+                if texts:
+                    run.final_text = "\n".join(texts)
+                calls = [b for b in message.content if b.type == "tool_use"]
+                run.tool_calls += [c.name for c in calls]
+                if message.stop_reason == "tool_use" and calls:
+                    response = runner.generate_tool_call_response()  # cached: the runner sends it
+                    _explain_unknown_tools(response, calls, names)
+                    run.tool_errors += _errors(response, calls)
+                    if toolbox.submission is not None:
+                        run.status = "submitted"
+                        run.submission = toolbox.submission
+                        break
+                elif message.stop_reason == "refusal":
+                    run.status = "refused"
+                    break
+                elif message.stop_reason == "max_tokens":
+                    run.status = "max_tokens"
+                    break
+                elif message.stop_reason == "model_context_window_exceeded":
+                    run.status = "context_exceeded"
+                    break
+                if run.usage.total > settings.token_budget:
+                    run.status = "token_budget"
+                    break
+            else:
+                if run.stop_reason == "tool_use" and run.turns >= settings.max_turns:
+                    run.status = "turn_limit"
+    except anthropic.AuthenticationError as exc:
+        raise ClaudeAPIError(
+            f"the Anthropic API rejected the key: {_api_message(exc)}",
+            f"check {API_KEY_ENV}",
+        ) from None
+    except anthropic.RateLimitError as exc:
+        raise ClaudeAPIError(
+            f"the Anthropic API is rate limiting this key after {settings.max_retries} retries: "
+            f"{_api_message(exc)}",
+            "wait a minute and run the command again",
+        ) from None
+    except anthropic.InternalServerError as exc:
+        raise ClaudeAPIError(
+            f"the Anthropic API is unavailable ({exc.status_code}, {_api_message(exc)}) after "
+            f"{settings.max_retries} retries",
+            "try again later, or use --backend offline",
+        ) from None
+    except anthropic.APIStatusError as exc:
+        raise ClaudeAPIError(
+            f"the Anthropic API refused the request ({exc.status_code}): {_api_message(exc)}",
+            f"check --model ({settings.model}) and the options, or use --backend offline",
+        ) from None
+    except anthropic.APIConnectionError as exc:
+        raise ClaudeAPIError(
+            f"cannot reach the Anthropic API: {exc}",
+            "check the network (and ANTHROPIC_BASE_URL if set), or use --backend offline",
+        ) from None
+    finally:
+        runner.close()
+    return run
+
+
+def _add_usage(total: TokenUsage, usage: Any) -> None:
+    if usage is None:
+        return
+    total.input_tokens += usage.input_tokens or 0
+    total.output_tokens += usage.output_tokens or 0
+    total.cache_creation_input_tokens += usage.cache_creation_input_tokens or 0
+    total.cache_read_input_tokens += usage.cache_read_input_tokens or 0
+
+
+def _explain_unknown_tools(response: dict | None, calls: list[Any], names: set[str]) -> None:
+    """The SDK answers an unknown tool with "not found"; say which tools there are."""
+    if not response:
+        return
+    by_id = {c.id: c for c in calls}
+    for block in response["content"]:
+        call = by_id.get(block.get("tool_use_id"))
+        if call is not None and call.name not in names and block.get("is_error"):
+            block["content"] = (
+                f"Error: there is no tool named {call.name!r}. "
+                f"The tools are: {', '.join(sorted(names))}."
+            )
+
+
+def _errors(response: dict | None, calls: list[Any]) -> list[str]:
+    if not response:
+        return []
+    by_id = {c.id: c.name for c in calls}
+    out = []
+    for block in response["content"]:
+        if block.get("is_error"):
+            content = block.get("content")
+            text = (
+                content
+                if isinstance(content, str)
+                else " ".join(b.get("text", "") for b in content or [])
+            )
+            out.append(f"{by_id.get(block.get('tool_use_id'), '?')}: {text}")
+    return out
+
+
+def _api_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])
+    return str(getattr(exc, "message", exc))
+
+
+# --------------------------------------------------------------------- outcomes
+_OUTCOMES: dict[str, tuple[str, str]] = {
+    "refused": (
+        "Claude declined to draft this migration (stop_reason: refusal)",
+        "rephrase the request, or draft it with --backend offline",
+    ),
+    "max_tokens": (
+        "Claude's response was cut off at the output limit (stop_reason: max_tokens)",
+        f"raise {MAX_TOKENS_ENV} (now {{max_tokens}}) or split the request",
+    ),
+    "context_exceeded": (
+        "the conversation outgrew the model's context window",
+        "split the request into smaller migrations",
+    ),
+    "turn_limit": (
+        "Claude did not submit a verified draft within {max_turns} turns",
+        "raise --max-turns, or split the request into smaller migrations",
+    ),
+    "token_budget": (
+        "the run used {used:,} tokens, over the --token-budget of {budget:,}, without a verified draft",
+        "raise --token-budget, or split the request",
+    ),
+    "no_submission": (
+        "Claude stopped without submitting a draft",
+        "rephrase the request, or draft it with --backend offline",
+    ),
+}
+
+
+def outcome_error(run: ClaudeRun, settings: ClaudeSettings) -> ClaudeDraftError:
+    """The one-line error for a run that ended without a submission."""
+    problem, fix = _OUTCOMES[run.status]
+    values = {
+        "max_turns": settings.max_turns,
+        "max_tokens": settings.max_tokens,
+        "used": run.usage.total,
+        "budget": settings.token_budget,
+    }
+    problem = problem.format(**values)
+    if run.status == "no_submission" and run.final_text.strip():
+        problem += f"; its last words: {' '.join(run.final_text.split())[:300]}"
+    if run.tool_errors and run.status in ("turn_limit", "token_budget", "no_submission"):
+        problem += f"; last tool error: {' '.join(run.tool_errors[-1].split())[:300]}"
+    problem += f" ({run.turns} turns, {run.usage.total:,} tokens; nothing was written)"
+    return ClaudeDraftError(problem, fix.format(**values), run)
+
+
+def finalize(run: ClaudeRun, toolbox: Toolbox, settings: ClaudeSettings) -> ClaudeDraft:
+    """Verify and lint the submitted revision again, and attach how it was made to the spec."""
+    assert run.submission is not None
+    source = run.submission.revision_source
+    try:
+        verification = toolbox._verify(source)
+    except ToolboxError as exc:
+        raise ClaudeDraftError(
+            f"migagent could not re-verify Claude's draft: {exc.message}",
+            "run `migagent verify` on the revision yourself; nothing was written",
+            run,
+        ) from None
+    lint = None
+    lint_status, lint_detail = "not_run", ""
+    try:
+        lint = toolbox._lint(source)
+    except ToolboxError as exc:
+        lint_detail = exc.message
+    if lint is not None:
+        lint_status = "errors" if lint.errors else ("warnings" if lint.warnings else "clean")
+        lint_detail = "; ".join(f"{f.rule}: {f.message}" for f in lint.findings[:5])
+    if verification.passed:
+        detail = f"upgrade, downgrade and upgrade again passed on {verification.starting_point}"
+    else:
+        detail = "; ".join(verification.reasons[:3]) or (
+            verification.failure.message if verification.failure else "failed"
+        )
+    meta = SpecMeta(
+        backend="claude",
+        model=settings.model,
+        prompts_version=PROMPTS_VERSION,
+        usage=run.usage.model_copy(),
+        turns=run.turns,
+        verification="passed" if verification.passed else "failed",
+        verification_detail=detail,
+        lint=lint_status,
+        lint_detail=lint_detail,
+    )
+    spec = MigrationSpec.from_draft(run.submission.spec, meta)
+    return ClaudeDraft(
+        revision_source=source,
+        spec=spec,
+        verified=verification.passed,
+        verification=verification,
+        lint=lint,
+        run=run,
+    )
+
+
+def draft_with_claude(
+    request: str,
+    toolbox: Toolbox,
+    *,
+    settings: ClaudeSettings | None = None,
+    client: Any = None,
+    project_dir: Path | None = None,
+) -> ClaudeDraft:
+    """Draft `request` with Claude: run, then re-verify what it submitted.
+
+    Raises `ClaudeDraftError` (exit 1, nothing to write) when the run ends
+    without a submission, or when migagent's own re-verification fails, and
+    `ClaudeAPIError` (exit 2) when the API cannot be used.
+    """
+    settings = settings or ClaudeSettings.from_env()
+    run = run_claude(request, toolbox, settings, client=client, project_dir=project_dir)
+    if run.status != "submitted":
+        raise outcome_error(run, settings)
+    draft = finalize(run, toolbox, settings)
+    if not draft.verified:
+        raise ClaudeDraftError(
+            "Claude's draft passed its own verification but failed migagent's re-verification: "
+            + draft.spec.meta.verification_detail,
+            "nothing was written; run the request again or use --backend offline",
+            run,
+        )
+    return draft

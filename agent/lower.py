@@ -1,0 +1,1133 @@
+"""Lowering: plan operations -> Alembic op-code that is safe for the table's size.
+
+This is where lock safety lives, for every backend. Each operation becomes
+upgrade and downgrade steps; a step is Python (Alembic `op.*` calls, raw SQL
+through `op.execute` only where Alembic has no operation) and says whether it
+must run outside a transaction (`autocommit_block()`).
+
+On a table at or above `LowerContext.large_rows` rows the safe forms are used:
+
+- indexes: `CREATE INDEX CONCURRENTLY` (and `DROP INDEX CONCURRENTLY`);
+- foreign keys and checks: `NOT VALID`, then `VALIDATE CONSTRAINT` in its own
+  transaction;
+- NOT NULL: a `CHECK (col IS NOT NULL) NOT VALID`, validated, then
+  `SET NOT NULL` (which uses the check instead of a scan), then the check goes;
+- unique constraints and primary keys: a concurrent unique index, then
+  `ADD CONSTRAINT ... USING INDEX`;
+- backfills: keyset batches on the primary key, each its own transaction;
+- volatile defaults: add the column bare, set the default, backfill in batches.
+
+Every upgrade touching an existing table starts with `SET lock_timeout`, so a
+migration waiting behind a long transaction fails fast instead of queueing
+every other query behind it.
+
+The downgrade of each operation is derived from the schema *before* it (the
+snapshot, updated as operations are lowered), so type changes alter back,
+dropped objects come back with their original definitions, and so on.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from migagent.agent import plan as P
+from migagent.agent.satypes import normalize_type, sa_type, type_family
+from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
+
+LARGE_ROWS = 10_000
+BATCH_SIZE = 5_000
+LOCK_TIMEOUT = "5s"
+
+_VOLATILE = re.compile(
+    r"\b(gen_random_uuid|uuid_generate_v[14]|random|clock_timestamp|nextval|txid_current|timeofday)\s*\(",
+    re.I,
+)
+
+
+class LoweringError(Exception):
+    """A plan operation that cannot be lowered against this schema."""
+
+
+class Step(BaseModel):
+    code: str  # Python statements, unindented, may span lines
+    autocommit: bool = False
+
+
+class Lowered(BaseModel):
+    """A whole plan lowered: the bodies of upgrade() and downgrade()."""
+
+    upgrade: list[Step] = Field(default_factory=list)
+    downgrade: list[Step] = Field(default_factory=list)
+    imports: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # what was made safe, and why
+    warnings: list[str] = Field(default_factory=list)
+    data_loss: list[str] = Field(default_factory=list)  # what the downgrade cannot restore
+    irreversible: str | None = None
+
+    def body(self, which: str) -> str:
+        return render_body(self.upgrade if which == "upgrade" else self.downgrade)
+
+
+@dataclass
+class LowerContext:
+    snapshot: SchemaSnapshot
+    rows: dict[str, int] = field(default_factory=dict)
+    server_version: int = 180000
+    large_rows: int = LARGE_ROWS
+    batch_size: int = BATCH_SIZE
+    lock_timeout: str = LOCK_TIMEOUT
+    new_tables: set[str] = field(default_factory=set)
+
+    def row_count(self, table: str) -> int:
+        key = _bare(table)
+        if _qual(table) in self.new_tables:
+            return 0
+        for k in (table, key, _qual(table)):
+            if k in self.rows:
+                return self.rows[k]
+        t = self.snapshot.table(table)
+        return max(t.row_estimate, 0) if t else 0
+
+    def large(self, *tables: str) -> bool:
+        return any(self.row_count(t) >= self.large_rows for t in tables)
+
+
+# ---------------------------------------------------------------- helpers
+def _qual(table: str) -> str:
+    return table if "." in table else f"public.{table}"
+
+
+def _bare(table: str) -> str:
+    return table.split(".")[-1]
+
+
+def _schema(table: str) -> str | None:
+    s = table.split(".")[0] if "." in table else None
+    return None if s in (None, "public") else s
+
+
+def py(s: str) -> str:
+    """A Python string literal, double-quoted where possible (ruff format style)."""
+    if "\n" in s:
+        if '"""' not in s and "\\" not in s and not s.endswith('"'):
+            return '"""' + s + '"""'
+        return repr(s)
+    if '"' not in s and "\\" not in s:
+        return f'"{s}"'
+    return repr(s)
+
+
+_SAFE_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_RESERVED = {
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both",
+    "case", "cast", "check", "collate", "column", "constraint", "create", "current_catalog",
+    "current_date", "current_role", "current_time", "current_timestamp", "current_user",
+    "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false",
+    "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially",
+    "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
+    "null", "offset", "on", "only", "or", "order", "placing", "primary", "references",
+    "returning", "select", "session_user", "some", "symmetric", "table", "then", "to",
+    "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where",
+    "window", "with", "authorization", "binary", "collation", "concurrently", "cross",
+    "current_schema", "freeze", "full", "ilike", "inner", "is", "isnull", "join", "left",
+    "like", "natural", "notnull", "outer", "overlaps", "right", "similar", "tablesample",
+    "verbose",
+}  # fmt: skip
+
+
+def qi(name: str) -> str:
+    """Quote an identifier when PostgreSQL needs it."""
+    if _SAFE_IDENT.match(name) and name not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qt(table: str) -> str:
+    """Quoted table name, schema-qualified only outside public."""
+    s = _schema(table)
+    return f"{qi(s)}.{qi(_bare(table))}" if s else qi(_bare(table))
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _tkw(table: str) -> str:
+    s = _schema(table)
+    return f", schema={py(s)}" if s else ""
+
+
+def _sa(sql_type: str, enums: set[str]) -> str:
+    return sa_type(sql_type, enums) or f"sa.types.NullType()  # {sql_type}"
+
+
+def render_body(steps: list[Step], indent: str = "    ") -> str:
+    """Python body for a list of steps, grouping autocommit steps in one block."""
+    if not steps:
+        return f"{indent}pass"
+    out: list[str] = []
+    i = 0
+    while i < len(steps):
+        if steps[i].autocommit:
+            group = []
+            while i < len(steps) and steps[i].autocommit:
+                group.append(steps[i])
+                i += 1
+            out.append(f"{indent}with op.get_context().autocommit_block():")
+            for s in group:
+                out.extend(f"{indent}    {ln}" if ln else "" for ln in s.code.splitlines())
+        else:
+            out.extend(f"{indent}{ln}" if ln else "" for ln in steps[i].code.splitlines())
+            i += 1
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- lowering
+class _Lowerer:
+    def __init__(self, ctx: LowerContext):
+        self.ctx = ctx
+        self.snap = copy.deepcopy(ctx.snapshot)
+        self.enums = {e.name for e in self.snap.enums.values()} | set(self.snap.enums)
+        self.out = Lowered()
+        self.touched_existing = False
+
+    # -- snapshot bookkeeping ------------------------------------------------
+    def table(self, name: str) -> Table:
+        t = self.snap.table(name)
+        if t is None:
+            raise LoweringError(f"table {name} does not exist")
+        return t
+
+    def column(self, table: str, name: str) -> Column:
+        c = self.table(table).column(name)
+        if c is None:
+            raise LoweringError(f"column {table}.{name} does not exist")
+        return c
+
+    def existing(self, table: str) -> bool:
+        return _qual(table) not in self.ctx.new_tables and self.ctx.row_count(table) > 0
+
+    # -- column rendering ------------------------------------------------------
+    def sa_column(self, c: P.ColumnDef, *, nullable: bool | None = None) -> str:
+        args = [py(c.name), _sa(c.type, self.enums)]
+        if c.generated:
+            args.append(f"sa.Computed({py(c.generated)}, persisted=True)")
+        if c.identity:
+            args.append(f"sa.Identity(always={c.identity == 'always'})")
+        if c.default is not None and not c.generated:
+            args.append(f"server_default=sa.text({py(c.default)})")
+        if c.primary_key:
+            args.append("primary_key=True")
+        null = c.nullable if nullable is None else nullable
+        if not c.primary_key:
+            args.append(f"nullable={null}")
+        return f"sa.Column({', '.join(args)})"
+
+    def raw_column(self, c: Column) -> str:
+        parts = [qi(c.name), c.type]
+        if c.collation:
+            parts.append(f"COLLATE {c.collation}")
+        if c.generated:
+            parts.append(
+                f"GENERATED ALWAYS AS ({c.generated}) {(c.generated_kind or 'stored').upper()}"
+            )
+        elif c.identity:
+            parts.append(f"GENERATED {c.identity.upper()} AS IDENTITY")
+        elif c.default is not None:
+            parts.append(f"DEFAULT {c.default}")
+        if not c.nullable:
+            parts.append("NOT NULL")
+        return " ".join(parts)
+
+    def up(self, code: str, autocommit: bool = False) -> None:
+        self.out.upgrade.append(Step(code=code, autocommit=autocommit))
+
+    def lower(self, plan: P.DraftPlan) -> Lowered:
+        downs: list[list[Step]] = []
+        for op in plan.operations:
+            if isinstance(op, P.CreateTable):
+                self.ctx.new_tables.add(_qual(op.table))
+            before = len(self.out.upgrade)
+            down = getattr(self, f"_{op.op}")(op)
+            downs.append(down)
+            if any(t and self.existing(t) for t in op.tables()) and len(self.out.upgrade) > before:
+                self.touched_existing = True
+        for down in reversed(downs):
+            self.out.downgrade.extend(down)
+        if self.touched_existing:
+            setting = Step(code=f'op.execute("SET lock_timeout = {lit(self.ctx.lock_timeout)}")')
+            self.out.upgrade.insert(0, setting)
+            self.out.downgrade.insert(0, setting)
+        if not self.out.upgrade:
+            raise LoweringError("the plan has no operations")
+        self.out.imports = ["from alembic import op", "import sqlalchemy as sa"]
+        code = "\n".join(s.code for s in self.out.upgrade + self.out.downgrade)
+        if "postgresql." in code:
+            self.out.imports.append("from sqlalchemy.dialects import postgresql")
+        return self.out
+
+    # -- tables ------------------------------------------------------------------
+    def _create_table(self, op: P.CreateTable) -> list[Step]:
+        items = [self.sa_column(c) for c in op.columns]
+        if op.primary_key:
+            items.append(f"sa.PrimaryKeyConstraint({', '.join(py(c) for c in op.primary_key)})")
+        for cols in op.unique:
+            items.append(f"sa.UniqueConstraint({', '.join(py(c) for c in cols)})")
+        for fk in op.foreign_keys:
+            refs = ", ".join(py(f"{_bare(fk.ref_table)}.{c}") for c in fk.ref_columns)
+            extra = "".join(
+                f", {k}={py(v)}"
+                for k, v in (("ondelete", fk.on_delete), ("onupdate", fk.on_update))
+                if v
+            )
+            items.append(
+                f"sa.ForeignKeyConstraint([{', '.join(py(c) for c in fk.columns)}], [{refs}], "
+                f"name={py(fk.name)}{extra})"
+            )
+        for ck in op.checks:
+            items.append(f"sa.CheckConstraint({py(ck.expression)}, name={py(ck.name)})")
+        if _schema(op.table):
+            items.append(f"schema={py(_schema(op.table))}")
+        body = ",\n".join(f"    {i}" for i in [py(_bare(op.table)), *items])
+        self.up(f"op.create_table(\n{body},\n)")
+        # bookkeeping
+        cols = [
+            Column(
+                name=c.name,
+                type=normalize_type(c.type),
+                nullable=c.nullable and not c.primary_key,
+                default=c.default,
+                position=i + 1,
+            )
+            for i, c in enumerate(op.columns)
+        ]
+        self.snap.tables[_qual(op.table)] = Table(
+            schema_name=_qual(op.table).split(".")[0], name=_bare(op.table), columns=cols
+        )
+        return [Step(code=f"op.drop_table({py(_bare(op.table))}{_tkw(op.table)})")]
+
+    def _drop_table(self, op: P.DropTable) -> list[Step]:
+        t = self.table(op.table)
+        self.up(f"op.drop_table({py(t.name)}{_tkw(op.table)})")
+        self.out.data_loss.append(f"the rows of {t.name} (the downgrade recreates the table empty)")
+        ddl = table_ddl(t, self.snap)
+        del self.snap.tables[t.qualified_name]
+        return [Step(code=f"op.execute({py(s)})") for s in ddl]
+
+    def _rename_table(self, op: P.RenameTable) -> list[Step]:
+        t = self.table(op.table)
+        self.up(f"op.rename_table({py(t.name)}, {py(op.new_name)}{_tkw(op.table)})")
+        new = copy.deepcopy(t)
+        new.name = op.new_name
+        del self.snap.tables[t.qualified_name]
+        self.snap.tables[new.qualified_name] = new
+        return [Step(code=f"op.rename_table({py(op.new_name)}, {py(t.name)}{_tkw(op.table)})")]
+
+    # -- columns -----------------------------------------------------------------
+    def _add_column(self, op: P.AddColumn) -> list[Step]:
+        t = self.table(op.table)
+        c = op.column
+        large = self.ctx.large(op.table)
+        volatile = c.default is not None and _VOLATILE.search(c.default)
+        rows = self.ctx.row_count(op.table)
+        tname = py(t.name)
+        if large and volatile and not c.generated:
+            # a volatile default rewrites the table under ACCESS EXCLUSIVE: add bare,
+            # set the default for new rows, backfill old rows in batches
+            bare = c.model_copy(update={"default": None, "nullable": True})
+            self.up(f"op.add_column({tname}, {self.sa_column(bare)}{_tkw(op.table)})")
+            self.up(
+                f"op.alter_column({tname}, {py(c.name)}, server_default=sa.text({py(c.default)}){_tkw(op.table)})"
+            )
+            self._batched_update(t, f"{qi(c.name)} = {c.default}", f"{qi(c.name)} IS NULL")
+            self.out.notes.append(
+                f"{t.name}.{c.name}: volatile default {c.default} added without a table rewrite "
+                "(column added bare, default set, existing rows backfilled in batches)"
+            )
+            if not c.nullable:
+                self._safe_not_null(t, c.name, c.type)
+        else:
+            if not c.nullable and c.default is None and not c.generated and not c.identity and rows:
+                raise LoweringError(
+                    f"{t.name}.{c.name} is NOT NULL without a default, but {t.name} has rows"
+                )
+            self.up(f"op.add_column({tname}, {self.sa_column(c)}{_tkw(op.table)})")
+            if large and (c.generated or c.identity or volatile):
+                self.out.warnings.append(
+                    f"adding {t.name}.{c.name} ({'generated' if c.generated else 'identity'}) rewrites "
+                    f"{t.name} (~{rows:,} rows) under an ACCESS EXCLUSIVE lock"
+                )
+        t.columns.append(
+            Column(
+                name=c.name,
+                type=normalize_type(c.type),
+                nullable=c.nullable,
+                default=c.default,
+                generated=c.generated,
+                generated_kind="stored" if c.generated else None,
+                position=len(t.columns) + 1,
+            )
+        )
+        return [Step(code=f"op.drop_column({tname}, {py(c.name)}{_tkw(op.table)})")]
+
+    def _drop_column(self, op: P.DropColumn) -> list[Step]:
+        t = self.table(op.table)
+        c = self.column(op.table, op.column)
+        # constraints and indexes that go with the column, to restore in the downgrade
+        deps_ix = [
+            ix
+            for ix in t.indexes
+            if not ix.constraint
+            and (
+                op.column in ix.keys
+                or any(_mentions(k, op.column) for k in ix.keys)
+                or (ix.predicate and _mentions(ix.predicate, op.column))
+            )
+        ]
+        deps_con = [
+            k
+            for k in t.constraints
+            if k.kind in ("foreign_key", "unique", "check", "primary_key")
+            and op.column in k.columns
+        ]
+        self.up(f"op.drop_column({py(t.name)}, {py(c.name)}{_tkw(op.table)})")
+        idx = t.columns.index(c)
+        if idx != len(t.columns) - 1:
+            self.out.warnings.append(
+                f"the downgrade re-adds {t.name}.{c.name} as the last column (it was column "
+                f"{idx + 1} of {len(t.columns)})"
+            )
+        t.columns.remove(c)
+        t.indexes = [i for i in t.indexes if i not in deps_ix]
+        t.constraints = [k for k in t.constraints if k not in deps_con]
+        self.out.data_loss.append(f"the values of {t.name}.{c.name}")
+        down = []
+        if not c.nullable and c.default is None and not c.generated and not c.identity:
+            filler = _zero_value(c.type)
+            down.append(
+                Step(
+                    code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD COLUMN {self.raw_column(c)} DEFAULT {filler}')})"
+                )
+            )
+            down.append(
+                Step(
+                    code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ALTER COLUMN {qi(c.name)} DROP DEFAULT')})"
+                )
+            )
+        else:
+            down.append(
+                Step(
+                    code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD COLUMN {self.raw_column(c)}')})"
+                )
+            )
+        for k in deps_con:
+            down.append(
+                Step(
+                    code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD CONSTRAINT {qi(k.name)} {k.definition}')})"
+                )
+            )
+        for ix in deps_ix:
+            down.append(Step(code=f"op.execute({py(ix.definition)})"))
+        return down
+
+    def _rename_column(self, op: P.RenameColumn) -> list[Step]:
+        t = self.table(op.table)
+        c = self.column(op.table, op.column)
+        self.up(
+            f"op.alter_column({py(t.name)}, {py(c.name)}, new_column_name={py(op.new_name)}{_tkw(op.table)})"
+        )
+        c.name = op.new_name
+        return [
+            Step(
+                code=f"op.alter_column({py(t.name)}, {py(op.new_name)}, new_column_name={py(op.column)}{_tkw(op.table)})"
+            )
+        ]
+
+    def _alter_type(self, op: P.AlterColumnType) -> list[Step]:
+        t = self.table(op.table)
+        c = self.column(op.table, op.column)
+        old, new = c.type, normalize_type(op.new_type)
+        using = op.using or _auto_using(c.name, old, new, self.enums)
+        rusing = op.reverse_using or _auto_using(c.name, new, old, self.enums)
+        large = self.ctx.large(op.table)
+        tname = py(t.name)
+        pre, post, dpre, dpost = [], [], [], []
+        if c.default is not None and (using or rusing) and type_family(old) != type_family(new):
+            new_default = _recast_default(c.default, new)
+            pre.append(
+                f"op.alter_column({tname}, {py(c.name)}, server_default=None{_tkw(op.table)})"
+            )
+            if new_default:
+                post.append(
+                    f"op.alter_column({tname}, {py(c.name)}, server_default=sa.text({py(new_default)}){_tkw(op.table)})"
+                )
+                dpre.append(
+                    f"op.alter_column({tname}, {py(c.name)}, server_default=None{_tkw(op.table)})"
+                )
+            dpost.append(
+                f"op.alter_column({tname}, {py(c.name)}, server_default=sa.text({py(c.default)}){_tkw(op.table)})"
+            )
+
+        def alter(frm: str, to: str, u: str | None) -> str:
+            args = [
+                tname,
+                py(c.name),
+                f"type_={_sa(to, self.enums)}",
+                f"existing_type={_sa(frm, self.enums)}",
+                f"existing_nullable={c.nullable}",
+            ]
+            if u:
+                args.append(f"postgresql_using={py(u)}")
+            return f"op.alter_column({', '.join(args)}{_tkw(op.table)})"
+
+        for s in pre:
+            self.up(s)
+        if sa_type(new, self.enums) and sa_type(old, self.enums):
+            self.up(alter(old, new, using))
+            down_alter = alter(new, old, rusing)
+        else:
+            self.up(_raw_alter_type(op.table, c.name, new, using))
+            down_alter = _raw_alter_type(op.table, c.name, old, rusing)
+        for s in post:
+            self.up(s)
+        if large and _rewrites(old, new, using):
+            self.out.warnings.append(
+                f"changing {t.name}.{c.name} from {old} to {new} rewrites {t.name} "
+                f"(~{self.ctx.row_count(op.table):,} rows) under an ACCESS EXCLUSIVE lock; "
+                "schedule it in a maintenance window"
+            )
+        c.type = new
+        return [Step(code=s) for s in [*dpre, down_alter, *dpost]]
+
+    def _safe_not_null(self, t: Table, column: str, sql_type: str) -> None:
+        name = _ident_trunc(f"{t.name}_{column}_not_null_chk")
+        tk = _tkw(t.qualified_name)
+        self.up(
+            f"op.create_check_constraint({py(name)}, {py(t.name)}, {py(f'{qi(column)} IS NOT NULL')}, "
+            f"postgresql_not_valid=True{tk})"
+        )
+        self.up(
+            f"op.execute({py(f'ALTER TABLE {qt(t.qualified_name)} VALIDATE CONSTRAINT {qi(name)}')})",
+            True,
+        )
+        self.up(
+            f"op.alter_column({py(t.name)}, {py(column)}, existing_type={_sa(sql_type, self.enums)}, nullable=False{tk})"
+        )
+        self.up(f'op.drop_constraint({py(name)}, {py(t.name)}, type_="check"{tk})')
+        self.out.notes.append(
+            f"{t.name}.{column} NOT NULL: proven by a NOT VALID check validated without blocking "
+            "writes, so SET NOT NULL skips its full-table scan"
+        )
+
+    def _set_not_null(self, op: P.SetNotNull) -> list[Step]:
+        t = self.table(op.table)
+        c = self.column(op.table, op.column)
+        if op.backfill is not None:
+            self._update(t, f"{qi(c.name)} = {op.backfill}", f"{qi(c.name)} IS NULL")
+        if self.ctx.large(op.table) and self.ctx.server_version >= 120000:
+            self._safe_not_null(t, c.name, c.type)
+        else:
+            self.up(
+                f"op.alter_column({py(t.name)}, {py(c.name)}, existing_type={_sa(c.type, self.enums)}, "
+                f"nullable=False{_tkw(op.table)})"
+            )
+        c.nullable = False
+        return [
+            Step(
+                code=f"op.alter_column({py(t.name)}, {py(c.name)}, existing_type={_sa(c.type, self.enums)}, nullable=True{_tkw(op.table)})"
+            )
+        ]
+
+    def _drop_not_null(self, op: P.DropNotNull) -> list[Step]:
+        t = self.table(op.table)
+        c = self.column(op.table, op.column)
+        self.up(
+            f"op.alter_column({py(t.name)}, {py(c.name)}, existing_type={_sa(c.type, self.enums)}, nullable=True{_tkw(op.table)})"
+        )
+        c.nullable = True
+        down = []
+        if self.ctx.large(op.table) and self.ctx.server_version >= 120000:
+            saved = self.out.upgrade
+            self.out.upgrade = []
+            self._safe_not_null(t, c.name, c.type)
+            down = self.out.upgrade
+            self.out.upgrade = saved
+            self.out.notes.pop()
+        else:
+            down = [
+                Step(
+                    code=f"op.alter_column({py(t.name)}, {py(c.name)}, existing_type={_sa(c.type, self.enums)}, nullable=False{_tkw(op.table)})"
+                )
+            ]
+        self.out.warnings.append(
+            f"the downgrade of dropping NOT NULL on {t.name}.{c.name} fails if NULLs were written meanwhile"
+        )
+        return down
+
+    def _set_default(self, op: P.SetDefault) -> list[Step]:
+        t = self.table(op.table)
+        c = self.column(op.table, op.column)
+
+        def sd(v: str | None) -> str:
+            val = "None" if v is None else f"sa.text({py(v)})"
+            return (
+                f"op.alter_column({py(t.name)}, {py(c.name)}, server_default={val}{_tkw(op.table)})"
+            )
+
+        self.up(sd(op.default))
+        old = c.default
+        c.default = op.default
+        return [Step(code=sd(old))]
+
+    # -- indexes -------------------------------------------------------------------
+    def _create_index(self, op: P.CreateIndex) -> list[Step]:
+        t = self.table(op.table)
+        conc = self.ctx.large(op.table)
+        keys = []
+        ops: dict[str, str] = {}
+        for k in op.keys:
+            opclass = op.opclasses.get(k)
+            if _is_identifier(k) and t.column(k) is not None:
+                keys.append(py(k))
+                if opclass:
+                    ops[k] = opclass
+            else:
+                expr = k if not opclass else f"{k} {opclass}"
+                keys.append(f"sa.text({py(expr)})")
+        args = [py(op.name), py(t.name), f"[{', '.join(keys)}]"]
+        if op.unique:
+            args.append("unique=True")
+        if op.method != "btree":
+            args.append(f"postgresql_using={py(op.method)}")
+        if ops:
+            args.append(
+                "postgresql_ops={" + ", ".join(f"{py(k)}: {py(v)}" for k, v in ops.items()) + "}"
+            )
+        if op.include:
+            args.append(f"postgresql_include=[{', '.join(py(c) for c in op.include)}]")
+        if op.where:
+            args.append(f"postgresql_where=sa.text({py(op.where)})")
+        if conc:
+            args.append("postgresql_concurrently=True")
+        s = _schema(op.table)
+        if s:
+            args.append(f"schema={py(s)}")
+        self.up(f"op.create_index({', '.join(args)})", conc)
+        if conc:
+            self.out.notes.append(
+                f"index {op.name} built CONCURRENTLY: {t.name} keeps taking writes"
+            )
+        from migagent.tools.introspect.model import Index
+
+        t.indexes.append(
+            Index(
+                name=op.name,
+                table=t.qualified_name,
+                method=op.method,
+                unique=op.unique,
+                keys=list(op.keys),
+                definition="",
+            )
+        )
+        drop = [py(op.name), f"table_name={py(t.name)}"]
+        if conc:
+            drop.append("postgresql_concurrently=True")
+        if s:
+            drop.append(f"schema={py(s)}")
+        return [Step(code=f"op.drop_index({', '.join(drop)})", autocommit=conc)]
+
+    def _drop_index(self, op: P.DropIndex) -> list[Step]:
+        t = self.table(op.table)
+        ix = next((i for i in t.indexes if i.name == op.name), None)
+        if ix is None:
+            raise LoweringError(f"index {op.name} does not exist on {t.name}")
+        if ix.constraint:
+            return self._drop_constraint(P.DropConstraint(table=op.table, name=ix.constraint))
+        conc = self.ctx.large(op.table)
+        drop = [py(op.name), f"table_name={py(t.name)}"]
+        if conc:
+            drop.append("postgresql_concurrently=True")
+        if _schema(op.table):
+            drop.append(f"schema={py(_schema(op.table))}")
+        self.up(f"op.drop_index({', '.join(drop)})", conc)
+        t.indexes.remove(ix)
+        definition = ix.definition
+        if conc:
+            definition = re.sub(
+                r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ", definition
+            )
+        return [Step(code=f"op.execute({py(definition)})", autocommit=conc)]
+
+    # -- constraints ---------------------------------------------------------------
+    def _validate_later(self, table: str, name: str, create: str, kind: str) -> None:
+        self.up(create)
+        self.up(
+            f"op.execute({py(f'ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {qi(name)}')})", True
+        )
+        self.out.notes.append(
+            f"{kind} {name} added NOT VALID and validated in its own transaction "
+            "(SHARE UPDATE EXCLUSIVE: reads and writes continue)"
+        )
+
+    def _add_foreign_key(self, op: P.AddForeignKey) -> list[Step]:
+        t = self.table(op.table)
+        ref = self.snap.table(op.ref_table)
+        if ref is None and _qual(op.ref_table) not in self.ctx.new_tables:
+            raise LoweringError(f"referenced table {op.ref_table} does not exist")
+        args = [
+            py(op.name),
+            py(t.name),
+            py(_bare(op.ref_table)),
+            f"[{', '.join(py(c) for c in op.columns)}]",
+            f"[{', '.join(py(c) for c in op.ref_columns)}]",
+        ]
+        if op.on_delete:
+            args.append(f"ondelete={py(op.on_delete)}")
+        if op.on_update:
+            args.append(f"onupdate={py(op.on_update)}")
+        if _schema(op.table):
+            args.append(f"source_schema={py(_schema(op.table))}")
+        if _schema(op.ref_table):
+            args.append(f"referent_schema={py(_schema(op.ref_table))}")
+        if self.ctx.large(op.table, op.ref_table):
+            args.append("postgresql_not_valid=True")
+            self._validate_later(
+                op.table, op.name, f"op.create_foreign_key({', '.join(args)})", "foreign key"
+            )
+        else:
+            self.up(f"op.create_foreign_key({', '.join(args)})")
+        return [
+            Step(
+                code=f'op.drop_constraint({py(op.name)}, {py(t.name)}, type_="foreignkey"{_tkw(op.table)})'
+            )
+        ]
+
+    def _add_check(self, op: P.AddCheck) -> list[Step]:
+        t = self.table(op.table)
+        args = [py(op.name), py(t.name), py(op.expression)]
+        if _schema(op.table):
+            args.append(f"schema={py(_schema(op.table))}")
+        if self.ctx.large(op.table):
+            args.append("postgresql_not_valid=True")
+            self._validate_later(
+                op.table, op.name, f"op.create_check_constraint({', '.join(args)})", "check"
+            )
+        else:
+            self.up(f"op.create_check_constraint({', '.join(args)})")
+        return [
+            Step(
+                code=f'op.drop_constraint({py(op.name)}, {py(t.name)}, type_="check"{_tkw(op.table)})'
+            )
+        ]
+
+    def _unique_like(self, table: str, name: str, columns: list[str], kind: str) -> None:
+        t = self.table(table)
+        if self.ctx.large(table):
+            s = _schema(table)
+            extra = f", schema={py(s)}" if s else ""
+            self.up(
+                f"op.create_index({py(name)}, {py(t.name)}, [{', '.join(py(c) for c in columns)}], "
+                f"unique=True, postgresql_concurrently=True{extra})",
+                True,
+            )
+            words = "PRIMARY KEY" if kind == "primary" else "UNIQUE"
+            self.up(
+                f"op.execute({py(f'ALTER TABLE {qt(table)} ADD CONSTRAINT {qi(name)} {words} USING INDEX {qi(name)}')})"
+            )
+            self.out.notes.append(
+                f"{kind} constraint {name}: unique index built CONCURRENTLY, then attached "
+                "(ADD CONSTRAINT ... USING INDEX takes only a brief lock)"
+            )
+        elif kind == "primary":
+            self.up(
+                f"op.create_primary_key({py(name)}, {py(t.name)}, [{', '.join(py(c) for c in columns)}]{_tkw(table)})"
+            )
+        else:
+            self.up(
+                f"op.create_unique_constraint({py(name)}, {py(t.name)}, [{', '.join(py(c) for c in columns)}]{_tkw(table)})"
+            )
+
+    def _add_unique(self, op: P.AddUnique) -> list[Step]:
+        self._unique_like(op.table, op.name, op.columns, "unique")
+        return [
+            Step(
+                code=f'op.drop_constraint({py(op.name)}, {py(_bare(op.table))}, type_="unique"{_tkw(op.table)})'
+            )
+        ]
+
+    def _add_primary_key(self, op: P.AddPrimaryKey) -> list[Step]:
+        self._unique_like(op.table, op.name, op.columns, "primary")
+        return [
+            Step(
+                code=f'op.drop_constraint({py(op.name)}, {py(_bare(op.table))}, type_="primary"{_tkw(op.table)})'
+            )
+        ]
+
+    def _drop_constraint(self, op: P.DropConstraint) -> list[Step]:
+        t = self.table(op.table)
+        k = next((c for c in t.constraints if c.name == op.name), None)
+        if k is None:
+            raise LoweringError(f"constraint {op.name} does not exist on {t.name}")
+        type_ = {
+            "foreign_key": "foreignkey",
+            "unique": "unique",
+            "check": "check",
+            "primary_key": "primary",
+        }.get(k.kind)
+        tp = f", type_={py(type_)}" if type_ else ""
+        self.up(f"op.drop_constraint({py(op.name)}, {py(t.name)}{tp}{_tkw(op.table)})")
+        t.constraints.remove(k)
+        large = self.ctx.large(op.table) or (k.ref_table and self.ctx.large(k.ref_table))
+        if k.kind in ("foreign_key", "check") and large:
+            return [
+                Step(
+                    code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD CONSTRAINT {qi(k.name)} {k.definition} NOT VALID')})"
+                ),
+                Step(
+                    code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} VALIDATE CONSTRAINT {qi(k.name)}')})",
+                    autocommit=True,
+                ),
+            ]
+        return [
+            Step(
+                code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD CONSTRAINT {qi(k.name)} {k.definition}')})"
+            )
+        ]
+
+    # -- types, extensions, sequences ------------------------------------------------
+    def _create_enum(self, op: P.CreateEnum) -> list[Step]:
+        labels = ", ".join(lit(v) for v in op.labels)
+        self.up(f"op.execute({py(f'CREATE TYPE {qt(op.name)} AS ENUM ({labels})')})")
+        self.enums.add(_bare(op.name))
+        return [Step(code=f"op.execute({py(f'DROP TYPE {qt(op.name)}')})")]
+
+    def _add_enum_value(self, op: P.AddEnumValue) -> list[Step]:
+        e = self.snap.enums.get(_qual(op.name)) or next(
+            (x for x in self.snap.enums.values() if x.name == _bare(op.name)), None
+        )
+        where = (
+            f" BEFORE {lit(op.before)}"
+            if op.before
+            else f" AFTER {lit(op.after)}"
+            if op.after
+            else ""
+        )
+        self.up(
+            f"op.execute({py(f'ALTER TYPE {qt(op.name)} ADD VALUE IF NOT EXISTS {lit(op.value)}{where}')})",
+            True,
+        )
+        if e is None:
+            self.out.irreversible = (
+                f"enum value {op.value!r} cannot be removed without knowing the type"
+            )
+            return []
+        # PostgreSQL cannot drop an enum value: rebuild the type without it
+        labels = list(e.labels)
+        tmp = _ident_trunc(f"{e.name}_old")
+        users = [
+            (tb, col)
+            for tb in self.snap.tables.values()
+            for col in tb.columns
+            if col.type.split("[")[0] in (e.name, f"{e.schema_name}.{e.name}")
+        ]
+        label_sql = ", ".join(lit(v) for v in labels)
+        down = [
+            f"op.execute({py(f'ALTER TYPE {qt(op.name)} RENAME TO {qi(tmp)}')})",
+            f"op.execute({py(f'CREATE TYPE {qt(op.name)} AS ENUM ({label_sql})')})",
+        ]
+        for tb, col in users:
+            if col.default is not None:
+                down.append(
+                    f"op.execute({py(f'ALTER TABLE {qt(tb.qualified_name)} ALTER COLUMN {qi(col.name)} DROP DEFAULT')})"
+                )
+            down.append(
+                f"op.execute({py(f'ALTER TABLE {qt(tb.qualified_name)} ALTER COLUMN {qi(col.name)} TYPE {qt(op.name)} USING {qi(col.name)}::text::{qt(op.name)}')})"
+            )
+            if col.default is not None:
+                down.append(
+                    f"op.execute({py(f'ALTER TABLE {qt(tb.qualified_name)} ALTER COLUMN {qi(col.name)} SET DEFAULT {col.default}')})"
+                )
+        down.append(f"op.execute({py(f'DROP TYPE {qi(tmp)}')})")
+        self.out.warnings.append(
+            f"the downgrade rebuilds enum {e.name} without {op.value!r}; it fails if rows still use it"
+        )
+        e.labels.append(op.value)
+        return [Step(code=s) for s in down]
+
+    def _drop_enum(self, op: P.DropEnum) -> list[Step]:
+        e = self.snap.enums.get(_qual(op.name)) or next(
+            (x for x in self.snap.enums.values() if x.name == _bare(op.name)), None
+        )
+        if e is None:
+            raise LoweringError(f"enum {op.name} does not exist")
+        self.up(f"op.execute({py(f'DROP TYPE {qt(op.name)}')})")
+        labels = ", ".join(lit(v) for v in e.labels)
+        return [Step(code=f"op.execute({py(f'CREATE TYPE {qt(op.name)} AS ENUM ({labels})')})")]
+
+    def _create_extension(self, op: P.CreateExtension) -> list[Step]:
+        self.up(f"op.execute({py(f'CREATE EXTENSION IF NOT EXISTS {qi(op.name)}')})")
+        return [Step(code=f"op.execute({py(f'DROP EXTENSION IF EXISTS {qi(op.name)}')})")]
+
+    def _alter_sequence_type(self, op: P.AlterSequenceType) -> list[Step]:
+        seq = self.snap.sequences.get(_qual(op.name)) or next(
+            (s for s in self.snap.sequences.values() if s.name == _bare(op.name)), None
+        )
+        if seq is None:
+            raise LoweringError(f"sequence {op.name} does not exist")
+        self.up(
+            f"op.execute({py(f'ALTER SEQUENCE {qt(op.name)} AS {normalize_type(op.new_type)}')})"
+        )
+        old = seq.data_type
+        seq.data_type = normalize_type(op.new_type)
+        return [Step(code=f"op.execute({py(f'ALTER SEQUENCE {qt(op.name)} AS {old}')})")]
+
+    # -- data ----------------------------------------------------------------------
+    def _update_sql(
+        self,
+        t: Table,
+        assignment: str,
+        where: str | None,
+        *,
+        from_sql: str | None = None,
+        join_on: str | None = None,
+        alias: str | None = None,
+    ) -> str:
+        target = qt(t.qualified_name) + (f" AS {alias}" if alias else "")
+        conds = [c for c in (join_on, where) if c]
+        sql = f"UPDATE {target} SET {assignment}"
+        if from_sql:
+            sql += f" FROM {from_sql}"
+        if conds:
+            sql += " WHERE " + " AND ".join(f"({c})" if " or " in c.lower() else c for c in conds)
+        return sql
+
+    def _update(
+        self, t: Table, assignment: str, where: str | None, *, steps: list[Step] | None = None, **kw
+    ) -> None:
+        """One UPDATE on a small table, keyset batches on a large one."""
+        sink = self.out.upgrade if steps is None else steps
+        if self.ctx.large(t.qualified_name):
+            sink.extend(self._batched(t, assignment, where, **kw))
+        else:
+            sink.append(
+                Step(code=f"op.execute({py(self._update_sql(t, assignment, where, **kw))})")
+            )
+
+    def _batched_update(self, t: Table, assignment: str, where: str | None) -> None:
+        self.out.upgrade.extend(self._batched(t, assignment, where))
+
+    def _batched(
+        self,
+        t: Table,
+        assignment: str,
+        where: str | None,
+        *,
+        from_sql: str | None = None,
+        join_on: str | None = None,
+        alias: str | None = None,
+    ) -> list[Step]:
+        pk = _single_pk(t)
+        if pk is None:
+            self.out.warnings.append(
+                f"{t.name} has no single-column primary key: its backfill runs as one UPDATE"
+            )
+            return [
+                Step(
+                    code=f"op.execute({py(self._update_sql(t, assignment, where, from_sql=from_sql, join_on=join_on, alias=alias))})"
+                )
+            ]
+        ref = f"{alias or qt(t.qualified_name)}.{qi(pk)}"
+        rng = f"{ref} >= :lo AND {ref} <= :hi"
+        update = self._update_sql(
+            t,
+            assignment,
+            " AND ".join(x for x in (rng, where) if x),
+            from_sql=from_sql,
+            join_on=join_on,
+            alias=alias,
+        )
+        single = self._update_sql(
+            t, assignment, where, from_sql=from_sql, join_on=join_on, alias=alias
+        )
+        select_first = f"SELECT {qi(pk)} FROM {qt(t.qualified_name)} ORDER BY {qi(pk)} LIMIT {self.ctx.batch_size}"
+        select_next = (
+            f"SELECT {qi(pk)} FROM {qt(t.qualified_name)} WHERE {qi(pk)} > :last "
+            f"ORDER BY {qi(pk)} LIMIT {self.ctx.batch_size}"
+        )
+        code = f"""if op.get_context().as_sql:
+    op.execute({py(single)})
+else:
+    # keyset batches of {self.ctx.batch_size:,} rows on {pk}, each committed on its own
+    bind = op.get_bind()
+    last = None
+    while True:
+        if last is None:
+            keys = bind.execute(sa.text({py(select_first)})).scalars().all()
+        else:
+            keys = bind.execute(sa.text({py(select_next)}), {{"last": last}}).scalars().all()
+        if not keys:
+            break
+        bind.execute(sa.text({py(update)}), {{"lo": keys[0], "hi": keys[-1]}})
+        last = keys[-1]"""
+        self.out.notes.append(
+            f"backfill of {t.name} in keyset batches of {self.ctx.batch_size:,} rows, each its own "
+            "transaction (row locks held briefly, no long-running transaction)"
+        )
+        return [Step(code=code, autocommit=True)]
+
+    def _backfill(self, op: P.Backfill) -> list[Step]:
+        t = self.table(op.table)
+        self.column(op.table, op.column)
+        kw = {"from_sql": op.from_sql, "join_on": op.join_on, "alias": op.alias}
+        self._update(t, f"{qi(op.column)} = {op.value}", op.where, **kw)
+        if op.reverse is None:
+            return []
+        down: list[Step] = []
+        self._update(t, f"{qi(op.column)} = {op.reverse}", None, steps=down)
+        return down
+
+    def _raw_sql(self, op: P.RawSQL) -> list[Step]:
+        if op.upgrade.strip():
+            self.up(f"op.execute({py(op.upgrade)})", op.autocommit)
+        if op.downgrade is None:
+            self.out.irreversible = self.out.irreversible or f"no reverse for: {op.upgrade[:80]}"
+            return []
+        return [Step(code=f"op.execute({py(op.downgrade)})", autocommit=op.autocommit)]
+
+
+def lower(plan: P.DraftPlan, ctx: LowerContext) -> Lowered:
+    """Lower a plan to upgrade/downgrade steps (raises LoweringError)."""
+    out = _Lowerer(ctx).lower(plan)
+    if plan.irreversible and not out.irreversible:
+        out.irreversible = plan.irreversible
+    return out
+
+
+# ---------------------------------------------------------------- utilities
+def _is_identifier(s: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", s))
+
+
+def _mentions(expr: str, column: str) -> bool:
+    return bool(re.search(rf"(?<![\w.]){re.escape(column)}(?!\w)", expr))
+
+
+def _ident_trunc(name: str) -> str:
+    return name[:63]
+
+
+def _single_pk(t: Table) -> str | None:
+    pk = next((k for k in t.constraints if k.kind == "primary_key"), None)
+    if pk and len(pk.columns) == 1:
+        return pk.columns[0]
+    return None
+
+
+def _zero_value(sql_type: str) -> str:
+    fam = type_family(sql_type)
+    return {
+        "int": "0", "num": "0", "text": "''", "boolean": "false", "timestamp": "'epoch'",
+        "date": "'epoch'", "jsonb": "'{}'", "json": "'{}'", "uuid": "'00000000-0000-0000-0000-000000000000'",
+        "array": "'{}'", "bytea": "''",
+    }.get(fam, "''")  # fmt: skip
+
+
+def _auto_using(column: str, old: str, new: str, enums: set[str]) -> str | None:
+    """A USING clause when PostgreSQL has no assignment cast from old to new."""
+    fo, fn = type_family(old), type_family(new)
+    if normalize_type(old) == normalize_type(new):
+        return None
+    if fo == fn and fo in ("int", "num", "text", "timestamp"):
+        return None
+    if {fo, fn} <= {"int", "num"}:
+        return None
+    if fn == "text" and fo not in enums and _bare(old) not in enums:
+        return None
+    if fo == "timestamp" and fn == "date":
+        return None
+    if fn in enums or _bare(new) in enums:
+        return f"{qi(column)}::text::{new}"
+    if fo in enums or _bare(old) in enums:
+        return f"{qi(column)}::text::{new}"
+    if {fn, fo} == {"json", "jsonb"}:
+        return None
+    return f"{qi(column)}::{new}"
+
+
+def _rewrites(old: str, new: str, using: str | None) -> bool:
+    o, n = normalize_type(old), normalize_type(new)
+    if using:
+        return True
+    if type_family(o) == type_family(n) == "text":
+        mo = re.search(r"\((\d+)\)", o)
+        mn = re.search(r"\((\d+)\)", n)
+        if n == "text" or (mo and mn and int(mn.group(1)) >= int(mo.group(1))) or (mo and not mn):
+            return False
+    return not (o.startswith("numeric(") and n == "numeric")
+
+
+def _recast_default(default: str, new_type: str) -> str | None:
+    m = re.fullmatch(r"('(?:[^']|'')*')(::[\w\s.\"\[\]()]+)?", default.strip())
+    if m:
+        return f"{m.group(1)}::{new_type}"
+    if re.fullmatch(r"-?\d+(\.\d+)?", default.strip()):
+        return default
+    return None
+
+
+def _raw_alter_type(table: str, column: str, new: str, using: str | None) -> str:
+    sql = f"ALTER TABLE {qt(table)} ALTER COLUMN {qi(column)} TYPE {new}"
+    if using:
+        sql += f" USING {using}"
+    return f"op.execute({py(sql)})"
+
+
+def table_ddl(t: Table, snap: SchemaSnapshot) -> list[str]:
+    """Statements that recreate a table as the snapshot knows it (for downgrades)."""
+    stmts: list[str] = []
+    cols = []
+    for c in sorted(t.columns, key=lambda c: c.position):
+        if c.default and "nextval(" in c.default:
+            m = re.search(r"nextval\('([^']+)'", c.default)
+            if m:
+                seq_name = m.group(1)
+                seq = snap.sequences.get(_qual(seq_name)) or next(
+                    (s for s in snap.sequences.values() if s.name == _bare(seq_name)), None
+                )
+                stmts.append(f"CREATE SEQUENCE {seq_name} AS {seq.data_type if seq else 'integer'}")
+        parts = [qi(c.name), c.type]
+        if c.generated:
+            parts.append(f"GENERATED ALWAYS AS ({c.generated}) STORED")
+        elif c.identity:
+            parts.append(f"GENERATED {c.identity.upper()} AS IDENTITY")
+        elif c.default is not None:
+            parts.append(f"DEFAULT {c.default}")
+        if not c.nullable:
+            parts.append("NOT NULL")
+        cols.append(" ".join(parts))
+    for k in t.constraints:
+        if k.kind in ("primary_key", "unique", "check", "exclusion"):
+            cols.append(f"CONSTRAINT {qi(k.name)} {k.definition}")
+    stmts.append(f"CREATE TABLE {qt(t.qualified_name)} ({', '.join(cols)})")
+    for c in t.columns:
+        if c.default and "nextval(" in c.default:
+            m = re.search(r"nextval\('([^']+)'", c.default)
+            if m:
+                stmts.append(
+                    f"ALTER SEQUENCE {m.group(1)} OWNED BY {qt(t.qualified_name)}.{qi(c.name)}"
+                )
+    for k in t.constraints:
+        if k.kind == "foreign_key":
+            stmts.append(
+                f"ALTER TABLE {qt(t.qualified_name)} ADD CONSTRAINT {qi(k.name)} {k.definition}"
+            )
+    for ix in t.indexes:
+        if not ix.constraint and not ix.primary:
+            stmts.append(ix.definition)
+    if t.comment:
+        stmts.append(f"COMMENT ON TABLE {qt(t.qualified_name)} IS {lit(t.comment)}")
+    return stmts

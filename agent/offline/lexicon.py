@@ -1,0 +1,226 @@
+"""Words -> SQL: types, default values, referential actions, inflection.
+
+Pure functions over request text; no schema knowledge (that is `resolve`).
+"""
+
+from __future__ import annotations
+
+import re
+
+# ---------------------------------------------------------------- inflection
+
+
+def singular(word: str) -> str:
+    w = word.lower()
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "ches", "shes", "zes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def plural(word: str) -> str:
+    w = word.lower()
+    if w.endswith("y") and len(w) > 2 and w[-2] not in "aeiou":
+        return w[:-1] + "ies"
+    if w.endswith(("s", "x", "ch", "sh", "z")):
+        return w + "es"
+    return w + "s"
+
+
+def variants(word: str) -> set[str]:
+    w = word.lower()
+    return {w, singular(w), plural(w), plural(singular(w))}
+
+
+# ---------------------------------------------------------------- types
+
+_N = r"(\d+)"
+
+# (pattern, type or callable(match) -> type); first match in the text wins by position
+_TYPE_PATTERNS: list[tuple[str, object]] = [
+    (
+        r"\b(?:character\s+varying|varchar)\s*\(\s*(\d+)\s*\)",
+        lambda m: f"character varying({m.group(1)})",
+    ),
+    (r"\bvarchar\s+(\d+)\b", lambda m: f"character varying({m.group(1)})"),
+    (r"\bchar(?:acter)?\s*\(\s*(\d+)\s*\)", lambda m: f"character({m.group(1)})"),
+    (
+        r"\b(?:up\s+to|at\s+most|max(?:imum)?(?:\s+of)?|no\s+more\s+than|limit(?:ed)?\s+(?:to|at)|cap(?:ped)?\s+(?:at|to)?|capped\s+at)\s+(\d+)\s*(?:characters|chars|letters)\b",
+        lambda m: f"character varying({m.group(1)})",
+    ),
+    (
+        r"\b(\d+)\s*(?:-\s*)?(?:characters|chars|char)\b(?:\s+(?:max|long|limit))?",
+        lambda m: f"character varying({m.group(1)})",
+    ),
+    (
+        r"\b(?:numeric|decimal)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)",
+        lambda m: f"numeric({m.group(1)},{m.group(2)})",
+    ),
+    (r"\b(?:numeric|decimal)\s*\(\s*(\d+)\s*\)", lambda m: f"numeric({m.group(1)},0)"),
+    (
+        r"\btimestamp\s*\(\s*(\d)\s*\)\s*with\s+time\s*zone\b",
+        lambda m: f"timestamp({m.group(1)}) with time zone",
+    ),
+    (
+        r"\btimestamp\s+with\s+time\s*zone\b|\btimestamptz\b|\btimestamp\s+with\s+tz\b|\b(?:tz|timezone)[- ]aware\s+timestamp\b",
+        "timestamp with time zone",
+    ),
+    (r"\btimestamp\s+without\s+time\s*zone\b|\bnaive\s+timestamp\b", "timestamp without time zone"),
+    (r"\btimestamp\b(?!\s*with)", "timestamp without time zone"),
+    (r"\bdatetime\b", "timestamp with time zone"),
+    (r"\bbig\s*serial\b|\bbigserial\b", "bigserial"),
+    (r"\bserial\b", "serial"),
+    (
+        r"\b(?:bigint|int8|64[- ]?bit(?:\s+(?:integer|int|number))?|big\s+integer|long\s+integer)\b",
+        "bigint",
+    ),
+    (r"\b(?:smallint|int2|16[- ]?bit(?:\s+(?:integer|int))?|small\s+integer)\b", "smallint"),
+    (r"\b(?:integer|int4|int|32[- ]?bit(?:\s+(?:integer|int))?|whole\s+number)\b", "integer"),
+    (r"\b(?:double\s+precision|float8|double|float)\b", "double precision"),
+    (r"\breal\b|\bfloat4\b", "real"),
+    (r"\b(?:numeric|decimal)\b", "numeric"),
+    (r"\b(?:money|monetary|currency\s+amount)\b", "numeric(12,2)"),
+    (r"\bjsonb?\b", "jsonb"),
+    (r"\buuids?\b|\bguid\b", "uuid"),
+    (r"\bcitext\b", "citext"),
+    (r"\b(?:booleans?|bool|true\s*/\s*false|yes\s*/\s*no)\b", "boolean"),
+    (r"\b(?:text\s*\[\s*\]|array\s+of\s+(?:text|strings)|list\s+of\s+strings)\b", "text[]"),
+    (r"\b(?:integer\s*\[\s*\]|array\s+of\s+(?:integers|ints))\b", "integer[]"),
+    (r"\bbytea\b|\bbinary\b|\bblob\b", "bytea"),
+    (r"\binet\b|\bip\s+address(?:es)?\b", "inet"),
+    (r"\binterval\b|\bduration\b", "interval"),
+    (r"\bdate\b", "date"),
+    (r"\btime\b", "time without time zone"),
+    (r"\btsvector\b", "tsvector"),
+    (
+        r"\b(?:unlimited|unbounded)\s+text\b|\btext\b(?!\s*\[)|\bno\s+(?:length\s+)?limit\b|\bunlimited\b",
+        "text",
+    ),
+    (r"\b(?:varchar|character\s+varying|string)\b", "character varying"),
+    (r"\b(?:flag)\b", "boolean"),
+]
+
+
+def find_type(text: str) -> tuple[str, int, int] | None:
+    """The first SQL type named in `text`: (type, start, end), or None."""
+    low = text.lower()
+    best: tuple[str, int, int] | None = None
+    for pattern, result in _TYPE_PATTERNS:
+        for m in re.finditer(pattern, low):
+            if re.search(r"\bfull[- ]text\b", low[max(0, m.start() - 6) : m.end()]) or low[
+                max(0, m.start() - 5) : m.start()
+            ].endswith("full "):
+                continue
+            t = result(m) if callable(result) else result
+            if best is None or m.start() < best[1]:
+                best = (t, m.start(), m.end())
+            break
+    return best
+
+
+def find_types(text: str) -> list[str]:
+    low = text.lower()
+    out: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, result in _TYPE_PATTERNS:
+        for m in re.finditer(pattern, low):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            out.append((m.start(), result(m) if callable(result) else result))  # type: ignore[operator]
+    return [t for _, t in sorted(out)]
+
+
+# ---------------------------------------------------------------- defaults
+
+_NOW = r"(?:now\(\)|now|current_timestamp|the\s+current\s+(?:time|timestamp)|current\s+time)"
+
+
+def parse_value(raw: str, sql_type: str | None = None) -> str | None:
+    """SQL for a default/fill value written in words: 'EUR', 0, true, now, empty string."""
+    v = raw.strip().rstrip(".,;)").strip()
+    low = v.lower()
+    if not v:
+        return None
+    m = (
+        re.match(r"^'((?:[^']|'')*)'", v)
+        or re.match(r'^"([^"]*)"', v)
+        or re.match(r"^`([^`]*)`", v)
+    )
+    if m:
+        return "'" + m.group(1).replace("''", "'").replace("'", "''") + "'"
+    if re.match(_NOW + r"\b", low) or low.startswith("now()"):
+        if sql_type and sql_type.startswith("date"):
+            return "CURRENT_DATE"
+        return "now()"
+    if re.match(r"^(?:today|current_date|the\s+current\s+date)\b", low):
+        return "CURRENT_DATE"
+    if re.match(r"^(?:true|yes|on)\b", low):
+        return "true"
+    if re.match(r"^(?:false|no|off)\b", low):
+        return "false"
+    if re.match(r"^(?:zero)\b", low):
+        return "0"
+    if re.match(r"^(?:an?\s+)?empty\s+(?:string|text)\b", low):
+        return "''"
+    if re.match(r"^(?:an?\s+)?empty\s+(?:object|json)\b", low) or low.startswith("{}"):
+        return "'{}'::jsonb"
+    if re.match(r"^(?:an?\s+)?empty\s+(?:array|list)\b", low):
+        return "'{}'"
+    if re.match(r"^(?:gen_random_uuid\(\)|a\s+random\s+uuid|random\s+uuid|new\s+uuid)", low):
+        return "gen_random_uuid()"
+    m = re.match(r"^-?\d+(?:\.\d+)?\b", low)
+    if m:
+        return m.group(0)
+    m = re.match(r"^([a-z_][\w-]*)\b", v, re.I)
+    if (
+        m
+        and m.group(1).lower()
+        not in (
+            "null",
+            "the",
+            "a",
+            "an",
+            "it",
+            "that",
+            "this",
+            "be",
+            "value",
+        )
+        and (
+            sql_type is None
+            or sql_type.startswith(("text", "character", "citext"))
+            or sql_type not in ("integer", "bigint", "smallint", "boolean", "numeric", "date")
+        )
+    ):
+        return "'" + m.group(1) + "'"
+    return None
+
+
+REF_ACTIONS = [
+    (
+        r"\bon\s+delete\s+cascade\b|\bcascade\b|\bgo(?:es)?\s+away\b|\b(?:are|is|get|gets)\s+(?:deleted|removed)\s+(?:with|when|along)\b|\bdelete[sd]?\s+(?:with|along\s+with)\b",
+        "CASCADE",
+    ),
+    (
+        r"\bon\s+delete\s+set\s+null\b|\bset\s+(?:to\s+)?null\b|\bnull(?:ed)?\s+out\b|\bbecomes?\s+null\b",
+        "SET NULL",
+    ),
+    (r"\bon\s+delete\s+restrict\b|\brestrict\b|\bprevent\w*\s+(?:the\s+)?delet", "RESTRICT"),
+]
+
+
+def ref_action(text: str) -> str | None:
+    low = text.lower()
+    for pattern, action in REF_ACTIONS:
+        if re.search(pattern, low):
+            return action
+    return None
+
+
+def snake(words: str) -> str:
+    s = re.sub(r"[^\w]+", "_", words.strip().lower())
+    return re.sub(r"_+", "_", s).strip("_")

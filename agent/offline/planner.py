@@ -1,0 +1,1830 @@
+"""The offline planner: a deterministic reading of a one-line request.
+
+`plan_request(request, facts)` detects the intent (keywords with synonyms, in
+a fixed priority), resolves the tables and columns it names against the live
+schema (`resolve.Resolver`), parses types, defaults, index kinds, foreign-key
+targets, enum labels and data transformations from the words, and returns a
+`DraftPlan`. Whatever it cannot pin down raises `UnderstandingError` or
+`AmbiguousRequest` with what it considered: it never guesses silently.
+Inferred details (a type from a column name, a text search configuration)
+are recorded as plan assumptions, which the spec shows for review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from migagent.agent import plan as P
+from migagent.agent.errors import AmbiguousRequest, UnderstandingError
+from migagent.agent.offline.lexicon import (
+    find_type,
+    find_types,
+    parse_value,
+    plural,
+    ref_action,
+    singular,
+    snake,
+)
+from migagent.agent.offline.resolve import STOP, Resolver
+from migagent.agent.satypes import normalize_type, type_family
+from migagent.tools.introspect.model import Column, Table
+
+TEXT_SEARCH_CONFIGS = (
+    "simple", "arabic", "danish", "dutch", "english", "finnish", "french", "german", "greek",
+    "hungarian", "indonesian", "irish", "italian", "lithuanian", "nepali", "norwegian",
+    "portuguese", "romanian", "russian", "serbian", "spanish", "swedish", "tamil", "turkish",
+)  # fmt: skip
+
+
+def _idx_name(table: str, parts: list[str], suffix: str) -> str:
+    base = "_".join([table, *[snake(p) or "expr" for p in parts]])
+    return f"{base[: 63 - len(suffix) - 1]}_{suffix}"
+
+
+class Planner:
+    def __init__(self, request: str, facts: P.Facts):
+        self.request = request.strip()
+        self.facts = facts
+        self.snap = facts.snapshot
+        self.r = Resolver(self.snap, self.request)
+        self.text = self.r.text
+        self.low = self.r.low
+        self.assumptions: list[str] = []
+        self.warnings: list[str] = []
+        self.categories: list[str] = []
+
+    # ------------------------------------------------------------ helpers
+    def has(self, pattern: str) -> bool:
+        return re.search(pattern, self.low) is not None
+
+    def search(self, pattern: str) -> re.Match | None:
+        return re.search(pattern, self.low)
+
+    def explicit_name(self) -> str | None:
+        m = re.search(r"\b(?:named|called)\s+[`'\"]?([a-z_][\w$]*)", self.text, re.I)
+        return m.group(1) if m else None
+
+    def columns_of(self, t: Table, **kw) -> list[str]:
+        out: list[str] = []
+        for m in self.r.column_mentions(t, **kw):
+            if m.column not in out:
+                out.append(m.column)
+        return out
+
+    def one_column(
+        self, t: Table, what: str, *, prefer: Callable[[Column], bool] | None = None
+    ) -> str:
+        cols = self.columns_of(t)
+        for m, col in self.r.dotted():
+            if m.table is t:
+                c = self.r.column_named(t, col)
+                if c is None:
+                    raise UnderstandingError(
+                        f"{t.name} has no column {col!r}",
+                        [f"columns of {t.name}: {', '.join(c.name for c in t.columns)}"],
+                    )
+                return c
+        if prefer:
+            cols = [c for c in cols if prefer(t.column(c))] or cols
+        if len(cols) == 1:
+            return cols[0]
+        if not cols:
+            raise UnderstandingError(
+                f"could not tell which column of {t.name} to {what}",
+                [f"columns of {t.name}: {', '.join(c.name for c in t.columns)}"],
+            )
+        raise AmbiguousRequest(f"more than one column of {t.name} could be meant to {what}", cols)
+
+    def pk(self, t: Table) -> list[str]:
+        k = next((c for c in t.constraints if c.kind == "primary_key"), None)
+        return list(k.columns) if k else []
+
+    def plan(self, intent: str, ops: list, slug: str | None = None, **kw) -> P.DraftPlan:
+        return P.DraftPlan(
+            intent=intent,
+            slug=(slug or snake(intent))[:60].strip("_"),
+            operations=ops,
+            assumptions=self.assumptions,
+            warnings=self.warnings,
+            categories=self.categories,
+            **kw,
+        )
+
+    def extension_ops(self, name: str) -> list:
+        if name in {e.name for e in self.snap.extensions.values()} or name in self.snap.extensions:
+            return []
+        return [P.CreateExtension(name=name)]
+
+    # ------------------------------------------------------------ dispatch
+    def run(self) -> P.DraftPlan:
+        if not self.request:
+            raise UnderstandingError("the request is empty")
+        if not self.r.tables and not self.has(r"\bcreate\b.*\btable\b|\bextension\b|\benum\b"):
+            raise UnderstandingError("the schema has no tables to change")
+        handlers: list[tuple[str, Callable[[], P.DraftPlan | None]]] = [
+            (
+                r"\bfull[- ]?text\b|\bfts\b|\btsvector\b|\btext[- ]search\b|\bsearch[_ ]vector\b",
+                self.full_text,
+            ),
+            (
+                r"\btrigram|\bpg_trgm\b|\btrgm\b|\bilike\s+'%|\bsimilarity\s+search|\bfuzzy\s+search",
+                self.trigram,
+            ),
+            (
+                r"\b(?:create|add|new|make|introduce)\b.{0,40}\btable\b|\bcreate\s+table\b|\bnew\s+\w+\s+table\b",
+                self.create_table,
+            ),
+            (r"\brename\b|\bshould\s+be\s+called\b|\bcall\s+it\b|->", self.rename),
+            (r"\bsplit\b", self.split),
+            (r"\b(?:merge|combine|concatenate|join)\b.{0,80}\binto\b", self.merge),
+            (r"\btime\s*zones?\b|\bfrom\s+utc\b|\bto\s+utc\b|\blocal\s+time\b", self.timezone),
+            (
+                r"\bbackfill|\bpopulate\b|\bfill\s+(?:in\s+)?(?!.*\bnull)|\bcopy\b.{0,60}\b(?:into|to|from)\b",
+                self.backfill,
+            ),
+            (r"\benum\b|\benumerat", self.enum),
+            (
+                r"\b(?:add|adding|need|needs|new|store|track|introduce|want)\b.{0,80}\b(?:column|field|attribute)\b|\badd\s+(?:a\s+|an\s+)?(?:nullable\s+|new\s+)?[a-z_]+\s+(?:to|on)\s+(?:the\s+)?[a-z_]+",
+                self.add_column,
+            ),
+            (
+                r"\bindex(?:es|ed)?\b|\bidx\b|\bspeed\b|\bslow\b|\blookups?\b|\bfaster\b|\bseq(?:uential)?\s+scan|\bbrin\b|\bgin\b|\bgist\b",
+                self.index,
+            ),
+            (
+                r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint(?:s|ing)?\s+(?:at|to)\b|\blink(?:ed)?\s+to\b",
+                self.foreign_key,
+            ),
+            (
+                r"\bcheck\b|\bmust\s+(?:be|not\s+be)\s+(?:positive|negative|non-negative|between|greater|less|at\s+least|at\s+most)|\bcan(?:not|'t)\s+be\s+negative|\bpositive\b|\bnon-negative\b|\bbetween\b.+\band\b",
+                self.check,
+            ),
+            (r"\bdefault", self.default),
+            (
+                r"\brequired\b|\bnot\s+null\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bnever\s+(?:be\s+)?null\b|\bcan(?:not|'t|\s+not)\s+be\s+(?:null|empty|missing)|\bmust\s+(?:always\s+)?(?:be\s+set|have\s+a)\b|\boptional\b|\bnullable\b|\ballow\s+nulls?\b|\bdrop\s+not\s+null\b",
+                self.nullability,
+            ),
+            (r"\bunique\b|\buniqueness\b|\bduplicates?\b|\bdistinct\b", self.unique),
+            (r"\b(?:drop|remove|delete|get\s+rid\s+of|delete)\b", self.drop),
+            (
+                r"\b(?:change|convert|switch|make|bump|widen|alter|increase|extend|cap|limit|shorten|turn|migrate|move)\b|\boverflow|\btype\b|\bto\s+(?:a\s+)?(?:bigint|text|varchar|jsonb|uuid|integer|boolean|timestamptz|citext)\b",
+                self.alter_type,
+            ),
+            (r"\b(?:add|adding)\b", self.add_column),
+            (r"\bextension\b|\benable\b|\binstall\b", self.extension),
+        ]
+        tried = []
+        for pattern, handler in handlers:
+            if re.search(pattern, self.low):
+                tried.append(handler.__name__)
+                result = handler()
+                if result is not None:
+                    return result
+        raise UnderstandingError(
+            "the offline planner did not recognise what this request asks for",
+            [
+                f"intents tried: {', '.join(tried) or 'none matched'}",
+                f"tables: {', '.join(t.name for t in self.r.tables[:10])}",
+            ],
+        )
+
+    # ------------------------------------------------------------ full-text search
+    def full_text(self) -> P.DraftPlan:
+        self.categories += ["add_column", "generated_column", "index", "full_text_search"]
+        t = self.r.subject_table()
+        m = re.search(
+            r"\b(?:column|vector)\s+(?:named\s+|called\s+)?[`'\"]?([a-z_][\w]*)", self.low
+        )
+        col = "search_vector"
+        for cand in re.findall(r"\b([a-z_]*(?:vector|tsv|search)[a-z_]*)\b", self.low):
+            if "_" in cand and not t.column(cand):
+                col = cand
+                break
+        if (
+            m
+            and m.group(1)
+            not in ("built", "from", "of", "on", "with", "that", "and", "for", "column")
+            and not t.column(m.group(1))
+        ):
+            col = m.group(1) if "_" in m.group(1) or m.group(1).endswith(("vector", "tsv")) else col
+        if t.column(col):
+            existing = t.column(col)
+            if existing.type == "tsvector":
+                raise UnderstandingError(f"{t.name}.{col} already exists as a tsvector column")
+        named = re.search(
+            r"\b(?:index|gin)\b[^.]*?\b(?:named|called)\s+[`'\"]?([a-z_][\w]*)", self.low
+        ) or re.search(r"\b(idx_[a-z_0-9]+|[a-z_0-9]+_(?:idx|fts|index))\b", self.low)
+        ix_name = named.group(1) if named else f"idx_{t.name}_fts"
+        lang = next((c for c in TEXT_SEARCH_CONFIGS if re.search(rf"\b{c}\b", self.low)), None)
+        if lang is None:
+            lang = "english"
+            self.assumptions.append("text search configuration 'english' (none was named)")
+        mentioned = [
+            c for c in self.columns_of(t) if c != col and type_family(t.column(c).type) == "text"
+        ]
+        sources = mentioned
+        if not sources:
+            sources = [
+                c.name
+                for c in t.columns
+                if type_family(c.type) == "text"
+                and not c.generated
+                and not re.search(
+                    r"(_id|_key|_hash|_token|_url|^email|^status|^slug|^sku|^version|^code|^kind|^type|^state|^currency|^phone)$|^(id|uuid)$",
+                    c.name,
+                )
+                and not (
+                    re.search(r"\((\d+)\)", c.type)
+                    and int(re.search(r"\((\d+)\)", c.type).group(1)) < 100
+                )
+            ]
+            if not sources:
+                raise UnderstandingError(
+                    f"could not tell which columns of {t.name} to search",
+                    [f"text columns of {t.name}: none found"],
+                )
+            self.assumptions.append(
+                f"search over {', '.join(sources)} (the text columns of {t.name})"
+            )
+        parts = [f"coalesce({c}, '')" for c in sources]
+        body = " || ' ' || ".join(parts)
+        expr = f"to_tsvector('{lang}', {body})"
+        ops: list = [
+            P.AddColumn(
+                table=t.qualified_name,
+                column=P.ColumnDef(name=col, type="tsvector", generated=expr),
+            ),
+            P.CreateIndex(
+                table=t.qualified_name, name=ix_name, keys=[col], method="gin", kind="fts"
+            ),
+        ]
+        if self.snap.server_version < 120000:
+            raise UnderstandingError("generated columns need PostgreSQL 12 or later")
+        return self.plan(
+            f"Add full-text search to {t.name}", ops, f"add_fulltext_search_to_{t.name}"
+        )
+
+    # ------------------------------------------------------------ trigram
+    def trigram(self) -> P.DraftPlan:
+        self.categories += ["index", "trigram", "extension"]
+        t = self.r.subject_table()
+        cols = [c for c in self.columns_of(t) if type_family(t.column(c).type) == "text"]
+        dotted = [self.r.column_named(t, c) for m, c in self.r.dotted() if m.table is t]
+        cols = [c for c in dotted if c] or cols
+        if not cols:
+            raise UnderstandingError(
+                f"could not tell which text column of {t.name} to index with trigrams"
+            )
+        if len(cols) > 1 and not self.has(r"\b(?:both|and)\b"):
+            raise AmbiguousRequest(f"more than one column of {t.name} could be meant", cols)
+        method = "gist" if self.has(r"\bgist\b") else "gin"
+        opclass = "gist_trgm_ops" if method == "gist" else "gin_trgm_ops"
+        ops: list = self.extension_ops("pg_trgm")
+        for c in cols:
+            ops.append(
+                P.CreateIndex(
+                    table=t.qualified_name,
+                    name=self.explicit_name() or _idx_name(t.name, [c], "trgm_idx"),
+                    keys=[c],
+                    method=method,
+                    opclasses={c: opclass},
+                    kind="trigram",
+                )
+            )
+        return self.plan(f"Add trigram index on {t.name}.{', '.join(cols)}", ops)
+
+    # ------------------------------------------------------------ create table
+    def create_table(self) -> P.DraftPlan | None:
+        m = re.search(
+            r"\b(?:create|add|new|make|introduce)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:table\s+(?:called\s+|named\s+)?)?[`'\"]?([a-z_][\w.]*)[`'\"]?(?:\s+table)?",
+            self.low,
+        )
+        name = None
+        if m and m.group(1) not in ("table", "new"):
+            name = m.group(1)
+        m2 = (
+            re.search(r"\btable\s+(?:called|named)\s+[`'\"]?([a-z_][\w]*)", self.low)
+            or re.search(
+                r"\b(?:create|add|new)\s+(?:a\s+|an\s+)?(?:new\s+)?([a-z_][\w]*)\s+table\b",
+                self.low,
+            )
+            or re.search(r"\bcreate\s+table\s+([a-z_][\w.]*)", self.low)
+        )
+        if m2:
+            name = m2.group(1)
+        if not name or name in STOP:
+            return None
+        if self.snap.table(name):
+            return None  # an existing table: something else (add column, index...)
+        self.categories += ["create_table"]
+        # the column list: after ':' / 'with' / '(' up to the end of the sentence
+        spec = self.text[m2.end() if m2 else m.end() :]
+        spec = re.sub(
+            r"^\s*(?:table\b)?\s*(?:with\s+(?:columns?\s+)?|:|\(|,)?", "", spec, flags=re.I
+        )
+        body, tail = _split_sentence(spec)
+        items = _split_top(body)
+        columns: list[P.ColumnDef] = []
+        fks: list[P.AddForeignKey] = []
+        extra_ops: list = []
+        pk: list[str] = []
+        for raw in items:
+            raw = raw.strip().strip("()").strip()
+            if not raw:
+                continue
+            cm = re.match(r"(?:and\s+)?[`'\"]?([A-Za-z_][\w]*)[`'\"]?\s*(.*)$", raw, re.S)
+            if not cm:
+                continue
+            cname, rest = cm.group(1).lower(), cm.group(2)
+            rl = rest.lower()
+            mpk = re.match(r"primary\s+key\s*\(([^)]*)\)", raw, re.I)
+            if mpk:
+                pk = [c.strip() for c in mpk.group(1).split(",")]
+                continue
+            typ = find_type(rest)
+            ctype = typ[0] if typ else None
+            is_pk = bool(re.search(r"\bprimary\s+key\b|\bpk\b", rl))
+            identity = None
+            if re.search(r"\bidentity\b", rl):
+                identity = "always" if re.search(r"\balways\b", rl) else "by default"
+            ref = re.search(
+                r"\b(?:references?|referencing|foreign\s+key\s+to|fk\s+to|->)\s+([a-z_][\w.]*)(?:\s*\(\s*([a-z_]\w*)\s*\))?",
+                rl,
+            )
+            if ctype is None:
+                ctype = _infer_type(cname, self.snap)
+                if ctype is None and ref:
+                    ctype = "bigint"
+                if ctype is None:
+                    raise UnderstandingError(
+                        f"no type given for column {cname} of the new table {name}"
+                    )
+                if not is_pk:
+                    self.assumptions.append(
+                        f"{name}.{cname} typed {ctype} (inferred from its name)"
+                    )
+            default = None
+            dm = re.search(
+                r"\bdefault(?:s)?\s+(?:to\s+|of\s+|=\s*)?(.+?)(?:\s+not\s+null\b|\s+null\b|\s+references\b|\s+unique\b|$)",
+                rest,
+                re.I,
+            )
+            if dm:
+                default = parse_value(
+                    dm.group(1),
+                    normalize_type(ctype) if ctype not in ("serial", "bigserial") else None,
+                )
+            nullable = not (is_pk or re.search(r"\bnot\s+null\b|\brequired\b|\bnon-null\b", rl))
+            col = P.ColumnDef(
+                name=cname,
+                type=ctype,
+                nullable=nullable,
+                default=default,
+                identity=identity,
+                primary_key=is_pk,
+            )
+            columns.append(col)
+            if ref:
+                rt = (
+                    self.snap.table(ref.group(1)) or (self.r.table_named(ref.group(1)) or [None])[0]
+                )
+                if rt is None:
+                    raise UnderstandingError(
+                        f"{name}.{cname} references {ref.group(1)}, which does not exist"
+                    )
+                rcols = [ref.group(2)] if ref.group(2) else self.pk(rt)
+                fks.append(
+                    P.AddForeignKey(
+                        table=name,
+                        name=f"{name}_{cname}_fkey",
+                        columns=[cname],
+                        ref_table=rt.qualified_name,
+                        ref_columns=rcols,
+                        on_delete=ref_action(rest[ref.end() :] + " " + rest),
+                    )
+                )
+            if re.search(r"\bunique\b", rl):
+                extra_ops.append(("unique", cname))
+        if not columns:
+            raise UnderstandingError(
+                f"found no column list for the new table {name}",
+                [
+                    "write the columns after a colon: 'create table x: id bigserial primary key, name text not null'"
+                ],
+            )
+        if not pk and not any(c.primary_key for c in columns):
+            self.warnings.append(f"the new table {name} has no primary key")
+        unique = [[c] for kind, c in extra_ops if kind == "unique"]
+        ops: list = [
+            P.CreateTable(
+                table=name, columns=columns, primary_key=pk, unique=unique, foreign_keys=fks
+            )
+        ]
+        # a trailing "Index order_id." / "index on a and b"
+        for im in re.finditer(
+            r"\b(?:index(?:ed)?|idx)\s+(?:on\s+)?(?:the\s+)?([a-z_][\w]*(?:\s*(?:,|and)\s*[a-z_][\w]*)*)",
+            tail.lower() + " " + body.lower(),
+        ):
+            names = [
+                x
+                for x in re.split(r"\s*(?:,|and)\s*", im.group(1))
+                if x in {c.name for c in columns}
+            ]
+            if names:
+                ops.append(
+                    P.CreateIndex(table=name, name=_idx_name(name, names, "idx"), keys=names)
+                )
+        return self.plan(f"Create table {name}", ops, f"create_{name}_table")
+
+    # ------------------------------------------------------------ rename
+    def rename(self) -> P.DraftPlan | None:
+        m = re.search(
+            r"\b(?:rename|renaming)\s+(?:the\s+)?(?:column\s+|table\s+)?[`'\"]?([a-z_][\w.]*)[`'\"]?(?:\s+(column|table|field))?(?:\s+(?:column|table))?\s*(?:on\s+|in\s+|of\s+)?(?:the\s+)?(?:([a-z_]\w*)\s+(?:table\s+)?)?(?:to|->|as|into|=>)\s+[`'\"]?([a-z_][\w]*)",
+            self.low,
+        ) or re.search(
+            r"[`'\"]?([a-z_][\w.]*)[`'\"]?(?:\s+(column|table))?\s*(?:->|=>)\s*[`'\"]?([a-z_][\w]*)",
+            self.low,
+        )
+        m3 = re.search(
+            r"[`'\"]?([a-z_][\w.]*)[`'\"]?\s+should\s+be\s+called\s+[`'\"]?([a-z_]\w*)", self.low
+        )
+        if m is None and m3 is None:
+            return None
+        if m is not None and m.re.groups == 4:
+            old, kind, owner, new = m.group(1), m.group(2), m.group(3), m.group(4)
+        elif m is not None:
+            old, kind, owner, new = m.group(1), m.group(2), None, m.group(3)
+        else:
+            old, kind, owner, new = m3.group(1), None, None, m3.group(2)
+        is_table_phrase = (
+            kind == "table"
+            or re.search(rf"\b{re.escape(old)}\s+table\b", self.low)
+            or re.search(r"\btable\s+only\b", self.low)
+        )
+        if "." in old:
+            head, col = old.split(".", 1)
+            tables = self.r.table_named(head)
+            if not tables:
+                raise UnderstandingError(f"no table {head} to rename a column of")
+            t = tables[0]
+            c = self.r.column_named(t, col)
+            if c is None:
+                raise UnderstandingError(
+                    f"{t.name} has no column {col}",
+                    [f"columns: {', '.join(x.name for x in t.columns)}"],
+                )
+            return self._rename_column(t, c, new)
+        tables = self.r.table_named(old, fuzzy=False)
+        if tables and (is_table_phrase or not self._column_anywhere(old)):
+            t = tables[0]
+            if self.snap.table(new):
+                raise UnderstandingError(f"cannot rename {t.name} to {new}: that table exists")
+            self.categories += ["rename_table"]
+            return self.plan(
+                f"Rename table {t.name} to {new}",
+                [P.RenameTable(table=t.qualified_name, new_name=new)],
+                f"rename_{t.name}_to_{new}",
+            )
+        # a column: of the named owner table, or of the subject
+        t = None
+        if owner:
+            found = self.r.table_named(owner)
+            t = found[0] if found else None
+        if t is None:
+            owners = [x for x in self.r.tables if self.r.column_named(x, old, fuzzy=False)]
+            mentioned = {mm.table.qualified_name for mm in self.r.table_mentions()}
+            scoped = [x for x in owners if x.qualified_name in mentioned]
+            if len(scoped) == 1:
+                t = scoped[0]
+            elif len(owners) == 1:
+                t = owners[0]
+            elif owners:
+                raise AmbiguousRequest(
+                    f"column {old} exists in several tables", [f"{x.name}.{old}" for x in owners]
+                )
+            else:
+                raise UnderstandingError(f"found no table or column named {old}")
+        c = self.r.column_named(t, old)
+        if c is None:
+            raise UnderstandingError(
+                f"{t.name} has no column {old}",
+                [f"columns: {', '.join(x.name for x in t.columns)}"],
+            )
+        return self._rename_column(t, c, new)
+
+    def _column_anywhere(self, name: str) -> bool:
+        return any(self.r.column_named(t, name, fuzzy=False) for t in self.r.tables)
+
+    def _rename_column(self, t: Table, c: str, new: str) -> P.DraftPlan:
+        if t.column(new):
+            raise UnderstandingError(f"cannot rename {t.name}.{c} to {new}: that column exists")
+        self.categories += ["rename_column"]
+        self.warnings.append(
+            f"code reading {t.name}.{c} breaks when this is applied: deploy code that uses {new} together with it"
+        )
+        return self.plan(
+            f"Rename {t.name}.{c} to {new}",
+            [P.RenameColumn(table=t.qualified_name, column=c, new_name=new)],
+            f"rename_{t.name}_{c}_to_{new}",
+        )
+
+    # ------------------------------------------------------------ data migrations
+    def split(self) -> P.DraftPlan | None:
+        m = re.search(
+            r"\bsplit\s+(?:the\s+)?(?:up\s+)?([a-z_][\w.]*)(?:\s+column)?(?:\s+(?:on|of|in)\s+(?:the\s+)?[a-z_]\w*)?\s+into\s+([a-z_]\w*)\s*(?:,|and)\s*([a-z_]\w*)(?:\s*(?:,|and)\s*([a-z_]\w*))?",
+            self.low,
+        )
+        if not m:
+            return None
+        self.categories += ["data_migration", "split_column", "add_column", "backfill"]
+        src = m.group(1)
+        if "." in src:
+            t = self.r.table_named(src.split(".")[0])[0]
+            src = src.split(".", 1)[1]
+        else:
+            t = self.r.subject_table(prefer_columns=[src])
+        c = self.r.column_named(t, src)
+        if c is None:
+            raise UnderstandingError(f"{t.name} has no column {src} to split")
+        news = [x for x in m.groups()[1:] if x]
+        sep_m = re.search(
+            r"\b(?:on|by|at)\s+(?:the\s+)?(?:first\s+)?('[^']*'|comma|space|dash|hyphen|slash|@)",
+            self.low[m.end() :],
+        )
+        sep = " "
+        if sep_m:
+            token = sep_m.group(1)
+            sep = {
+                "comma": ",",
+                "space": " ",
+                "dash": "-",
+                "hyphen": "-",
+                "slash": "/",
+                "@": "@",
+            }.get(token, token.strip("'"))
+        else:
+            self.assumptions.append(f"{c} is split at the first space")
+        coltype = t.column(c).type
+        ops: list = []
+        for n in news:
+            if t.column(n):
+                raise UnderstandingError(f"{t.name}.{n} already exists")
+            ops.append(
+                P.AddColumn(table=t.qualified_name, column=P.ColumnDef(name=n, type=coltype))
+            )
+        s = sep.replace("'", "''")
+        if len(news) == 2:
+            exprs = [
+                f"split_part({c}, '{s}', 1)",
+                f"NULLIF(substr({c}, strpos({c}, '{s}') + {len(sep)}), '')" if sep else "NULL",
+            ]
+            exprs[1] = f"CASE WHEN strpos({c}, '{s}') > 0 THEN {exprs[1]} END"
+        else:
+            exprs = [f"NULLIF(split_part({c}, '{s}', {i + 1}), '')" for i in range(len(news))]
+        for n, e in zip(news, exprs, strict=True):
+            ops.append(
+                P.Backfill(table=t.qualified_name, column=n, value=e, where=f"{c} IS NOT NULL")
+            )
+        if self.has(r"\b(?:drop|remove|delete|replace|get\s+rid\s+of)\b"):
+            ops.append(P.DropColumn(table=t.qualified_name, column=c))
+            self.warnings.append(f"the downgrade restores {t.name}.{c} from {', '.join(news)} ")
+            # reverse data: recompute the original from its parts
+            ops[-1:-1] = []
+            rev = f" || '{s}' || ".join(f"coalesce({n}, '')" for n in news)
+            self._pending_reverse = (t, c, rev)
+        else:
+            self.assumptions.append(f"{t.name}.{c} is kept (say 'and drop {c}' to remove it)")
+        plan = self.plan(f"Split {t.name}.{c} into {', '.join(news)}", ops, f"split_{t.name}_{c}")
+        return _restore_dropped(plan, self)
+
+    def merge(self) -> P.DraftPlan | None:
+        m = re.search(
+            r"\b(?:merge|combine|concatenate|join)\s+(?:the\s+)?([a-z_][\w.]*)\s*(?:,|and|\+|with)\s*([a-z_][\w.]*)(?:\s*(?:,|and)\s*([a-z_][\w.]*))?(?:\s+columns?)?\s+(?:(?:on|of|in)\s+(?:the\s+)?[a-z_]\w*\s+)?into\s+(?:a\s+|one\s+|a\s+single\s+|the\s+)?(?:new\s+)?([a-z_][\w.]*)",
+            self.low,
+        )
+        if not m:
+            return None
+        self.categories += ["data_migration", "merge_columns", "add_column", "backfill"]
+        parts = [x.split(".")[-1] for x in m.groups()[:3] if x]
+        new = m.group(4).split(".")[-1]
+        t = self.r.subject_table(prefer_columns=parts)
+        cols = []
+        for p_ in parts:
+            c = self.r.column_named(t, p_)
+            if c is None:
+                raise UnderstandingError(f"{t.name} has no column {p_} to merge")
+            cols.append(c)
+        sep_m = re.search(
+            r"\b(?:separated|joined)\s+(?:by|with)\s+(?:a\s+)?('[^']*'|comma|space|dash)", self.low
+        )
+        sep = " "
+        if sep_m:
+            sep = {"comma": ", ", "space": " ", "dash": "-"}.get(
+                sep_m.group(1), sep_m.group(1).strip("'")
+            )
+        ops: list = []
+        if not t.column(new):
+            ops.append(
+                P.AddColumn(table=t.qualified_name, column=P.ColumnDef(name=new, type="text"))
+            )
+        s = sep.replace("'", "''")
+        ops.append(
+            P.Backfill(
+                table=t.qualified_name,
+                column=new,
+                value=f"NULLIF(concat_ws('{s}', {', '.join(cols)}), '')",
+            )
+        )
+        if self.has(r"\b(?:drop|remove|delete|replace|get\s+rid\s+of)\b"):
+            for c in cols:
+                ops.append(P.DropColumn(table=t.qualified_name, column=c))
+        else:
+            self.assumptions.append(
+                f"{', '.join(cols)} are kept (say 'and drop them' to remove them)"
+            )
+        return self.plan(
+            f"Merge {t.name}.{' + '.join(cols)} into {new}", ops, f"merge_{t.name}_{new}"
+        )
+
+    def timezone(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        cols = [c for c in self.columns_of(t) if type_family(t.column(c).type) == "timestamp"]
+        for m_, col in self.r.dotted():
+            if m_.table is t and self.r.column_named(t, col):
+                cols = [self.r.column_named(t, col)]
+        if not cols:
+            return None
+        zones = re.findall(r"\b([A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)\b", self.request)
+        src_m = re.search(
+            r"\b(?:from|in|are|were|as)\s+(utc|[A-Z][a-z]+/[A-Za-z_/]+)\b", self.request, re.I
+        )
+        dst_m = re.search(r"\bto\s+(utc|[A-Z][a-z]+/[A-Za-z_/]+)\b", self.request, re.I)
+        tz_from = src_m.group(1) if src_m else "UTC"
+        tz_from = "UTC" if tz_from.lower() == "utc" else tz_from
+        self.categories += ["data_migration", "timezone"]
+        ops: list = []
+        for c in cols:
+            col = t.column(c)
+            wants_tz = self.has(r"\btimestamptz\b|\bwith\s+time\s*zone\b|\btz[- ]aware\b")
+            if (
+                col.type.startswith("timestamp")
+                and "without" in col.type
+                and (wants_tz or not dst_m)
+            ):
+                src = tz_from if src_m else "UTC"
+                if not src_m:
+                    self.assumptions.append(f"existing {t.name}.{c} values are in UTC")
+                new_type = "timestamp with time zone"
+                ops.append(
+                    P.AlterColumnType(
+                        table=t.qualified_name,
+                        column=c,
+                        new_type=new_type,
+                        using=f"{c} AT TIME ZONE '{src}'",
+                        reverse_using=f"{c} AT TIME ZONE '{src}'",
+                    )
+                )
+            elif "without" in col.type and dst_m:
+                dst = "UTC" if dst_m.group(1).lower() == "utc" else dst_m.group(1)
+                if dst == tz_from:
+                    raise UnderstandingError("the source and target time zones are the same")
+                ops.append(
+                    P.Backfill(
+                        table=t.qualified_name,
+                        column=c,
+                        value=f"({c} AT TIME ZONE '{tz_from}') AT TIME ZONE '{dst}'",
+                        where=f"{c} IS NOT NULL",
+                        reverse=f"({c} AT TIME ZONE '{dst}') AT TIME ZONE '{tz_from}'",
+                    )
+                )
+            elif "with time zone" in col.type:
+                raise UnderstandingError(
+                    f"{t.name}.{c} is already timestamp with time zone: it stores instants, and the "
+                    "display zone is a session setting, not data",
+                    [f"zones named: {', '.join(zones) or 'none'}"],
+                )
+        if not ops:
+            return None
+        return self.plan(
+            f"Convert {t.name}.{', '.join(cols)} time zone",
+            ops,
+            f"convert_{t.name}_{cols[0]}_timezone",
+        )
+
+    def backfill(self) -> P.DraftPlan | None:
+        # "backfill orders.customer_email from customers.email" / "populate X from Y"
+        m = re.search(
+            r"\b(?:backfill|populate|fill(?:\s+in)?|copy)\s+(?:the\s+)?(?:new\s+)?([a-z_][\w.]*)(?:\s+column)?(?:\s+(?:on|of|in)\s+(?:the\s+)?([a-z_]\w*))?\s+(?:from|with|using|into|to)\s+(?:the\s+)?(.+)$",
+            self.low,
+        )
+        if not m:
+            return None
+        target, owner, rest = m.group(1), m.group(2), m.group(3)
+        copy_into = re.search(r"\bcopy\b", self.low) and re.search(
+            r"\b(?:into|to)\b", self.low[m.start(3) - 6 : m.start(3)]
+        )
+        if copy_into:
+            # copy X into Y: target is Y
+            src_word = target
+            target = re.match(r"([a-z_][\w.]*)", rest).group(1)
+            rest = src_word
+        if "." in target:
+            t = self.r.table_named(target.split(".")[0])[0]
+            tcol = target.split(".", 1)[1]
+        else:
+            t = (
+                (self.r.table_named(owner) or [None])[0]
+                if owner
+                else self.r.subject_table(prefer_columns=[target])
+            )
+            tcol = target
+        c = self.r.column_named(t, tcol)
+        if c is None:
+            raise UnderstandingError(f"{t.name} has no column {tcol} to backfill")
+        self.categories += ["data_migration", "backfill"]
+        # source: other_table.column through a foreign key, or columns of the same table
+        sm = re.match(r"([a-z_][\w]*)\.([a-z_]\w*)", rest)
+        if sm and self.r.table_named(sm.group(1)) and self.r.table_named(sm.group(1))[0] is not t:
+            src_t = self.r.table_named(sm.group(1))[0]
+            src_c = self.r.column_named(src_t, sm.group(2))
+            if src_c is None:
+                raise UnderstandingError(f"{src_t.name} has no column {sm.group(2)}")
+            fk = next(
+                (
+                    k
+                    for k in t.constraints
+                    if k.kind == "foreign_key" and k.ref_table == src_t.qualified_name
+                ),
+                None,
+            )
+            if fk is None:
+                cand = [
+                    col.name for col in t.columns if col.name in (f"{singular(src_t.name)}_id",)
+                ]
+                if not cand:
+                    raise UnderstandingError(
+                        f"no foreign key from {t.name} to {src_t.name} to join on",
+                        [
+                            f"foreign keys of {t.name}: {', '.join(k.name for k in t.constraints if k.kind == 'foreign_key') or 'none'}"
+                        ],
+                    )
+                join = f"src.{self.pk(src_t)[0]} = dst.{cand[0]}"
+            else:
+                join = " AND ".join(
+                    f"src.{rc} = dst.{lc}"
+                    for lc, rc in zip(fk.columns, fk.ref_columns, strict=False)
+                )
+            op = P.Backfill(
+                table=t.qualified_name,
+                column=c,
+                value=f"src.{src_c}",
+                alias="dst",
+                from_sql=f"{src_t.name} AS src",
+                join_on=join,
+                where=None if self.has(r"\ball\b|\boverwrite\b") else f"dst.{c} IS NULL",
+            )
+            return self.plan(
+                f"Backfill {t.name}.{c} from {src_t.name}.{src_c}", [op], f"backfill_{t.name}_{c}"
+            )
+        src_cols = [x.column for x in self.r.column_mentions(t, start=m.start(3)) if x.column != c]
+        if not src_cols:
+            value = parse_value(rest, t.column(c).type)
+            if value is None:
+                raise UnderstandingError(
+                    f"could not tell what to fill {t.name}.{c} with", [f"read: {rest!r}"]
+                )
+            op = P.Backfill(table=t.qualified_name, column=c, value=value, where=f"{c} IS NULL")
+            return self.plan(f"Backfill {t.name}.{c}", [op], f"backfill_{t.name}_{c}")
+        if len(src_cols) == 1:
+            value = src_cols[0]
+            if t.column(c).type != t.column(src_cols[0]).type:
+                value = f"{src_cols[0]}::{t.column(c).type}"
+        else:
+            value = f"NULLIF(concat_ws(' ', {', '.join(src_cols)}), '')"
+        op = P.Backfill(table=t.qualified_name, column=c, value=value, where=f"{c} IS NULL")
+        return self.plan(
+            f"Backfill {t.name}.{c} from {', '.join(src_cols)}", [op], f"backfill_{t.name}_{c}"
+        )
+
+    # ------------------------------------------------------------ enum
+    def enum(self) -> P.DraftPlan | None:
+        enums = {e.name: e for e in self.snap.enums.values()}
+        # add a value to an existing enum
+        m = re.search(
+            r"\badd\s+(?:a\s+|the\s+)?(?:new\s+)?(?:value\s+|label\s+|status\s+|state\s+)?'?([\w -]+?)'?\s+(?:value\s+|label\s+|option\s+)?(?:to|in)\s+(?:the\s+)?([a-z_][\w.]*)",
+            self.text,
+            re.I,
+        )
+        if m:
+            target = m.group(2).lower()
+            e = enums.get(target)
+            if e is None:
+                t = self.r.table_named(target.split(".")[0]) if "." in target else []
+                if t:
+                    col = t[0].column(target.split(".")[1])
+                    if col is not None:
+                        e = enums.get(col.type.split(".")[-1])
+            if e is None:
+                # "to the status enum" / "to order_status"
+                for name, en in enums.items():
+                    if re.search(rf"\b{re.escape(name)}\b", self.low) or re.search(
+                        rf"\b{re.escape(target)}\b", name
+                    ):
+                        e = en
+                        break
+            if e is not None:
+                value = m.group(1).strip().strip("'\"")
+                value = re.sub(r"^(?:value|label)\s+", "", value, flags=re.I)
+                if value in e.labels:
+                    raise UnderstandingError(f"enum {e.name} already has the value {value!r}")
+                pos = re.search(r"\b(before|after)\s+'?([\w-]+)'?", self.text[m.end() :], re.I)
+                self.categories += ["enum", "add_enum_value"]
+                op = P.AddEnumValue(
+                    name=f"{e.schema_name}.{e.name}" if e.schema_name != "public" else e.name,
+                    value=value,
+                )
+                if pos and pos.group(2) in e.labels:
+                    setattr(op, pos.group(1).lower(), pos.group(2))
+                return self.plan(
+                    f"Add {value!r} to enum {e.name}", [op], f"add_{snake(value)}_to_{e.name}"
+                )
+        labels = re.findall(r"'([^']+)'", self.text)
+        if not labels:
+            paren = re.search(r"\(([^)]*)\)", self.text)
+            if paren:
+                labels = [x.strip() for x in re.split(r",|\bor\b", paren.group(1)) if x.strip()]
+            else:
+                vm = re.search(
+                    r"\b(?:values?|labels?|one\s+of|options?)\s*:?\s*([\w\s,/-]+?)(?:[.;]|$)",
+                    self.text,
+                    re.I,
+                )
+                if vm:
+                    labels = [
+                        x.strip()
+                        for x in re.split(r",|\s+or\s+|\s+and\s+|/", vm.group(1))
+                        if x.strip()
+                    ]
+        if not labels:
+            raise UnderstandingError(
+                "found no enum values in the request", ["write them quoted: 'draft', 'published'"]
+            )
+        # convert a column to a (new) enum?
+        t = self.r.subject_table(required=False)
+        col = None
+        if t is not None:
+            cols = [c for c in self.columns_of(t) if type_family(t.column(c).type) == "text"]
+            col = cols[0] if len(cols) == 1 else None
+            if len(cols) > 1:
+                raise AmbiguousRequest(
+                    f"more than one column of {t.name} could become the enum", cols
+                )
+        name_m = re.search(
+            r"\b(?:enum|type)\s+(?:type\s+)?(?:named\s+|called\s+)?[`'\"]?([a-z_]\w*)", self.low
+        )
+        ename = (
+            name_m.group(1)
+            if name_m
+            and name_m.group(1) not in ("with", "of", "for", "type", "values", "that", "and")
+            else None
+        )
+        if ename is None:
+            ename = f"{singular(t.name)}_{col}" if t is not None and col else None
+        if ename is None:
+            raise UnderstandingError("could not tell the name of the enum type")
+        if ename in enums:
+            raise UnderstandingError(f"enum {ename} already exists")
+        self.categories += ["enum", "create_enum"]
+        ops: list = [P.CreateEnum(name=ename, labels=labels)]
+        if t is not None and col:
+            column = t.column(col)
+            self.categories += ["type_change"]
+            ops.append(
+                P.AlterColumnType(
+                    table=t.qualified_name,
+                    column=col,
+                    new_type=ename,
+                    using=f"{col}::text::{ename}",
+                    reverse_using=f"{col}::text::{column.type}"
+                    if column.type != "text"
+                    else f"{col}::text",
+                )
+            )
+            for k in t.constraints:
+                if (
+                    k.kind == "check"
+                    and col in k.columns
+                    and re.search(r"\bANY\b|\bIN\b|=", k.definition)
+                ):
+                    ops.insert(1, P.DropConstraint(table=t.qualified_name, name=k.name))
+                    self.assumptions.append(f"check {k.name} is replaced by the enum type")
+            return self.plan(f"Make {t.name}.{col} an enum {ename}", ops, f"{t.name}_{col}_enum")
+        return self.plan(f"Create enum type {ename}", ops, f"create_{ename}_enum")
+
+    # ------------------------------------------------------------ columns
+    def _new_column_name(self, t: Table) -> tuple[str, int] | None:
+        pats = [
+            r"\badd(?:ing)?\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?(?:column|field)\s+(?:called\s+|named\s+)?[`'\"]?([a-z_][\w]*)",
+            r"\b(?:add(?:ing)?|need(?:s)?|new|want|introduce|store|track)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?[`'\"]?([a-z_][\w]*(?:\s+[a-z_][\w]*)?)[`'\"]?\s+(?:column|field|attribute)\b",
+            r"\b(?:column|field)\s+(?:called\s+|named\s+)[`'\"]?([a-z_][\w]*)",
+            r"\badd(?:ing)?\s+(?:a\s+|an\s+)?(?:new\s+)?(?:nullable\s+|optional\s+)?[`'\"]?([a-z_][\w]*)[`'\"]?\s+(?:to|on)\s+(?:the\s+)?[a-z_]",
+            r"\b(?:add|adding)\s+([a-z_]\w*)\s*\(",
+        ]
+        for p in pats:
+            m = re.search(p, self.low)
+            if m:
+                raw = m.group(1).strip()
+                words_ = raw.split()
+                if len(words_) == 2 and find_type(words_[0]):
+                    raw = words_[1]  # "a boolean archived column"
+                elif len(words_) == 2 and (words_[0] in STOP or find_type(words_[1])):
+                    raw = words_[1] if words_[0] in STOP else words_[0]
+                name = snake(raw)
+                if name in STOP or name in (
+                    "index",
+                    "constraint",
+                    "check",
+                    "default",
+                    "foreign",
+                    "unique",
+                ):
+                    continue
+                if self.snap.table(name) and not t.column(name):
+                    continue
+                return name, m.end()
+        return None
+
+    def add_column(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        found = self._new_column_name(t)
+        if found is None:
+            return None
+        name, end = found
+        if t.column(name):
+            raise UnderstandingError(f"{t.name}.{name} already exists")
+        self.categories += ["add_column"]
+        rest = self.text[end:]
+        typ = find_type(rest) or find_type(
+            self.text[:end].split(name.replace("_", " "))[0][-40:] if name else ""
+        )
+        if typ is None:
+            typ_text = _infer_type(name, self.snap)
+            if typ_text is None:
+                raise UnderstandingError(
+                    f"no type given for the new column {t.name}.{name}",
+                    ["say e.g. 'text', 'bigint', 'up to 32 characters', 'timestamptz', 'boolean'"],
+                )
+            self.assumptions.append(f"{t.name}.{name} typed {typ_text} (inferred from its name)")
+        else:
+            typ_text = typ[0]
+        if typ_text in ("serial", "bigserial"):
+            typ_text = {"serial": "integer", "bigserial": "bigint"}[typ_text]
+        low_rest = rest.lower()
+        not_null = bool(
+            re.search(
+                r"\bnot\s+null\b|\brequired\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bmust\s+be\s+set\b",
+                self.low,
+            )
+        ) and not re.search(r"\b(?<!non-)nullable\b|\boptional\b", self.low)
+        default = None
+        dm = re.search(
+            r"\bdefault(?:s|ing)?(?:\s+(?:it|value))?\s*(?:to|of|=|:|is|should\s+be)?\s+(.+?)(?:$|[.;]\s|,\s|\s+and\s)",
+            self.text + " ",
+            re.I,
+        )
+        if dm:
+            default = parse_value(dm.group(1), normalize_type(typ_text))
+            if default is None:
+                raise UnderstandingError(f"could not read the default value {dm.group(1)!r}")
+        elif re.search(
+            r"\b(?:existing|old|current)\s+\w+\s+(?:are|is|should\s+be|get|become)\s+(?:all\s+)?('[^']*'|\S+)",
+            self.text,
+            re.I,
+        ):
+            fm = re.search(
+                r"\b(?:existing|old|current)\s+\w+\s+(?:are|is|should\s+be|get|become)\s+(?:all\s+)?('[^']*'|\S+)",
+                self.text,
+                re.I,
+            )
+            default = parse_value(fm.group(1), normalize_type(typ_text))
+        col = P.ColumnDef(name=name, type=typ_text, nullable=not not_null, default=default)
+        ops: list = []
+        if typ_text == "citext":
+            ops += self.extension_ops("citext")
+        rows = self.facts.row_count(t.qualified_name)
+        if not col.nullable and default is None and rows > 0:
+            if True:
+                raise UnderstandingError(
+                    f"{t.name} has ~{rows:,} rows, so a NOT NULL {name} needs a default or a backfill value",
+                    ["say e.g. 'default 0' or 'existing rows get ...'"],
+                )
+        ops.append(P.AddColumn(table=t.qualified_name, column=col))
+        # references / unique / index attached to the new column
+        ref = re.search(
+            r"\b(?:references?|referencing|foreign\s+key\s+to|fk\s+to|points?\s+to|linked\s+to)\s+(?:the\s+)?([a-z_][\w.]*)",
+            low_rest,
+        )
+        if ref or (name.endswith("_id") and self.has(r"\bforeign\s+key|\bfk\b")):
+            rt_name = ref.group(1) if ref else plural(name[:-3])
+            rt = (self.r.table_named(rt_name) or [None])[0]
+            if rt is None:
+                raise UnderstandingError(
+                    f"{t.name}.{name} references {rt_name}, which does not exist"
+                )
+            self.categories += ["foreign_key"]
+            ops.append(
+                P.AddForeignKey(
+                    table=t.qualified_name,
+                    name=f"{t.name}_{name}_fkey",
+                    columns=[name],
+                    ref_table=rt.qualified_name,
+                    ref_columns=self.pk(rt),
+                    on_delete=ref_action(low_rest),
+                )
+            )
+        if re.search(r"\bunique\b", low_rest):
+            self.categories += ["unique"]
+            ops.append(
+                P.AddUnique(table=t.qualified_name, name=f"{t.name}_{name}_key", columns=[name])
+            )
+        elif re.search(r"\bindex(?:ed)?\b", low_rest):
+            self.categories += ["index"]
+            ops.append(
+                P.CreateIndex(
+                    table=t.qualified_name, name=_idx_name(t.name, [name], "idx"), keys=[name]
+                )
+            )
+        return self.plan(f"Add column {t.name}.{name}", ops, f"add_{name}_to_{t.name}")
+
+    def drop(self) -> P.DraftPlan | None:
+        # an index or constraint by name
+        for t in self.r.tables:
+            for ix in t.indexes:
+                if re.search(rf"\b{re.escape(ix.name.lower())}\b", self.low):
+                    self.categories += ["drop_index"]
+                    if ix.constraint:
+                        return self.plan(
+                            f"Drop constraint {ix.constraint}",
+                            [P.DropConstraint(table=t.qualified_name, name=ix.constraint)],
+                        )
+                    return self.plan(
+                        f"Drop index {ix.name}",
+                        [P.DropIndex(table=t.qualified_name, name=ix.name)],
+                        f"drop_{ix.name}",
+                    )
+            for k in t.constraints:
+                if k.kind != "not_null" and re.search(
+                    rf"\b{re.escape(k.name.lower())}\b", self.low
+                ):
+                    self.categories += ["drop_constraint"]
+                    return self.plan(
+                        f"Drop constraint {k.name}",
+                        [P.DropConstraint(table=t.qualified_name, name=k.name)],
+                        f"drop_{k.name}",
+                    )
+        dotted = self.r.dotted()
+        if self.has(r"\btable\b") and not dotted:
+            t = self.r.subject_table()
+            if self.has(r"\b(?:column|field)s?\b"):
+                return self._drop_column(t)
+            return self._drop_table(t)
+        t = self.r.subject_table()
+        cols = self.columns_of(t)
+        if not cols and not dotted:
+            return (
+                self._drop_table(t)
+                if self.has(
+                    rf"\b(?:drop|remove|delete)\s+(?:the\s+)?(?:old\s+|legacy\s+|unused\s+)?{re.escape(t.name)}\b"
+                )
+                else None
+            )
+        return self._drop_column(t)
+
+    def _drop_table(self, t: Table) -> P.DraftPlan:
+        self.categories += ["drop_table"]
+        ops: list = []
+        for other in self.r.tables:
+            for k in other.constraints:
+                if k.kind == "foreign_key" and k.ref_table == t.qualified_name and other is not t:
+                    ops.append(P.DropConstraint(table=other.qualified_name, name=k.name))
+                    self.warnings.append(
+                        f"foreign key {other.name}.{k.name} to {t.name} is dropped with it"
+                    )
+        ops.append(P.DropTable(table=t.qualified_name))
+        self.warnings.append(
+            f"dropping {t.name} deletes its rows; the downgrade recreates it empty"
+        )
+        return self.plan(f"Drop table {t.name}", ops, f"drop_{t.name}_table")
+
+    def _drop_column(self, t: Table) -> P.DraftPlan:
+        self.categories += ["drop_column"]
+        cols = []
+        for m, col in self.r.dotted():
+            if m.table is t:
+                c = self.r.column_named(t, col)
+                if c is None:
+                    raise UnderstandingError(
+                        f"{t.name} has no column {col}",
+                        [f"columns: {', '.join(x.name for x in t.columns)}"],
+                    )
+                cols.append(c)
+        if not cols:
+            cols = self.columns_of(t)
+            # only the columns named right after the verb
+            vm = self.search(r"\b(?:drop|remove|delete|get\s+rid\s+of)\b")
+            cols = [
+                m.column for m in self.r.column_mentions(t, start=vm.end() if vm else 0)
+            ] or cols
+            cols = list(dict.fromkeys(cols))
+        if not cols:
+            raise UnderstandingError(f"could not tell which column of {t.name} to drop")
+        if len(cols) > 1 and not self.has(r"\band\b|,"):
+            raise AmbiguousRequest(f"more than one column of {t.name} could be meant", cols)
+        ops = [P.DropColumn(table=t.qualified_name, column=c) for c in cols]
+        for c in cols:
+            if any(c in k.columns for k in t.constraints if k.kind == "primary_key"):
+                raise UnderstandingError(
+                    f"{t.name}.{c} is the primary key; drop it with --desired or by hand"
+                )
+        self.warnings.append(
+            f"dropping {', '.join(f'{t.name}.{c}' for c in cols)} loses its data; deploy code that no longer reads it first"
+        )
+        return self.plan(
+            f"Drop {', '.join(f'{t.name}.{c}' for c in cols)}",
+            ops,
+            f"drop_{t.name}_{'_'.join(cols)}",
+        )
+
+    # ------------------------------------------------------------ index
+    def index(self) -> P.DraftPlan | None:
+        # a query pasted in the request: derive keys and predicate from it
+        q = re.search(r"\bselect\b.+?\bfrom\s+([a-z_][\w.]*)(.*)", self.low, re.S)
+        t = None
+        keys: list[str] = []
+        where = None
+        if q and self.r.table_named(q.group(1)):
+            t = self.r.table_named(q.group(1))[0]
+            tail = q.group(2)
+            wm = re.search(
+                r"\bwhere\s+(.+?)(?=\border\s+by\b|\blimit\b|\bgroup\s+by\b|[`;]|$)", tail, re.S
+            )
+            om = re.search(r"\border\s+by\s+([\w\s,]+?)(?=\blimit\b|[`;]|$|\s+desc|\s+asc)", tail)
+            conds = [c.strip() for c in re.split(r"\band\b", wm.group(1))] if wm else []
+            eq_cols, const_conds = [], []
+            for c in conds:
+                cm = re.match(r"([a-z_]\w*)\s*(=|<|>|<=|>=|in|is)\s*(.+)$", c.strip())
+                if not cm or not t.column(cm.group(1)):
+                    continue
+                if re.match(r"'[^']*'$|\d+$|true|false|null", cm.group(3).strip()) and self.has(
+                    r"\bpartial\b|\bonly\b|%"
+                ):
+                    const_conds.append(f"{cm.group(1)} {cm.group(2)} {cm.group(3).strip()}")
+                else:
+                    eq_cols.append(cm.group(1))
+            order_cols = [c.strip() for c in om.group(1).split(",")] if om else []
+            keys = [c for c in eq_cols + order_cols if t.column(c)]
+            where = " AND ".join(const_conds) or None
+            if not keys and where:
+                keys = [c.split()[0] for c in const_conds]
+        if t is None:
+            t = self.r.subject_table()
+        self.categories += ["index"]
+        if not keys:
+            # explicit "(a, b)" list
+            pm = re.search(r"\(\s*([a-z_]\w*(?:\s*,\s*[a-z_]\w*)+)\s*\)", self.low)
+            if pm and all(t.column(c.strip()) for c in pm.group(1).split(",")):
+                keys = [c.strip() for c in pm.group(1).split(",")]
+        expr_keys: list[str] = []
+        em = re.search(
+            r"\b(lower|upper|date|coalesce|md5|left|date_trunc)\s*\(([^()]*)\)", self.low
+        )
+        if em:
+            inner = em.group(2)
+            cols = [c for c in re.findall(r"[a-z_]\w*", inner) if t.column(c)]
+            if cols:
+                expr_keys = [f"{em.group(1)}({inner.strip()})"]
+        ci = self.has(
+            r"\bcase[- ]insensitiv|\bignoring\s+case\b|\bregardless\s+of\s+case\b|\bany\s+case\b"
+        )
+        if not keys and not expr_keys:
+            dotted = [self.r.column_named(t, c) for m, c in self.r.dotted() if m.table is t]
+            keys = [c for c in dotted if c] or self.columns_of(t)
+        if not keys and not expr_keys:
+            raise UnderstandingError(
+                f"could not tell which column(s) of {t.name} to index",
+                [f"columns of {t.name}: {', '.join(c.name for c in t.columns)}"],
+            )
+        if ci and not expr_keys:
+            expr_keys = [f"lower({k})" for k in keys if type_family(t.column(k).type) == "text"]
+            if expr_keys:
+                keys = []
+        all_keys = expr_keys or keys
+        if expr_keys:
+            self.categories += ["expression_index"]
+        # method
+        method = "btree"
+        opclasses: dict[str, str] = {}
+        for name in ("brin", "gin", "gist", "hash", "spgist"):
+            if self.has(rf"\b{name}\b"):
+                method = name
+        key_types = {k: t.column(k).type for k in keys if t.column(k)}
+        if (
+            method == "btree"
+            and any(tp in ("jsonb", "tsvector") or tp.endswith("[]") for tp in key_types.values())
+            and not self.has(r"\bbtree\b")
+        ):
+            method = "gin"
+        if method == "gin" and self.has(r"jsonb_path_ops|path[_ ]ops|@>\s*only|containment\s+only"):
+            opclasses = {k: "jsonb_path_ops" for k, tp in key_types.items() if tp == "jsonb"}
+        if method != "btree":
+            self.categories += [method]
+        include = []
+        im = re.search(r"\binclud(?:e|ing)\s*\(?\s*([a-z_]\w*(?:\s*,\s*[a-z_]\w*)*)", self.low)
+        if im:
+            include = [c.strip() for c in im.group(1).split(",") if t.column(c.strip())]
+            keys = [k for k in keys if k not in include]
+            all_keys = expr_keys or keys
+        if where is None:
+            wm = re.search(r"\bwhere\s+(.+?)(?:$|[.;]\s|`)", self.text, re.I | re.S)
+            if wm and not q:
+                where = wm.group(1).strip().rstrip(".")
+                if not any(t.column(c) for c in re.findall(r"[a-z_]\w*", where.lower())):
+                    raise UnderstandingError(
+                        f"the index predicate {where!r} names no column of {t.name}"
+                    )
+            elif self.has(r"\bpartial\b"):
+                pm2 = re.search(
+                    r"\b(?:only|just)\s+(?:for\s+|the\s+|on\s+)?(?:rows\s+)?(?:where\s+)?([a-z_]\w*)\s+(?:is\s+)?(not\s+null|null|true|false|=\s*'[^']*')",
+                    self.low,
+                )
+                if pm2 and t.column(pm2.group(1)):
+                    v = pm2.group(2)
+                    where = (
+                        f"{pm2.group(1)} IS {v.upper()}"
+                        if v.endswith("null")
+                        else f"{pm2.group(1)} {v}"
+                        if v.startswith("=")
+                        else f"{pm2.group(1)} = {v}"
+                    )
+                else:
+                    raise UnderstandingError(
+                        "a partial index was asked for, but no condition found",
+                        ["write it as 'where status = ''pending'''"],
+                    )
+        if where:
+            self.categories += ["partial_index"]
+        unique = self.has(r"\bunique\b|\buniqueness\b|\bno\s+duplicates?\b")
+        if unique:
+            self.categories += ["unique"]
+        suffix = "key" if unique else "idx"
+        parts = [re.sub(r"\W+", "_", k).strip("_") for k in all_keys]
+        if where:
+            wv = re.findall(r"'([^']*)'", where)
+            parts = ([snake(wv[0])] if wv else []) + parts
+        name = self.explicit_name() or _idx_name(t.name, parts, suffix)
+        for ix in t.indexes:
+            if (
+                ix.keys == all_keys
+                and (ix.predicate or None) == (where or None)
+                and ix.method == method
+                and (not unique or ix.unique)
+            ):
+                raise UnderstandingError(
+                    f"{t.name} already has index {ix.name} on ({', '.join(all_keys)})"
+                )
+        ops: list = []
+        if method == "gin" and any(v.endswith("trgm_ops") for v in opclasses.values()):
+            ops += self.extension_ops("pg_trgm")
+        ops.append(
+            P.CreateIndex(
+                table=t.qualified_name,
+                name=name,
+                keys=all_keys,
+                method=method,
+                opclasses=opclasses,
+                unique=unique,
+                where=where,
+                include=include,
+                kind="unique"
+                if unique
+                else "partial"
+                if where
+                else "expression"
+                if expr_keys
+                else method,
+            )
+        )
+        return self.plan(
+            f"Add {'unique ' if unique else ''}{method if method != 'btree' else ''} index on {t.name} ({', '.join(all_keys)})".replace(
+                "  ", " "
+            ),
+            ops,
+            f"add_{name}",
+        )
+
+    # ------------------------------------------------------------ constraints
+    def foreign_key(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        self.categories += ["foreign_key"]
+        cols = [c for c in self.columns_of(t) if c not in self.pk(t)]
+        for m, col in self.r.dotted():
+            if m.table is t and self.r.column_named(t, col):
+                cols = [self.r.column_named(t, col)]
+                break
+        ref_t = None
+        rm = re.search(
+            r"\b(?:references?|referencing|to|at)\s+(?:the\s+)?([a-z_][\w.]*)",
+            self.low[self.search(r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint|\blink").start() :],
+        )
+        if rm:
+            cand = rm.group(1)
+            found = self.r.table_named(
+                cand.split(".")[0]
+                if "." in cand and not self.r._is_schema(cand.split(".")[0])
+                else cand
+            )
+            if found and found[0] is not t:
+                ref_t = found[0]
+        if not cols:
+            if ref_t is not None:
+                guess = f"{singular(ref_t.name)}_id"
+                if t.column(guess):
+                    cols = [guess]
+            if not cols:
+                raise UnderstandingError(
+                    f"could not tell which column of {t.name} gets the foreign key"
+                )
+        cols = [
+            c for c in cols if ref_t is None or not (ref_t.column(c) and c in self.pk(ref_t))
+        ] or cols
+        if len(cols) > 1:
+            cols = [c for c in cols if c.endswith("_id")] or cols
+            if len(cols) > 1:
+                raise AmbiguousRequest(
+                    f"more than one column of {t.name} could get the foreign key", cols
+                )
+        col = cols[0]
+        if ref_t is None and col.endswith("_id"):
+            found = self.r.table_named(col[:-3])
+            ref_t = found[0] if found else None
+        if ref_t is None:
+            raise UnderstandingError(f"could not tell which table {t.name}.{col} references")
+        ref_cols = self.pk(ref_t)
+        if len(ref_cols) != 1:
+            raise UnderstandingError(f"{ref_t.name} has no single-column primary key to reference")
+        for k in t.constraints:
+            if (
+                k.kind == "foreign_key"
+                and k.columns == [col]
+                and k.ref_table == ref_t.qualified_name
+            ):
+                raise UnderstandingError(
+                    f"{t.name}.{col} already references {ref_t.name} ({k.name})"
+                )
+        name = self.explicit_name() or f"{t.name}_{col}_fkey"
+        ops: list = [
+            P.AddForeignKey(
+                table=t.qualified_name,
+                name=name,
+                columns=[col],
+                ref_table=ref_t.qualified_name,
+                ref_columns=ref_cols,
+                on_delete=ref_action(self.low),
+            )
+        ]
+        if self.has(r"\b(?:and|also|plus)\s+(?:an?\s+)?index\b|\bindex\s+it\b"):
+            ops.append(
+                P.CreateIndex(
+                    table=t.qualified_name, name=_idx_name(t.name, [col], "idx"), keys=[col]
+                )
+            )
+        ctype = t.column(col).type
+        rtype = ref_t.column(ref_cols[0]).type
+        if type_family(ctype) != type_family(rtype):
+            raise UnderstandingError(
+                f"{t.name}.{col} is {ctype} but {ref_t.name}.{ref_cols[0]} is {rtype}"
+            )
+        return self.plan(
+            f"Add foreign key {t.name}.{col} -> {ref_t.name}.{ref_cols[0]}", ops, f"add_{name}"
+        )
+
+    def check(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        explicit = re.search(r"\bcheck\s*\((.+)\)", self.text, re.I | re.S)
+        col = None
+        if explicit:
+            expr = explicit.group(1).strip()
+            cols = [c for c in re.findall(r"[a-z_]\w*", expr.lower()) if t.column(c)]
+            col = cols[0] if cols else "check"
+        else:
+            col = self.one_column(t, "constrain")
+            ctype = t.column(col).type
+            if self.has(
+                r"\bnon-?negative\b|\bnot\s+(?:be\s+)?negative\b|\bcan(?:not|'t)\s+be\s+negative\b|>=\s*0\b|\bzero\s+or\s+(?:more|positive)\b|\bat\s+least\s+0\b"
+            ):
+                expr = f"{col} >= 0"
+            elif self.has(r"\bpositive\b|>\s*0\b|\bgreater\s+than\s+(?:0|zero)\b"):
+                expr = f"{col} > 0"
+            elif m := self.search(r"\bbetween\s+(-?[\d.]+)\s+and\s+(-?[\d.]+)"):
+                expr = f"{col} >= {m.group(1)} AND {col} <= {m.group(2)}"
+            elif m := self.search(
+                r"\b(?:at\s+least|>=|greater\s+than\s+or\s+equal\s+to)\s+(-?[\d.]+)"
+            ):
+                expr = f"{col} >= {m.group(1)}"
+            elif m := self.search(
+                r"\b(?:at\s+most|<=|less\s+than\s+or\s+equal\s+to|no\s+more\s+than)\s+(-?[\d.]+)"
+            ):
+                expr = f"{col} <= {m.group(1)}"
+            elif m := self.search(
+                r"\b(?:after|later\s+than|greater\s+than|>)\s+(?:the\s+)?([a-z_]\w*)"
+            ):
+                other = self.r.column_named(t, m.group(1))
+                if other is None:
+                    raise UnderstandingError(f"{t.name} has no column {m.group(1)} to compare with")
+                expr = f"{col} > {other}"
+            elif labels := re.findall(r"'([^']*)'", self.text):
+                expr = f"{col} IN ({', '.join(repr(x).replace(chr(34), chr(39)) for x in labels)})"
+                expr = (
+                    f"{col} IN ("
+                    + ", ".join("'" + x.replace("'", "''") + "'" for x in labels)
+                    + ")"
+                )
+            elif self.has(r"\bnot\s+(?:be\s+)?(?:empty|blank)\b"):
+                expr = f"{col} <> ''" if type_family(ctype) == "text" else None
+            else:
+                expr = None
+            if expr is None:
+                raise UnderstandingError(
+                    f"could not read the condition for the check on {t.name}.{col}",
+                    ["write it as 'check (price_cents >= 0)'"],
+                )
+        self.categories += ["check"]
+        name = self.explicit_name() or f"{t.name}_{col}_check"
+        if any(k.name == name for k in t.constraints):
+            name = f"{t.name}_{col}_check1"
+        return self.plan(
+            f"Add check {expr} on {t.name}",
+            [P.AddCheck(table=t.qualified_name, name=name, expression=expr)],
+            f"add_{name}",
+        )
+
+    def unique(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        pm = re.search(r"\(\s*([a-z_]\w*(?:\s*,\s*[a-z_]\w*)+)\s*\)", self.low)
+        if pm and all(t.column(c.strip()) for c in pm.group(1).split(",")):
+            cols = [c.strip() for c in pm.group(1).split(",")]
+        else:
+            cols = [c for c in self.columns_of(t) if c not in self.pk(t)]
+            dotted = [self.r.column_named(t, c) for m, c in self.r.dotted() if m.table is t]
+            cols = [c for c in dotted if c] or cols
+        if not cols:
+            raise UnderstandingError(f"could not tell which column(s) of {t.name} must be unique")
+        if len(cols) > 1 and not self.has(r"\b(?:together|combination|pair|per|and|each)\b|,"):
+            raise AmbiguousRequest(f"more than one column of {t.name} could be meant", cols)
+        if self.has(r"\bcase[- ]insensitiv|\bignoring\s+case\b|\bregardless\s+of\s+case\b"):
+            return self.index()
+        self.categories += ["unique"]
+        for k in t.constraints:
+            if k.kind in ("unique", "primary_key") and sorted(k.columns) == sorted(cols):
+                raise UnderstandingError(
+                    f"{t.name} ({', '.join(cols)}) is already unique ({k.name})"
+                )
+        for ix in t.indexes:
+            if ix.unique and sorted(ix.keys) == sorted(cols) and not ix.predicate:
+                raise UnderstandingError(
+                    f"{t.name} ({', '.join(cols)}) is already unique (index {ix.name})"
+                )
+        name = self.explicit_name() or _idx_name(t.name, cols, "key")
+        self.warnings.append(
+            f"the upgrade fails if {t.name} already holds duplicate ({', '.join(cols)}) values"
+        )
+        return self.plan(
+            f"Make {t.name} ({', '.join(cols)}) unique",
+            [P.AddUnique(table=t.qualified_name, name=name, columns=cols)],
+            f"add_{name}",
+        )
+
+    def default(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        col = self.one_column(t, "change the default of")
+        c = t.column(col)
+        if self.has(
+            r"\b(?:remove|drop|delete|no\s+longer|get\s+rid\s+of|without|unset|clear|no)\b[^.]{0,40}\bdefault|\bdefault\b[^.]{0,20}\b(?:removed|dropped|gone)\b"
+        ):
+            if c.default is None:
+                raise UnderstandingError(f"{t.name}.{col} has no default to remove")
+            self.categories += ["default", "drop_default"]
+            return self.plan(
+                f"Drop the default of {t.name}.{col}",
+                [P.SetDefault(table=t.qualified_name, column=col, default=None)],
+                f"drop_{t.name}_{col}_default",
+            )
+        m = re.search(
+            r"\bdefault(?:s|ing)?(?:\s+(?:value|it))?\s*(?:to|of|=|:|is|as|should\s+be|becomes?)?\s+(.+?)(?:$|[.;]\s|,\s|\s+when\b|\s+if\b|\s+for\b|\s+and\b|\s+instead\b)",
+            self.text + " ",
+            re.I,
+        )
+        value = parse_value(m.group(1), c.type) if m else None
+        if value is None:
+            raise UnderstandingError(
+                f"could not read the new default for {t.name}.{col}",
+                ["write it as \"default 'open'\" or 'default now()'"],
+            )
+        if type_family(c.type) in ("int", "num") and not re.match(r"-?\d", value):
+            raise UnderstandingError(f"{value} is not a number, but {t.name}.{col} is {c.type}")
+        self.categories += ["default", "set_default"]
+        if (
+            self.has(r"\b(?:existing|old|current)\s+(?:rows|records|values|nulls)\b|\bbackfill\b")
+            and c.nullable
+        ):
+            self.categories += ["backfill"]
+            return self.plan(
+                f"Default {t.name}.{col} to {value}",
+                [
+                    P.SetDefault(table=t.qualified_name, column=col, default=value),
+                    P.Backfill(
+                        table=t.qualified_name, column=col, value=value, where=f"{col} IS NULL"
+                    ),
+                ],
+                f"{t.name}_{col}_default",
+            )
+        return self.plan(
+            f"Default {t.name}.{col} to {value}",
+            [P.SetDefault(table=t.qualified_name, column=col, default=value)],
+            f"set_{t.name}_{col}_default",
+        )
+
+    def nullability(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        drop = self.has(
+            r"\boptional\b|\b(?<!non-)nullable\b|\ballow\s+nulls?\b|\bdrop\s+(?:the\s+)?not\s+null\b|\bcan\s+be\s+(?:null|empty|missing)\b|\bno\s+longer\s+required\b|\bnot\s+required\b"
+        )
+        col = self.one_column(t, "make " + ("nullable" if drop else "NOT NULL"))
+        c = t.column(col)
+        if drop:
+            if c.nullable:
+                raise UnderstandingError(f"{t.name}.{col} is already nullable")
+            if any(col in k.columns for k in t.constraints if k.kind == "primary_key"):
+                raise UnderstandingError(
+                    f"{t.name}.{col} is part of the primary key and cannot be nullable"
+                )
+            self.categories += ["drop_not_null"]
+            return self.plan(
+                f"Make {t.name}.{col} nullable",
+                [P.DropNotNull(table=t.qualified_name, column=col)],
+                f"make_{t.name}_{col}_nullable",
+            )
+        if not c.nullable:
+            raise UnderstandingError(f"{t.name}.{col} is already NOT NULL")
+        self.categories += ["not_null"]
+        fill = None
+        fm = re.search(
+            r"\b(?:set|fill|backfill|replace|default)\s+(?:existing\s+|the\s+|any\s+|old\s+)*(?:nulls?|missing(?:\s+values?)?|empty\s+ones|blanks?)\s+(?:to|with|as)\s+(.+?)(?:$|[.;]\s|,\s|\s+first\b)",
+            self.text + " ",
+            re.I,
+        ) or re.search(
+            r"\bnulls?\s+(?:become|becomes|should\s+be|get|=)\s+(.+?)(?:$|[.;]\s|,\s)",
+            self.text + " ",
+            re.I,
+        )
+        if fm:
+            fill = parse_value(fm.group(1), c.type)
+            if fill is None:
+                raise UnderstandingError(
+                    f"could not read the value for existing NULLs: {fm.group(1)!r}"
+                )
+            self.categories += ["backfill"]
+        else:
+            self.warnings.append(
+                f"the upgrade fails if {t.name}.{col} still holds NULLs; backfill them first"
+            )
+        return self.plan(
+            f"Make {t.name}.{col} NOT NULL",
+            [P.SetNotNull(table=t.qualified_name, column=col, backfill=fill)],
+            f"make_{t.name}_{col}_not_null",
+        )
+
+    # ------------------------------------------------------------ type changes
+    def alter_type(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        col = self.one_column(t, "change the type of")
+        c = t.column(col)
+        new = None
+        tm = re.search(
+            r"\b(?:to|into|as|become|becomes|be)\s+(?:an?\s+|the\s+)?(.{1,60})", self.low
+        )
+        candidates = []
+        for m in re.finditer(
+            r"\b(?:to|into|as|become|becomes|be|make\s+it|make\s+\S+|use)\s+(?:an?\s+|the\s+)?",
+            self.low,
+        ):
+            ft = find_type(self.low[m.end() : m.end() + 50])
+            if ft and ft[1] == 0:
+                candidates.append(ft[0])
+        if candidates:
+            new = candidates[-1]
+        elif self.has(r"\boverflow|\brun(?:ning)?\s+out\s+of\b") and type_family(c.type) == "int":
+            new = "bigint"
+            self.assumptions.append(
+                f"{t.name}.{col} becomes bigint (it is about to overflow {c.type})"
+            )
+        elif tm is None:
+            types = find_types(self.low)
+            new = types[-1] if types else None
+        else:
+            types = find_types(self.low)
+            new = types[-1] if types else None
+        if new is None:
+            return None
+        if new in ("serial", "bigserial"):
+            new = {"serial": "integer", "bigserial": "bigint"}[new]
+        new_n = normalize_type(new)
+        if new_n == "character varying" and type_family(c.type) == "text":
+            return None
+        if new_n == c.type:
+            raise UnderstandingError(f"{t.name}.{col} is already {c.type}")
+        self.categories += ["type_change"]
+        ops: list = []
+        if new_n == "citext":
+            ops += self.extension_ops("citext")
+        using = None
+        reverse = None
+        m_len = re.fullmatch(r"character varying\((\d+)\)", new_n)
+        if m_len and type_family(c.type) == "text":
+            old_len = re.search(r"\((\d+)\)", c.type)
+            shrinking = not old_len or int(old_len.group(1)) > int(m_len.group(1))
+            if shrinking:
+                if self.has(r"\btruncat|\bcut\b|\bchop|\btrim|\bshorten"):
+                    using = f"left({col}, {m_len.group(1)})::{new_n}"
+                    self.categories += ["data_migration"]
+                else:
+                    self.warnings.append(
+                        f"the upgrade fails if any {t.name}.{col} is longer than {m_len.group(1)} characters "
+                        "(say 'truncate' to cut them)"
+                    )
+        if type_family(c.type) == "timestamp" and type_family(new_n) == "timestamp":
+            zone = re.search(r"\b(utc|[A-Z][a-z]+/[A-Za-z_]+)\b", self.request, re.I)
+            z = "UTC" if not zone or zone.group(1).lower() == "utc" else zone.group(1)
+            if not zone:
+                self.assumptions.append(f"existing {t.name}.{col} values are in UTC")
+            using = f"{col} AT TIME ZONE '{z}'"
+            reverse = f"{col} AT TIME ZONE '{z}'"
+            self.categories += ["timezone"]
+        ops.append(
+            P.AlterColumnType(
+                table=t.qualified_name,
+                column=col,
+                new_type=new_n,
+                using=using,
+                reverse_using=reverse,
+            )
+        )
+        # integer keys: the sequence and the referencing columns follow
+        if type_family(c.type) == "int" and new_n == "bigint":
+            if c.default and "nextval(" in c.default:
+                seq = re.search(r"nextval\('([^']+)'", c.default).group(1)
+                ops.append(P.AlterSequenceType(name=seq, new_type="bigint"))
+            if col in self.pk(t):
+                for other in self.r.tables:
+                    for k in other.constraints:
+                        if (
+                            k.kind == "foreign_key"
+                            and k.ref_table == t.qualified_name
+                            and k.ref_columns == [col]
+                        ):
+                            oc = other.column(k.columns[0])
+                            if oc is not None and oc.type in ("integer", "smallint"):
+                                ops.append(
+                                    P.AlterColumnType(
+                                        table=other.qualified_name,
+                                        column=oc.name,
+                                        new_type="bigint",
+                                    )
+                                )
+                                self.assumptions.append(
+                                    f"{other.name}.{oc.name} (references {t.name}.{col}) becomes bigint too"
+                                )
+        old_f, new_f = type_family(c.type), type_family(new_n)
+        if (
+            old_f != new_f
+            and not (old_f in ("int", "num") and new_f in ("int", "num"))
+            and new_f != "text"
+        ):
+            self.warnings.append(
+                f"the upgrade fails if any {t.name}.{col} value does not convert to {new_n}"
+            )
+        return self.plan(
+            f"Change {t.name}.{col} from {c.type} to {new_n}",
+            ops,
+            f"{t.name}_{col}_to_{snake(new_n)}",
+        )
+
+    def extension(self) -> P.DraftPlan | None:
+        m = re.search(
+            r"\b(?:enable|install|create|add)\s+(?:the\s+)?(?:extension\s+)?[`'\"]?([a-z_][\w-]*)[`'\"]?(?:\s+extension)?",
+            self.low,
+        )
+        if not m or m.group(1) in ("extension", "the", "a"):
+            return None
+        name = m.group(1)
+        if not self.extension_ops(name):
+            raise UnderstandingError(f"extension {name} is already installed")
+        self.categories += ["extension"]
+        return self.plan(
+            f"Enable extension {name}", [P.CreateExtension(name=name)], f"enable_{snake(name)}"
+        )
+
+
+def _restore_dropped(plan: P.DraftPlan, planner: Planner) -> P.DraftPlan:
+    pending = getattr(planner, "_pending_reverse", None)
+    if pending is None:
+        return plan
+    t, c, rev = pending
+    # the downgrade re-adds the dropped column empty; refill it from the parts
+    for i, op in enumerate(plan.operations):
+        if isinstance(op, P.DropColumn) and op.column == c:
+            plan.operations.insert(
+                i,
+                P.RawSQL(
+                    upgrade="",
+                    downgrade=f"UPDATE {t.name} SET {c} = NULLIF({rev}, '')",
+                    table=t.qualified_name,
+                ),
+            )
+            break
+    return plan
+
+
+def _split_sentence(text: str) -> tuple[str, str]:
+    """(text up to the end of the first sentence at depth 0, rest)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return text[:i], text[i + 1 :]
+        elif ch == "." and depth == 0 and (i + 1 == len(text) or text[i + 1] in " \n"):
+            return text[:i], text[i + 1 :]
+    return text, ""
+
+
+def _split_top(text: str) -> list[str]:
+    out, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if (ch == "," or ch == ";") and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    # "x text and y text" at the end
+    fixed = []
+    for item in out:
+        fixed.extend(
+            re.split(
+                r"\s+and\s+(?=[a-z_]\w*\s+(?:text|varchar|int|integer|bigint|boolean|bool|timestamptz|timestamp|date|uuid|jsonb|numeric|serial|bigserial))",
+                item,
+                flags=re.I,
+            )
+        )
+    return fixed
+
+
+def _infer_type(name: str, snap) -> str | None:
+    n = name.lower()
+    rules = [
+        (r"_at$|^at_|timestamp$", "timestamp with time zone"),
+        (r"_on$|_date$|^date_|^birthday$|^dob$", "date"),
+        (
+            r"^(?:is|has|can|should)_|_enabled$|^enabled$|^active$|^archived$|^deleted$|_flag$|^verified$",
+            "boolean",
+        ),
+        (r"_id$", "bigint"),
+        (r"(?:^|_)(?:count|quantity|qty|position|rank|attempts|retries|age|year)$", "integer"),
+        (r"(?:^|_)(?:size|bytes|size_bytes)$", "bigint"),
+        (r"_cents$", "bigint"),
+        (r"(?:^|_)(?:price|amount|total|cost|balance|fee)$", "numeric(12,2)"),
+        (
+            r"(?:^|_)(?:email|name|title|url|slug|description|notes?|comment|body|content|summary|label|code|phone)$",
+            "text",
+        ),
+        (r"(?:^|_)(?:metadata|attributes|settings|payload|data|properties|config|extra)$", "jsonb"),
+        (r"(?:^|_)uuid$|_guid$", "uuid"),
+        (r"(?:^|_)tags$", "text[]"),
+    ]
+    for pattern, t in rules:
+        if re.search(pattern, n):
+            return t
+    return None
+
+
+def plan_request(request: str, facts: P.Facts) -> P.DraftPlan:
+    """The offline planner's reading of `request` against `facts` (or an error)."""
+    return Planner(request, facts).run()

@@ -1,0 +1,414 @@
+"""`draft()`: request -> facts -> plan -> render -> proof -> spec.
+
+One orchestration for every backend:
+
+1. **facts**: the current schema (a sandbox template made from `--db`,
+   `--schema-file`, `--demo`, SQL text or an existing template) is
+   snapshotted; table sizes come from `--rows` over catalog estimates.
+2. **plan**: the backend (`offline`, later `claude`) turns the request into a
+   `DraftPlan`, or the desired schema (`--desired` / `--models`) is diffed
+   against the current one (`agent.desired`).
+3. **render**: `agent.lower` makes the plan's operations safe for the sizes and
+   the server version; `migagent.render.render_revision` writes the file.
+4. **proof**: verify (upgrade, downgrade, re-upgrade on a scratch copy with the
+   schema compared), lint at the production sizes, estimate the time.
+5. **spec**: `agent.specfill` fills every section of the template with the
+   measured facts.
+
+Nothing is written here; `write_draft` puts revision and spec in place
+atomically, and the CLI decides whether to (failed verification writes
+nothing without `--force`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from migagent.agent.errors import UnderstandingError
+from migagent.agent.lower import LowerContext, Lowered, LoweringError, lower
+from migagent.agent.plan import Backend, DraftPlan, Facts
+from migagent.errors import MigagentError, UsageError
+from migagent.tools.introspect.model import SchemaSnapshot
+from migagent.tools.sandbox import Sandbox
+
+BackendName = Literal["auto", "offline", "claude"]
+Progress = Callable[[str], None]
+
+
+# ------------------------------------------------------------------ inputs
+@dataclass(frozen=True)
+class SchemaSource:
+    """Where the current schema comes from; resolved to a sandbox template."""
+
+    kind: Literal["template", "sql", "file", "url", "demo"]
+    value: str = ""
+
+    @classmethod
+    def template(cls, name: str) -> SchemaSource:
+        return cls("template", name)
+
+    @classmethod
+    def sql(cls, text: str) -> SchemaSource:
+        return cls("sql", text)
+
+    @classmethod
+    def file(cls, path: str | os.PathLike[str]) -> SchemaSource:
+        return cls("file", str(path))
+
+    @classmethod
+    def url(cls, url: str) -> SchemaSource:
+        return cls("url", url)
+
+    @classmethod
+    def demo(cls) -> SchemaSource:
+        return cls("demo")
+
+    def to_template(self, sandbox: Sandbox) -> str:
+        if self.kind == "template":
+            return self.value
+        if self.kind == "sql":
+            return sandbox.template_from_sql(self.value, source="schema")
+        if self.kind == "file":
+            return sandbox.template_from_file(self.value)
+        if self.kind == "url":
+            return sandbox.template_from_target(self.value)
+        return sandbox.template_from_sql(demo_sql(), source="demo.sql")
+
+    def label(self) -> str:
+        if self.kind == "url":
+            from migagent.tools.pgurl import redact
+
+            return redact(self.value)
+        return {
+            "template": "template",
+            "sql": "schema SQL",
+            "file": self.value,
+            "demo": "demo database",
+        }[self.kind]
+
+
+def demo_sql() -> str:
+    from importlib import resources
+
+    node = resources.files("migagent").joinpath("data", "demo.sql")
+    if not node.is_file():
+        raise UsageError("the bundled demo schema is missing", "reinstall migagent")
+    return node.read_text(encoding="utf-8")
+
+
+class DraftOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: BackendName = "auto"
+    rows: dict[str, int] = Field(default_factory=dict)  # --rows table=N
+    desired_sql: str | None = None  # --desired (DDL)
+    models: str | None = None  # --models package.module:Base
+    message: str | None = None  # -m
+    down_revision: str | None = None  # the project's head, when known
+    verify: bool = True
+    lint: bool = True
+    estimate: bool = True
+    estimate_budget_s: float = 20.0
+    naming_config: str | None = None  # alembic.ini / pyproject.toml for file names
+    large_rows: int | None = None  # threshold for safe forms (default: lower.LARGE_ROWS)
+
+
+class DraftResult(BaseModel):
+    """Everything a draft produced; `ok` when verified (or verification skipped)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    request: str
+    backend: str
+    plan: DraftPlan
+    lowered: Lowered
+    filename: str
+    revision_id: str
+    revision_source: str
+    spec: Any = None  # MigrationSpec
+    spec_markdown: str = ""
+    verification: Any = None  # VerificationReport | ProofReport
+    verified: bool | None = None  # None: not run
+    verification_detail: str = ""
+    lint: Any = None
+    lint_errors: list[str] = Field(default_factory=list)
+    estimate: Any = None
+    before: SchemaSnapshot
+    after: SchemaSnapshot | None = None
+    notices: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.verified is not False
+
+    @property
+    def spec_filename(self) -> str:
+        return Path(self.filename).with_suffix(".md").name
+
+
+# ------------------------------------------------------------------ backends
+def resolve_backend(name: BackendName, notices: list[str] | None = None) -> Backend:
+    if name == "auto":
+        if os.environ.get("ANTHROPIC_API_KEY"):
+            try:
+                return _claude_backend()
+            except MigagentError:
+                if notices is not None:
+                    notices.append(
+                        "the Claude backend is not available yet: using the offline planner"
+                    )
+        elif notices is not None:
+            notices.append("no ANTHROPIC_API_KEY: using the offline planner")
+        name = "offline"
+    if name == "claude":
+        return _claude_backend()
+    from migagent.agent.offline import OfflineBackend
+
+    return OfflineBackend()
+
+
+def _claude_backend() -> Backend:
+    try:
+        from migagent.agent.claude import ClaudeBackend  # type: ignore[import-not-found]
+    except ImportError:
+        raise UsageError(
+            "the Claude backend is not available yet",
+            "use --backend offline (the default without an API key)",
+        ) from None
+    return ClaudeBackend()
+
+
+# ------------------------------------------------------------------ facts
+def read_facts(
+    sandbox: Sandbox, template: str, rows: dict[str, int], target_url: str | None = None
+) -> Facts:
+    from migagent.tools.introspect import snapshot
+
+    with sandbox.scratch(template) as db, db.connect() as conn:
+        snap = snapshot(conn)
+    if target_url:
+        # sizes from the target's catalog (read-only); the schema is the same
+        from migagent.tools.target import connect_readonly
+
+        try:
+            with connect_readonly(target_url) as conn:
+                live = snapshot(conn)
+            for name, t in live.tables.items():
+                if name in snap.tables:
+                    snap.tables[name].row_estimate = t.row_estimate
+                    snap.tables[name].total_bytes = t.total_bytes
+                    snap.tables[name].table_bytes = t.table_bytes
+            snap.server_version = live.server_version
+            snap.server_version_text = live.server_version_text
+        except MigagentError:
+            pass
+    else:
+        _count_rows(sandbox, template, snap)
+    return Facts(snapshot=snap, rows=dict(rows), server_version=snap.server_version)
+
+
+def _count_rows(sandbox: Sandbox, template: str, snap: SchemaSnapshot) -> None:
+    """Exact counts for a schema file's rows (its catalog was never analysed)."""
+    import psycopg
+    from psycopg import sql
+
+    with sandbox.scratch(template) as db, db.connect() as conn:
+        for t in snap.tables.values():
+            if t.row_estimate > 0:
+                continue
+            try:
+                q = sql.SQL("SELECT count(*) FROM {}.{}").format(
+                    sql.Identifier(t.schema_name), sql.Identifier(t.name)
+                )
+                t.row_estimate = int(conn.execute(q).fetchone()[0])
+            except psycopg.Error:
+                conn.rollback()
+
+
+# ------------------------------------------------------------------ draft
+def draft(
+    request: str,
+    source: SchemaSource,
+    *,
+    options: DraftOptions | None = None,
+    sandbox: Sandbox | None = None,
+    progress: Progress | None = None,
+    backend: Backend | None = None,
+) -> DraftResult:
+    """Draft, prove and document a migration for `request` against `source`.
+
+    Raises `UnderstandingError`/`AmbiguousRequest` (exit 1) when the request
+    cannot be planned, `UsageError`/`DatabaseError` (exit 2) for bad inputs.
+    A draft that fails verification is returned with `verified=False`.
+    """
+    options = options or DraftOptions()
+    sandbox = sandbox or Sandbox.open()
+    say = progress or (lambda _msg: None)
+    notices: list[str] = []
+
+    say("reading the current schema")
+    template = source.to_template(sandbox)
+    facts = read_facts(
+        sandbox, template, options.rows, source.value if source.kind == "url" else None
+    )
+
+    say("planning")
+    if options.desired_sql is not None or options.models:
+        from migagent.agent.desired import plan_from_desired
+
+        plan = plan_from_desired(
+            request, facts, sandbox, desired_sql=options.desired_sql, models=options.models
+        )
+        backend_name = "desired"
+    else:
+        chosen = backend or resolve_backend(options.backend, notices)
+        plan = chosen.plan(request, facts)
+        backend_name = getattr(chosen, "name", "offline")
+    plan.backend = backend_name
+    ctx = LowerContext(
+        snapshot=facts.snapshot,
+        rows=facts.rows,
+        server_version=facts.server_version,
+        **({"large_rows": options.large_rows} if options.large_rows else {}),
+    )
+    try:
+        lowered = lower(plan, ctx)
+    except LoweringError as exc:
+        raise UnderstandingError(f"the plan cannot be applied to this schema: {exc}") from exc
+
+    say("rendering the revision")
+    from migagent.render import RevisionPlan, render_revision, revision_naming
+
+    message = options.message or plan.intent
+    rplan = RevisionPlan(
+        message=message,
+        down_revision=options.down_revision or _head(facts.snapshot),
+        upgrade_ops=blocks(lowered.upgrade),
+        downgrade_ops=[]
+        if lowered.irreversible and not lowered.downgrade
+        else blocks(lowered.downgrade),
+        irreversible_reason=lowered.irreversible
+        if lowered.irreversible and not lowered.downgrade
+        else None,
+    )
+    naming = revision_naming(options.naming_config) if options.naming_config else None
+    rfile = render_revision(rplan, naming)
+    result = DraftResult(
+        request=request,
+        backend=backend_name,
+        plan=plan,
+        lowered=lowered,
+        filename=rfile.filename,
+        revision_id=rplan.revision,
+        revision_source=rfile.source,
+        before=facts.snapshot,
+        notices=notices,
+    )
+
+    if options.verify:
+        say("verifying on a scratch copy (upgrade, downgrade, upgrade)")
+        from migagent.agent.proof import prove
+
+        proof = prove(sandbox, template, rfile.source, facts.snapshot, name=rfile.filename)
+        result.verification = proof
+        result.verified = proof.passed
+        result.verification_detail = proof.detail
+        result.after = proof.after
+    if options.lint:
+        say("linting at production sizes")
+        result.lint, result.lint_errors = _lint(rfile.source, facts, ctx)
+    if options.estimate and result.verified is not False:
+        say("estimating the time on generated data")
+        try:
+            from migagent.tools.estimate import estimate_revision
+
+            result.estimate = estimate_revision(
+                rfile.source,
+                SchemaSourceTemplate(template),
+                rows=_sizes(facts, plan),
+                sandbox=sandbox,
+                budget_s=options.estimate_budget_s,
+            )
+        except MigagentError as exc:
+            notices.append(f"estimate skipped: {exc}")
+    say("writing the spec")
+    from migagent.agent.specfill import fill_spec
+
+    result.spec = fill_spec(result, facts, sandbox=sandbox, template=template)
+    try:
+        from migagent.render import render_markdown
+
+        result.spec_markdown = render_markdown(result.spec)
+    except Exception as exc:  # the spec model is the contract; Markdown is best effort
+        notices.append(f"spec Markdown could not be rendered: {exc}")
+    return result
+
+
+@dataclass(frozen=True)
+class SchemaSourceTemplate:
+    name: str
+
+
+def blocks(steps) -> list[str]:
+    """RevisionPlan blocks: one per step, autocommit runs grouped in one `with` block."""
+    out: list[str] = []
+    i = 0
+    while i < len(steps):
+        if steps[i].autocommit:
+            group = []
+            while i < len(steps) and steps[i].autocommit:
+                group.append(steps[i].code)
+                i += 1
+            inner = "\n".join(
+                "\n".join(("    " + ln) if ln else "" for ln in g.splitlines()) for g in group
+            )
+            out.append("with op.get_context().autocommit_block():\n" + inner)
+        else:
+            out.append(steps[i].code)
+            i += 1
+    return out
+
+
+def _head(snap: SchemaSnapshot) -> str | None:
+    return snap.alembic_revisions[0] if len(snap.alembic_revisions) == 1 else None
+
+
+def _sizes(facts: Facts, plan: DraftPlan) -> dict[str, int]:
+    out = {}
+    for t in plan.tables():
+        n = facts.row_count(t)
+        out[t if "." in t else f"public.{t}"] = n
+    return out
+
+
+def _lint(source: str, facts: Facts, ctx: LowerContext):
+    try:
+        from migagent.tools.lint import LintContext, lint_revision_source
+    except ImportError:
+        return None, []
+    rows = {k: v for k, v in facts.rows.items()}
+    catalog = {name: t.row_estimate for name, t in facts.snapshot.tables.items()}
+    try:
+        report = lint_revision_source(
+            source,
+            LintContext(rows=rows, catalog_rows=catalog, pg_version=facts.server_version // 10000),
+        )
+    except MigagentError as exc:
+        return None, [f"lint could not run: {exc}"]
+    errors = [f"{f.rule}: {f.message}" for f in report.findings if f.severity == "error"]
+    return report, errors
+
+
+def write_draft(result: DraftResult, out_dir: Path, spec_dir: Path) -> tuple[Path, Path]:
+    """Write the revision into `out_dir` and the spec into `spec_dir` (atomically)."""
+    from migagent.files import write_atomic
+
+    rev = write_atomic(out_dir / result.filename, result.revision_source)
+    spec = write_atomic(spec_dir / result.spec_filename, result.spec_markdown or "")
+    return rev, spec
