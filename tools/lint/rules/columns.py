@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-from pglast.visitors import Visitor
 
 from migagent.tools.lint.rules.base import (
     RuleContext,
@@ -72,22 +71,28 @@ NON_VOLATILE_FUNCTIONS = {
 SERIAL_TYPES = {"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"}
 
 
-class _Funcs(Visitor):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def visit_FuncCall(self, ancestors, node):
-        self.names.append(node.funcname[-1].sval.lower())
+def _func_names(node, out: list[str]) -> list[str]:
+    """Names of every function called in an expression tree (a cheap walk)."""
+    if isinstance(node, tuple | list):
+        for item in node:
+            _func_names(item, out)
+    elif isinstance(node, ast.Node):
+        if isinstance(node, ast.FuncCall):
+            out.append(node.funcname[-1].sval.lower())
+        for name in node:  # pglast nodes iterate over their attribute names
+            value = getattr(node, name)
+            if isinstance(value, ast.Node | tuple | list):
+                _func_names(value, out)
+    return out
 
 
 def volatility(expr: ast.Node) -> tuple[str, list[str]]:
     """('volatile' | 'unknown' | 'stable', function names that decided it)."""
-    v = _Funcs()
-    v(expr)
-    vol = [n for n in v.names if n in VOLATILE_FUNCTIONS]
+    names = _func_names(expr, [])
+    vol = [n for n in names if n in VOLATILE_FUNCTIONS]
     if vol:
         return "volatile", vol
-    unknown = [n for n in v.names if n not in NON_VOLATILE_FUNCTIONS]
+    unknown = [n for n in names if n not in NON_VOLATILE_FUNCTIONS]
     if unknown:
         return "unknown", unknown
     return "stable", []
@@ -495,14 +500,6 @@ def column_type_rewrite(stmt: Statement, c: RuleContext):
         old = c.column_type(table, cmd.name)
         if old is None and stmt.op is not None:
             old = _alembic_existing_type(stmt.op)
-        new_sql = type_sql(d.typeName)
-        fix = (
-            "# expand/contract instead of an in-place rewrite:\n"
-            + op_execute(f"ALTER TABLE {table} ADD COLUMN {qident(cmd.name + '_new')} {new_sql}")
-            + "\n# keep it in sync with a trigger, backfill in batches, switch readers,"
-            "\n# then drop the old column and rename in a later release"
-        )
-        base = f"ALTER COLUMN {cmd.name} TYPE {new_sql} on {table}"
         if d.raw_default is not None:
             verdict: bool | None = True
             why = "with USING, every row is recomputed"
@@ -517,6 +514,14 @@ def column_type_rewrite(stmt: Statement, c: RuleContext):
                 why = f"{old} -> {new} skips the rewrite only if the session TimeZone is UTC (unknown)"
             else:
                 why = f"{old} -> {new} is not binary-coercible"
+        new_sql = type_sql(d.typeName)
+        fix = (
+            "# expand/contract instead of an in-place rewrite:\n"
+            + op_execute(f"ALTER TABLE {table} ADD COLUMN {qident(cmd.name + '_new')} {new_sql}")
+            + "\n# keep it in sync with a trigger, backfill in batches, switch readers,"
+            "\n# then drop the old column and rename in a later release"
+        )
+        base = f"ALTER COLUMN {cmd.name} TYPE {new_sql} on {table}"
         msg = f"{base}: {why}; a rewrite of {table} and its indexes holds ACCESS EXCLUSIVE (no reads or writes)."
         f = c.finding(
             "column-type-rewrite",
