@@ -220,7 +220,8 @@ class MigrationSession:
         )
         self._records.append(record)
         self._waiting = None
-        self._probe_timer = threading.Timer(SLOW_PROBE_S, self._probe)
+        delay = min(SLOW_PROBE_S, self.lock_timeout_ms / 2000, self.statement_timeout_ms / 2000)
+        self._probe_timer = threading.Timer(delay, self._probe)
         self._probe_timer.daemon = True
         self._probe_timer.start()
         if self.observe and self._autocommit_stmt:
