@@ -268,6 +268,18 @@ def draft(
         backend_name = "desired"
     else:
         chosen = backend or resolve_backend(options.backend, notices)
+        if getattr(chosen, "writes_revision", False):
+            # the Claude backend writes, verifies and repairs its own revision (agent/claude.py)
+            return chosen.draft(
+                request,
+                source=source,
+                template=template,
+                facts=facts,
+                options=options,
+                sandbox=sandbox,
+                notices=notices,
+                progress=say,
+            )
         plan = chosen.plan(request, facts)
         backend_name = getattr(chosen, "name", "offline")
     plan.backend = backend_name
