@@ -28,8 +28,10 @@ verification passed.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -191,15 +193,24 @@ def system_blocks(project_dir: Path | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def first_message(request: str, toolbox: Toolbox, *, revision_id: str | None = None) -> str:
+def first_message(
+    request: str,
+    toolbox: Toolbox,
+    *,
+    revision_id: str | None = None,
+    down_revision: str | None = None,
+    message: str | None = None,
+) -> str:
     """The request, where the schema comes from, and the revision file's skeleton."""
     from migagent.render.revision import new_revision_id
 
     snap = toolbox.snapshot
-    head = snap.alembic_revisions[0] if len(snap.alembic_revisions) == 1 else None
+    head = down_revision or (
+        snap.alembic_revisions[0] if len(snap.alembic_revisions) == 1 else None
+    )
     revision = revision_id or new_revision_id()
     skeleton = template("revision.py.j2").render(
-        message="<message: lower case, imperative>",
+        message=message or "<message: lower case, imperative>",
         revision=revision,
         down_revision=head,
         create_date=str(dt.datetime.now().replace(microsecond=0)),
@@ -218,7 +229,7 @@ def first_message(request: str, toolbox: Toolbox, *, revision_id: str | None = N
             if head
             else (
                 f"several heads ({', '.join(snap.alembic_revisions)}): make down_revision a tuple of them."
-                if snap.alembic_revisions
+                if snap.alembic_revisions and not head
                 else "none (down_revision = None)."
             )
         ),
@@ -246,6 +257,8 @@ def run_claude(
     *,
     client: Any = None,
     project_dir: Path | None = None,
+    down_revision: str | None = None,
+    message: str | None = None,
 ) -> ClaudeRun:
     """Let Claude work on `request` with `toolbox` until it submits or the run ends otherwise.
 
@@ -263,7 +276,14 @@ def run_claude(
         max_tokens=settings.max_tokens,
         system=system_blocks(project_dir),
         tools=tools,
-        messages=[{"role": "user", "content": first_message(request, toolbox)}],
+        messages=[
+            {
+                "role": "user",
+                "content": first_message(
+                    request, toolbox, down_revision=down_revision, message=message
+                ),
+            }
+        ],
         thread=False,
         max_iterations=settings.max_turns,
         cache_control={"type": "ephemeral"},
@@ -488,6 +508,8 @@ def draft_with_claude(
     settings: ClaudeSettings | None = None,
     client: Any = None,
     project_dir: Path | None = None,
+    down_revision: str | None = None,
+    message: str | None = None,
 ) -> ClaudeDraft:
     """Draft `request` with Claude: run, then re-verify what it submitted.
 
@@ -496,7 +518,15 @@ def draft_with_claude(
     `ClaudeAPIError` (exit 2) when the API cannot be used.
     """
     settings = settings or ClaudeSettings.from_env()
-    run = run_claude(request, toolbox, settings, client=client, project_dir=project_dir)
+    run = run_claude(
+        request,
+        toolbox,
+        settings,
+        client=client,
+        project_dir=project_dir,
+        down_revision=down_revision,
+        message=message,
+    )
     if run.status != "submitted":
         raise outcome_error(run, settings)
     draft = finalize(run, toolbox, settings)
@@ -508,3 +538,137 @@ def draft_with_claude(
             run,
         )
     return draft
+
+
+def usage_line(run: ClaudeRun) -> str:
+    """Turns and tokens, as the CLI prints them."""
+    u = run.usage
+    return (
+        f"Claude ({run.model}): {run.turns} turns; tokens: {u.input_tokens:,} input, "
+        f"{u.output_tokens:,} output, {u.cache_read_input_tokens:,} cache reads, "
+        f"{u.cache_creation_input_tokens:,} cache writes"
+    )
+
+
+# ----------------------------------------------------------------- the pipeline backend
+class ClaudeBackend:
+    """The Claude backend as `migagent.agent.pipeline.draft` uses it.
+
+    Unlike a planner it writes and proves the revision itself, so the pipeline
+    hands it the whole draft (`writes_revision`) instead of asking for a plan.
+    """
+
+    name = "claude"
+    writes_revision = True
+
+    def __init__(self, settings: ClaudeSettings | None = None, *, client: Any = None) -> None:
+        self.settings = settings or ClaudeSettings.from_env()
+        self.settings.require_key()
+        self.client = client
+
+    def plan(self, request: str, facts: Any) -> Any:
+        raise UsageError(
+            "the Claude backend writes the revision itself and has no separate plan",
+            "call migagent.agent.pipeline.draft(), which hands it the whole draft",
+        )
+
+    def draft(
+        self,
+        request: str,
+        *,
+        source: Any,
+        template: str,
+        facts: Any,
+        options: Any,
+        sandbox: Any,
+        notices: list[str],
+        progress: Any = None,
+    ) -> Any:
+        """Draft with Claude and return the pipeline's `DraftResult` (verified, or raise)."""
+        from migagent.agent.lower import Lowered
+        from migagent.agent.pipeline import DraftResult
+        from migagent.agent.plan import DraftPlan
+        from migagent.render import render_markdown, revision_naming
+
+        say = progress or (lambda _msg: None)
+        toolbox = Toolbox(
+            sandbox=sandbox,
+            template=template,
+            target_url=source.value if source.kind == "url" else None,
+            source_label=source.label(),
+            rows=dict(options.rows),
+        )
+        toolbox._snapshot = facts.snapshot  # already read by the pipeline (with target sizes)
+        say(f"drafting with Claude ({self.settings.model}): inspect, write, verify, repair")
+        result = draft_with_claude(
+            request,
+            toolbox,
+            settings=self.settings,
+            client=self.client,
+            down_revision=options.down_revision,
+            message=options.message,
+        )
+        notices.append(usage_line(result.run))
+        revision_id = _revision_id(result)
+        naming = revision_naming(options.naming_config) if options.naming_config else None
+        filename = _filename(result, revision_id, naming)
+        spec = result.spec
+        spec.alembic.file_name = filename
+        spec.alembic.revision = revision_id
+        try:
+            markdown = render_markdown(spec)
+        except Exception as exc:  # the spec model is the contract; Markdown is best effort
+            markdown = ""
+            notices.append(f"spec Markdown could not be rendered: {exc}")
+        lint_errors = (
+            [f"{f.rule}: {f.message}" for f in result.lint.findings if f.severity == "error"]
+            if result.lint is not None
+            else []
+        )
+        return DraftResult(
+            request=request,
+            backend="claude",
+            plan=DraftPlan(intent=spec.purpose.summary, backend="claude"),
+            lowered=Lowered(),
+            filename=filename,
+            revision_id=revision_id,
+            revision_source=result.revision_source,
+            spec=spec,
+            spec_markdown=markdown,
+            verification=result.verification,
+            verified=result.verified,
+            verification_detail=spec.meta.verification_detail,
+            lint=result.lint,
+            lint_errors=lint_errors,
+            before=facts.snapshot,
+            notices=notices,
+        )
+
+
+def _revision_id(draft: ClaudeDraft) -> str:
+    rev = getattr(draft.verification, "revision", None)
+    if isinstance(rev, str) and rev:
+        return rev
+    found = re.search(
+        r"""^revision\s*(?::[^=]*)?=\s*["']([A-Za-z0-9_]+)["']""", draft.revision_source, re.M
+    )
+    if not found:
+        raise ClaudeDraftError(
+            'Claude\'s revision has no `revision = "..."` identifier',
+            "nothing was written; run the request again",
+            draft.run,
+        )
+    return found.group(1)
+
+
+def _filename(draft: ClaudeDraft, revision_id: str, naming: Any) -> str:
+    """The project's file name for the revision (never a path the model chose)."""
+    from migagent.render.revision import RevisionPlan, revision_filename
+
+    try:
+        doc = (ast.get_docstring(ast.parse(draft.revision_source)) or "").strip().splitlines()
+    except SyntaxError:
+        doc = []
+    message = (doc[0].strip() if doc else "") or draft.spec.purpose.summary or "migration"
+    plan = RevisionPlan(message=message, revision=revision_id)
+    return revision_filename(plan, naming)
