@@ -247,7 +247,7 @@ def build_server(source: ToolboxSource | Toolbox) -> MCPServer:
         return DraftSubmission(
             accepted=True,
             message=(
-                f"{result.message} Write the revision to the versions folder as {file_name} and "
+                f"draft accepted. Write the revision to the versions folder as {file_name} and "
                 f"spec_markdown to {spec_path_for(file_name)}, then present both for review; "
                 "apply nothing."
             ),

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from migagent.errors import UsageError
 from migagent.tools.introspect import SchemaSnapshot, snapshot
@@ -65,6 +65,7 @@ class RevisionResult(BaseModel):
     problems: list[str] = Field(default_factory=list)  # everything that fails the check
     warnings: list[str] = Field(default_factory=list)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def passed(self) -> bool:
         return not self.problems
@@ -87,6 +88,7 @@ class CheckReport(BaseModel):
     problems: list[str] = Field(default_factory=list)  # history-level problems
     duration_ms: float = 0.0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def passed(self) -> bool:
         return not self.problems and all(r.passed for r in self.revisions)

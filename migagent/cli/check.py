@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -64,9 +63,7 @@ def check_command(
         roundtrip=not no_roundtrip,
     )
     if as_json:
-        data = report.model_dump()
-        data["passed"] = report.passed
-        out.print_json(json.dumps(data))
+        out.print_json(report.model_dump_json())
     else:
         render(report)
     raise typer.Exit(report.exit_code)
