@@ -145,6 +145,8 @@ def generate(
             result.rows[table.qualified_name] = count
             if count:
                 ready.add(table.qualified_name)
+                for link in self_links(table):
+                    _try(conn, link)
             else:
                 result.skipped[table.qualified_name] = "every generated row was rejected"
         conn.commit()
@@ -207,6 +209,29 @@ def topological(tables: list[Table]) -> list[Table]:
             out.append(by_name[n])
             done.add(n)
         remaining = [n for n in remaining if n not in done]
+    return out
+
+
+def self_links(table: Table) -> list[str]:
+    """UPDATEs pointing nullable self-referencing foreign keys at the previous row.
+
+    Every tenth row stays a root, so the trees are shallow and never cyclic.
+    """
+    out = []
+    ident = sql.Identifier(table.schema_name, table.name).as_string()
+    for con in table.constraints:
+        if con.kind != "foreign_key" or con.ref_table != table.qualified_name:
+            continue
+        if not all((table.column(c) or Column(name=c, type="")).nullable for c in con.columns):
+            continue
+        refs = ", ".join(f"{_ident(rc)} AS c{j}" for j, rc in enumerate(con.ref_columns))
+        sets = ", ".join(f"{_ident(c)} = p.c{j}" for j, c in enumerate(con.columns))
+        out.append(
+            f"WITH n AS (SELECT ctid AS rid, row_number() OVER (ORDER BY ctid) AS rn FROM {ident}),"
+            f" p AS (SELECT {refs}, row_number() OVER (ORDER BY ctid) AS rn FROM {ident})"
+            f" UPDATE {ident} AS t SET {sets} FROM n JOIN p ON p.rn = n.rn - 1"
+            f" WHERE t.ctid = n.rid AND n.rn % {NULL_EVERY} <> 1"
+        )
     return out
 
 
