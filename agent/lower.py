@@ -958,21 +958,18 @@ class _Lowerer:
             f"SELECT {qi(pk)} FROM {qt(t.qualified_name)} WHERE {qi(pk)} > :last "
             f"ORDER BY {qi(pk)} LIMIT {self.ctx.batch_size}"
         )
-        code = f"""if op.get_context().as_sql:
-    op.execute({py(single)})
-else:
-    # keyset batches of {self.ctx.batch_size:,} rows on {pk}, each committed on its own
-    bind = op.get_bind()
-    last = None
-    while True:
-        if last is None:
-            keys = bind.execute(sa.text({py(select_first)})).scalars().all()
-        else:
-            keys = bind.execute(sa.text({py(select_next)}), {{"last": last}}).scalars().all()
-        if not keys:
-            break
-        bind.execute(sa.text({py(update)}), {{"lo": keys[0], "hi": keys[-1]}})
-        last = keys[-1]"""
+        code = f"""# keyset batches of {self.ctx.batch_size:,} rows on {pk}, each committed on its own
+bind = op.get_bind()
+last = None
+while True:
+    if last is None:
+        keys = bind.execute(sa.text({py(select_first)})).scalars().all()
+    else:
+        keys = bind.execute(sa.text({py(select_next)}), {{"last": last}}).scalars().all()
+    if not keys:
+        break
+    bind.execute(sa.text({py(update)}), {{"lo": keys[0], "hi": keys[-1]}})
+    last = keys[-1]"""
         self.out.notes.append(
             f"backfill of {t.name} in keyset batches of {self.ctx.batch_size:,} rows, each its own "
             "transaction (row locks held briefly, no long-running transaction)"

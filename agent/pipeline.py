@@ -263,7 +263,12 @@ def draft(
         from migagent.agent.desired import plan_from_desired
 
         plan = plan_from_desired(
-            request, facts, sandbox, desired_sql=options.desired_sql, models=options.models
+            request,
+            facts,
+            sandbox,
+            desired_sql=options.desired_sql,
+            models=options.models,
+            current_template=template,
         )
         backend_name = "desired"
     else:

@@ -64,7 +64,8 @@ MAX_ROW_LIMIT = 1000
 QUERY_TIMEOUT_MS = 5_000
 SCRATCH_TIMEOUT_MS = 30_000
 COUNT_MAX_BYTES = 64 * 1024**2  # a never-analysed table up to this size is counted exactly
-MAX_CELL_CHARS = 500  # a cell longer than this is cut (the model needs its shape, not all of it)
+MAX_CELL_CHARS = 500
+SAMPLE_ROWS = 100  # rows verify generates per empty table, so data paths run too  # a cell longer than this is cut (the model needs its shape, not all of it)
 
 
 class ToolboxError(Exception):
@@ -216,6 +217,7 @@ class Toolbox:
         source_label: str = "schema",
         rows: dict[str, int] | None = None,
         query_timeout_ms: int = QUERY_TIMEOUT_MS,
+        sample_rows: int = SAMPLE_ROWS,
     ) -> None:
         self.sandbox = sandbox
         self.template = template
@@ -223,6 +225,7 @@ class Toolbox:
         self.source_label = source_label
         self.rows = {k.lower(): int(v) for k, v in (rows or {}).items()}
         self.query_timeout_ms = query_timeout_ms
+        self.sample_rows = sample_rows
         self.proofs = _Proofs()
         self.submission: Submission | None = None
         self.calls: list[str] = []  # tool names in call order (for reports and tests)
@@ -613,8 +616,16 @@ class Toolbox:
 
     # ----------------------------------------------- the proof engines (other modules)
     def _verify(self, source: str) -> Any:
+        """`migagent verify` on a scratch copy of the schema: a VerificationReport."""
+        from migagent.tools.verify import RevisionSource, StartingPoint, verify_revision
+
         try:
-            return round_trip(source, self.sandbox, self.template)
+            return verify_revision(
+                RevisionSource.from_text(source, name="revision.py"),
+                StartingPoint("template", self.template, f"a scratch copy of {self.source_label}"),
+                sandbox=self.sandbox,
+                rows=self.sample_rows,
+            )
         except MigagentError as exc:
             raise ToolboxError(str(exc)) from exc
 
@@ -666,111 +677,23 @@ class Toolbox:
 
     def _estimate(self, source: str) -> Any:
         try:
-            from migagent.tools.estimate import estimate_source
-        except ImportError as exc:
-            raise ToolboxError("estimate is not available in this build of migagent") from exc
+            from migagent.tools.estimate import estimate_revision
+        except ImportError as exc:  # the estimator is still landing
+            raise ToolboxError(
+                "estimate is not available in this build of migagent; state the time as "
+                "drafted (not measured) in the spec"
+            ) from exc
+        from migagent.tools.verify import StartingPoint
+
         try:
-            return estimate_source(
-                source, sandbox=self.sandbox, template=self.template, rows=self.row_counts()
+            return estimate_revision(
+                source,
+                StartingPoint.template(self.template),
+                rows=self.row_counts(),
+                sandbox=self.sandbox,
             )
         except MigagentError as exc:
             raise ToolboxError(str(exc)) from exc
-
-
-# ------------------------------------------------------------------ verification
-def round_trip(source: str, sandbox: Sandbox, template: str) -> Any:
-    """Upgrade, downgrade, upgrade again on a scratch clone of `template`; a VerificationReport.
-
-    Interim: the full verify engine (generated data, data-loss checks, lock
-    analysis) replaces this when it lands; the report shape is the same.
-    """
-    import time
-
-    from migagent.tools.introspect.diff import diff_snapshots
-    from migagent.tools.verify.report import Change, Failure, StepResult, VerificationReport
-    from migagent.tools.verify.revision import RevisionLoadError, RevisionSource
-    from migagent.tools.verify.runner import MigrationError, run_migration
-
-    started = time.perf_counter()
-    report = VerificationReport(source="revision.py", starting_point=f"scratch copy of {template}")
-
-    def changes(diff) -> list[Change]:
-        return [
-            Change(kind=c.kind, object_type=c.object_type, name=c.name, detail=c.detail)
-            for c in diff.changes
-        ]
-
-    def fail(step: str, message: str, exc: Exception | None = None) -> Any:
-        report.steps.append(StepResult(name=step, status="failed", reasons=[message]))
-        statement = getattr(exc, "statement", None)
-        report.failure = Failure(
-            step=step,
-            message=message,
-            statement=getattr(statement, "index", None),
-            sql=getattr(statement, "sql", None),
-            location=getattr(exc, "location", None),
-        )
-        report.duration_ms = (time.perf_counter() - started) * 1000
-        return report
-
-    try:
-        module = RevisionSource.from_text(source, name="revision.py").load()
-    except RevisionLoadError as exc:
-        return fail("load", str(exc), exc)
-    report.revision = module.revision if isinstance(module.revision, str) else None
-    report.steps.append(StepResult(name="load", status="passed"))
-    with sandbox.scratch(template) as db:
-        report.server_version = sandbox.version
-        with db.connect() as conn:
-            before = take_snapshot(conn)
-        for phase, direction in (
-            ("upgrade", "upgrade"),
-            ("downgrade", "downgrade"),
-            ("reupgrade", "upgrade"),
-        ):
-            if direction == "downgrade" and module.downgrade is None:
-                return fail("downgrade", "the revision has no downgrade()")
-            try:
-                records = run_migration(db, module, direction)  # type: ignore[arg-type]
-            except MigrationError as exc:
-                return fail(phase, str(exc), exc)
-            for r in records:
-                r.phase = phase
-            setattr(report, phase, records)
-            with db.connect() as conn:
-                snap = take_snapshot(conn)
-            if phase == "upgrade":
-                after = snap
-                report.schema_changes = changes(diff_snapshots(before, after))
-                if not report.schema_changes:
-                    report.steps.append(
-                        StepResult(
-                            name="upgrade",
-                            status="warning",
-                            reasons=["upgrade() changed nothing in the schema"],
-                        )
-                    )
-                    continue
-            elif phase == "downgrade":
-                report.downgrade_residue = changes(diff_snapshots(before, snap))
-                if report.downgrade_residue:
-                    return fail(
-                        "downgrade",
-                        "downgrade() does not restore the schema: "
-                        + "; ".join(str(c) for c in report.downgrade_residue[:5]),
-                    )
-            else:
-                report.reupgrade_mismatch = changes(diff_snapshots(after, snap))
-                if report.reupgrade_mismatch:
-                    return fail(
-                        "reupgrade",
-                        "upgrade() after downgrade() gives a different schema: "
-                        + "; ".join(str(c) for c in report.reupgrade_mismatch[:5]),
-                    )
-            report.steps.append(StepResult(name=phase, status="passed"))
-    report.passed = True
-    report.duration_ms = (time.perf_counter() - started) * 1000
-    return report
 
 
 # ------------------------------------------------------------------ summaries

@@ -95,6 +95,10 @@ _TYPE_PATTERNS: list[tuple[str, object]] = [
     (r"\bdate\b", "date"),
     (r"\btime\b", "time without time zone"),
     (r"\btsvector\b", "tsvector"),
+    (r"\bhstore\b", "hstore"),
+    (r"\bltree\b", "ltree"),
+    (r"\btstzrange\b", "tstzrange"),
+    (r"\bdaterange\b", "daterange"),
     (
         r"\b(?:unlimited|unbounded)\s+text\b|\btext\b(?!\s*\[)|\bno\s+(?:length\s+)?limit\b|\bunlimited\b",
         "text",
@@ -202,7 +206,7 @@ def parse_value(raw: str, sql_type: str | None = None) -> str | None:
 
 REF_ACTIONS = [
     (
-        r"\bon\s+delete\s+cascade\b|\bcascade\b|\bgo(?:es)?\s+away\b|\b(?:are|is|get|gets)\s+(?:deleted|removed)\s+(?:with|when|along)\b|\bdelete[sd]?\s+(?:with|along\s+with)\b",
+        r"\bon\s+delete\s+cascade\b|\bcascad|\bdelete[sd]?\s+(?:its|their)\b|\bshould\s+(?:also\s+)?(?:delete|remove)\s+(?:its|their|the)\b|\bgo(?:es)?\s+away\b|\b(?:are|is|get|gets)\s+(?:deleted|removed)\s+(?:with|when|along)\b|\bdelete[sd]?\s+(?:with|along\s+with)\b",
         "CASCADE",
     ),
     (

@@ -157,7 +157,7 @@ class Planner:
                 self.foreign_key,
             ),
             (
-                r"\bcheck\b|\bmust\s+(?:be|not\s+be)\s+(?:positive|negative|non-negative|between|greater|less|at\s+least|at\s+most)|\bcan(?:not|'t)\s+be\s+negative|\bpositive\b|\bnon-negative\b|\bbetween\b.+\band\b",
+                r"\bcheck\b|\bonly\s+(?:ever\s+)?be\b|\bmust\s+be\s+one\s+of\b|\ballowed\s+values\b|\bnever\s+be\s+negative|\bmust\s+(?:be|not\s+be)\s+(?:positive|negative|non-negative|between|greater|less|at\s+least|at\s+most)|\bcan(?:not|'t)\s+be\s+negative|\bpositive\b|\bnon-negative\b|\bbetween\b.+\band\b",
                 self.check,
             ),
             (r"\bdefault", self.default),
@@ -174,6 +174,10 @@ class Planner:
             (r"\b(?:add|adding)\b", self.add_column),
             (r"\bextension\b|\benable\b|\binstall\b", self.extension),
         ]
+        handlers.insert(
+            4,
+            (r"\boverlap|\bdouble[- ]book|\bexclu(?:de|sion)\s+constraint", self.exclusion),
+        )
         tried = []
         for pattern, handler in handlers:
             if re.search(pattern, self.low):
@@ -193,30 +197,29 @@ class Planner:
     def full_text(self) -> P.DraftPlan:
         self.categories += ["add_column", "generated_column", "index", "full_text_search"]
         t = self.r.subject_table()
-        m = re.search(
-            r"\b(?:column|vector)\s+(?:named\s+|called\s+)?[`'\"]?([a-z_][\w]*)", self.low
-        )
-        col = "search_vector"
-        for cand in re.findall(r"\b([a-z_]*(?:vector|tsv|search)[a-z_]*)\b", self.low):
-            if "_" in cand and not t.column(cand):
-                col = cand
-                break
-        if (
-            m
-            and m.group(1)
-            not in ("built", "from", "of", "on", "with", "that", "and", "for", "column")
-            and not t.column(m.group(1))
-        ):
-            col = m.group(1) if "_" in m.group(1) or m.group(1).endswith(("vector", "tsv")) else col
-        if t.column(col):
-            existing = t.column(col)
-            if existing.type == "tsvector":
-                raise UnderstandingError(f"{t.name}.{col} already exists as a tsvector column")
+        col = None
+        cm = re.search(
+            r"\b(?:column|vector|tsvector)\s+(?:named\s+|called\s+)[`'\"]?([a-z_]\w*)", self.low
+        ) or re.search(r"\b(?:column|vector)\s+[`'\"]([a-z_]\w*)[`'\"]", self.low)
+        if cm and not t.column(cm.group(1)):
+            col = cm.group(1)
+        if col is None:
+            for cand in re.findall(r"\b([a-z_]*(?:vector|tsv|search)[a-z_]*)\b", self.low):
+                if "_" in cand and not t.column(cand):
+                    col = cand
+                    break
+        col = col or "search_vector"
+        existing = t.column(col)
+        if existing is not None and existing.type == "tsvector":
+            raise UnderstandingError(f"{t.name}.{col} already exists as a tsvector column")
         named = re.search(
             r"\b(?:index|gin)\b[^.]*?\b(?:named|called)\s+[`'\"]?([a-z_][\w]*)", self.low
-        ) or re.search(r"\b(idx_[a-z_0-9]+|[a-z_0-9]+_(?:idx|fts|index))\b", self.low)
+        ) or re.search(r"\b(idx_[a-z_0-9]+|[a-z_0-9]+_(?:idx|fts))\b", self.low)
         ix_name = named.group(1) if named else f"idx_{t.name}_fts"
-        lang = next((c for c in TEXT_SEARCH_CONFIGS if re.search(rf"\b{c}\b", self.low)), None)
+        lang = next(
+            (c for c in TEXT_SEARCH_CONFIGS if re.search(rf"(?<![\w-]){c}(?![\w-])", self.low)),
+            None,
+        )
         if lang is None:
             lang = "english"
             self.assumptions.append("text search configuration 'english' (none was named)")
@@ -231,13 +234,10 @@ class Planner:
                 if type_family(c.type) == "text"
                 and not c.generated
                 and not re.search(
-                    r"(_id|_key|_hash|_token|_url|^email|^status|^slug|^sku|^version|^code|^kind|^type|^state|^currency|^phone)$|^(id|uuid)$",
+                    r"(_id|_key|_hash|_token|_url|^email|^status|^slug|^sku|^version|^code|^kind|^type|^state|^currency|^phone|^language|^locale)$|^(id|uuid)$",
                     c.name,
                 )
-                and not (
-                    re.search(r"\((\d+)\)", c.type)
-                    and int(re.search(r"\((\d+)\)", c.type).group(1)) < 100
-                )
+                and not ((m := re.search(r"\((\d+)\)", c.type)) and int(m.group(1)) < 100)
             ]
             if not sources:
                 raise UnderstandingError(
@@ -247,9 +247,26 @@ class Planner:
             self.assumptions.append(
                 f"search over {', '.join(sources)} (the text columns of {t.name})"
             )
-        parts = [f"coalesce({c}, '')" for c in sources]
-        body = " || ' ' || ".join(parts)
-        expr = f"to_tsvector('{lang}', {body})"
+        weights: dict[str, str] = {}
+        for c in sources:
+            wm = re.search(
+                rf"\b{re.escape(c)}\b[^,.;]{{0,25}}?\bweight\s+([abcd])\b|\bweight\s+([abcd])\b[^,.;]{{0,20}}?\b{re.escape(c)}\b",
+                self.low,
+            )
+            if wm:
+                weights[c] = (wm.group(1) or wm.group(2)).upper()
+        if weights:
+            parts = [
+                f"setweight(to_tsvector('{lang}', coalesce({c}, '')), '{weights.get(c, 'D')}')"
+                for c in sources
+            ]
+            expr = " || ".join(parts)
+            self.categories += ["weighted"]
+        else:
+            body = " || ' ' || ".join(f"coalesce({c}, '')" for c in sources)
+            expr = f"to_tsvector('{lang}', {body})"
+        if self.snap.server_version < 120000:
+            raise UnderstandingError("generated columns need PostgreSQL 12 or later")
         ops: list = [
             P.AddColumn(
                 table=t.qualified_name,
@@ -259,13 +276,10 @@ class Planner:
                 table=t.qualified_name, name=ix_name, keys=[col], method="gin", kind="fts"
             ),
         ]
-        if self.snap.server_version < 120000:
-            raise UnderstandingError("generated columns need PostgreSQL 12 or later")
         return self.plan(
             f"Add full-text search to {t.name}", ops, f"add_fulltext_search_to_{t.name}"
         )
 
-    # ------------------------------------------------------------ trigram
     def trigram(self) -> P.DraftPlan:
         self.categories += ["index", "trigram", "extension"]
         t = self.r.subject_table()
@@ -532,11 +546,31 @@ class Planner:
     # ------------------------------------------------------------ data migrations
     def split(self) -> P.DraftPlan | None:
         m = re.search(
-            r"\bsplit\s+(?:the\s+)?(?:up\s+)?([a-z_][\w.]*)(?:\s+column)?(?:\s+(?:on|of|in)\s+(?:the\s+)?[a-z_]\w*)?\s+into\s+([a-z_]\w*)\s*(?:,|and)\s*([a-z_]\w*)(?:\s*(?:,|and)\s*([a-z_]\w*))?",
+            r"\bsplit\s+(?:the\s+)?(?:up\s+)?([a-z_][\w.]*)(?:\s+column)?(?:\s+(?:on|of|in)\s+(?:the\s+)?[a-z_]\w*)?\s+into\s+([^.;]+)",
             self.low,
         )
         if not m:
             return None
+        noise = STOP | {
+            "two",
+            "three",
+            "new",
+            "nullable",
+            "columns",
+            "separate",
+            "parts",
+            "pieces",
+            "both",
+            "optional",
+        }
+        targets = [
+            w for w in re.findall(r"[a-z_]\w*", m.group(2)) if w not in noise and not find_type(w)
+        ]
+        if len(targets) < 2:
+            raise UnderstandingError(
+                "could not read the names of the columns to split into", [m.group(0)]
+            )
+        m_groups = [m.group(1), *targets[:4]]
         self.categories += ["data_migration", "split_column", "add_column", "backfill"]
         src = m.group(1)
         if "." in src:
@@ -547,10 +581,10 @@ class Planner:
         c = self.r.column_named(t, src)
         if c is None:
             raise UnderstandingError(f"{t.name} has no column {src} to split")
-        news = [x for x in m.groups()[1:] if x]
+        news = m_groups[1:]
         sep_m = re.search(
-            r"\b(?:on|by|at)\s+(?:the\s+)?(?:first\s+)?('[^']*'|comma|space|dash|hyphen|slash|@)",
-            self.low[m.end() :],
+            r"\b(?:on|by|at|before|after)\s+(?:the\s+)?(?:first\s+)?('[^']*'|comma|space|dash|hyphen|slash|@)",
+            self.low,
         )
         sep = " "
         if sep_m:
@@ -566,6 +600,9 @@ class Planner:
         else:
             self.assumptions.append(f"{c} is split at the first space")
         coltype = t.column(c).type
+        given = find_type(m.group(2))
+        if given and given[0] not in ("serial", "bigserial"):
+            coltype = normalize_type(given[0])
         ops: list = []
         for n in news:
             if t.column(n):
@@ -577,7 +614,7 @@ class Planner:
         if len(news) == 2:
             exprs = [
                 f"split_part({c}, '{s}', 1)",
-                f"NULLIF(substr({c}, strpos({c}, '{s}') + {len(sep)}), '')" if sep else "NULL",
+                f"substr({c}, strpos({c}, '{s}') + {len(sep)})" if sep else "NULL",
             ]
             exprs[1] = f"CASE WHEN strpos({c}, '{s}') > 0 THEN {exprs[1]} END"
         else:
@@ -600,7 +637,7 @@ class Planner:
 
     def merge(self) -> P.DraftPlan | None:
         m = re.search(
-            r"\b(?:merge|combine|concatenate|join)\s+(?:the\s+)?([a-z_][\w.]*)\s*(?:,|and|\+|with)\s*([a-z_][\w.]*)(?:\s*(?:,|and)\s*([a-z_][\w.]*))?(?:\s+columns?)?\s+(?:(?:on|of|in)\s+(?:the\s+)?[a-z_]\w*\s+)?into\s+(?:a\s+|one\s+|a\s+single\s+|the\s+)?(?:new\s+)?([a-z_][\w.]*)",
+            r"\b(?:merge|combine|concatenate|join)\s+(?:the\s+)?([a-z_][\w.]*)\s*(?:,|and|\+|with)\s*([a-z_][\w.]*)(?:\s*(?:,|and)\s*([a-z_][\w.]*))?(?:\s+columns?)?\s+(?:(?:on|of|in)\s+(?:the\s+)?[a-z_]\w*\s+)?into\s+(?:a\s+single\s+|a\s+|one\s+|the\s+)?(?:new\s+)?([a-z_][\w.]*)",
             self.low,
         )
         if not m:
@@ -637,7 +674,20 @@ class Planner:
             )
         )
         if self.has(r"\b(?:drop|remove|delete|replace|get\s+rid\s+of)\b"):
-            for c in cols:
+            if len(cols) == 2:
+                # the downgrade re-adds the columns empty: refill them from the merged one
+                ops.append(
+                    P.RawSQL(
+                        upgrade="",
+                        downgrade=(
+                            f"UPDATE {qi_(t)} SET {cols[0]} = split_part({new}, '{s}', 1), "
+                            f"{cols[1]} = NULLIF(substr({new}, strpos({new}, '{s}') + {len(sep)}), '') "
+                            f"WHERE {new} IS NOT NULL"
+                        ),
+                        table=t.qualified_name,
+                    )
+                )
+            for c in sorted(cols, key=lambda x: -t.column(x).position):
                 ops.append(P.DropColumn(table=t.qualified_name, column=c))
         else:
             self.assumptions.append(
@@ -849,23 +899,23 @@ class Planner:
                 return self.plan(
                     f"Add {value!r} to enum {e.name}", [op], f"add_{snake(value)}_to_{e.name}"
                 )
-        labels = re.findall(r"'([^']+)'", self.text)
-        if not labels:
-            paren = re.search(r"\(([^)]*)\)", self.text)
-            if paren:
-                labels = [x.strip() for x in re.split(r",|\bor\b", paren.group(1)) if x.strip()]
-            else:
-                vm = re.search(
-                    r"\b(?:values?|labels?|one\s+of|options?)\s*:?\s*([\w\s,/-]+?)(?:[.;]|$)",
-                    self.text,
-                    re.I,
-                )
-                if vm:
-                    labels = [
-                        x.strip()
-                        for x in re.split(r",|\s+or\s+|\s+and\s+|/", vm.group(1))
-                        if x.strip()
-                    ]
+        t0 = self.r.subject_table(required=False)
+        if t0 is not None and self._new_column_name(t0):
+            return self.add_column()
+        labels = _labels(self.r.text)
+        vm = re.search(
+            r"\b(?:with\s+(?:the\s+)?values?|values?\s*:|labels?\s*:?)\s+(.+?)(?:\s*\(in\s+that\s+order\)|\s+in\s+that\s+order|[.;]\s|$)",
+            self.r.text,
+            re.I,
+        )
+        if vm:
+            found = [
+                x.strip().strip("'\"")
+                for x in re.split(r",|\s+or\s+|\s+and\s+|/", vm.group(1))
+                if x.strip()
+            ]
+            if len(found) >= 2:
+                labels = found
         if not labels:
             raise UnderstandingError(
                 "found no enum values in the request", ["write them quoted: 'draft', 'published'"]
@@ -900,12 +950,21 @@ class Planner:
         if t is not None and col:
             column = t.column(col)
             self.categories += ["type_change"]
+            using = f"{col}::text::{ename}"
+            if self.has(
+                r"\bnormali[sz]|\bmess|\bclean|\binconsistent|\bmixed\s+case|\bvariants?\b"
+            ):
+                using = f"replace(lower(btrim({col})), ' ', '_')::{ename}"
+                self.categories += ["data_migration"]
+                self.assumptions.append(
+                    "existing values are normalised (lower, btrim, spaces to '_') before the cast"
+                )
             ops.append(
                 P.AlterColumnType(
                     table=t.qualified_name,
                     column=col,
                     new_type=ename,
-                    using=f"{col}::text::{ename}",
+                    using=using,
                     reverse_using=f"{col}::text::{column.type}"
                     if column.type != "text"
                     else f"{col}::text",
@@ -924,35 +983,63 @@ class Planner:
 
     # ------------------------------------------------------------ columns
     def _new_column_name(self, t: Table) -> tuple[str, int] | None:
+        # table.new_column after an add/new verb
+        for m, col in self.r.dotted():
+            if (
+                m.table is t
+                and not t.column(col)
+                and re.search(
+                    r"\b(?:add|adding|new|need|needs|introduce|create)\b", self.low[: m.start]
+                )
+            ):
+                return snake(col), m.end
         pats = [
             r"\badd(?:ing)?\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?(?:column|field)\s+(?:called\s+|named\s+)?[`'\"]?([a-z_][\w]*)",
             r"\b(?:add(?:ing)?|need(?:s)?|new|want|introduce|store|track)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?[`'\"]?([a-z_][\w]*(?:\s+[a-z_][\w]*)?)[`'\"]?\s+(?:column|field|attribute)\b",
+            r"\b(?:column|field)\s+(?:called\s+|named\s+)?[`'\"]([a-z_][\w]*)[`'\"]",
             r"\b(?:column|field)\s+(?:called\s+|named\s+)[`'\"]?([a-z_][\w]*)",
             r"\badd(?:ing)?\s+(?:a\s+|an\s+)?(?:new\s+)?(?:nullable\s+|optional\s+)?[`'\"]?([a-z_][\w]*)[`'\"]?\s+(?:to|on)\s+(?:the\s+)?[a-z_]",
             r"\b(?:add|adding)\s+([a-z_]\w*)\s*\(",
+            r"\b(?:add|adding)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:nullable\s+|optional\s+)?([a-z_]\w*)\s+(?=[a-z(])",
         ]
+        bad = {
+            "index",
+            "constraint",
+            "check",
+            "default",
+            "foreign",
+            "unique",
+            "extension",
+            "enum",
+            "type",
+            "primary",
+            "trigger",
+            "table",
+        }
         for p in pats:
-            m = re.search(p, self.low)
-            if m:
-                raw = m.group(1).strip()
+            for m in re.finditer(p, self.r.text, re.I):
+                raw = m.group(1).strip().lower()
                 words_ = raw.split()
                 if len(words_) == 2 and find_type(words_[0]):
                     raw = words_[1]  # "a boolean archived column"
                 elif len(words_) == 2 and (words_[0] in STOP or find_type(words_[1])):
                     raw = words_[1] if words_[0] in STOP else words_[0]
                 name = snake(raw)
-                if name in STOP or name in (
-                    "index",
-                    "constraint",
-                    "check",
-                    "default",
-                    "foreign",
-                    "unique",
+                if (
+                    name in STOP
+                    or name in bad
+                    or (find_type(name) and find_type(name)[2] == len(name))
                 ):
                     continue
                 if self.snap.table(name) and not t.column(name):
                     continue
-                return name, m.end()
+                if p == pats[-1]:
+                    # "add is_verified bool ...": the name must be followed by a type
+                    after = self.low[m.end(1) : m.end(1) + 40]
+                    ft = find_type(after)
+                    if not ft or ft[1] > 3:
+                        continue
+                return name, m.end(1)
         return None
 
     def add_column(self) -> P.DraftPlan | None:
@@ -964,11 +1051,38 @@ class Planner:
         if t.column(name):
             raise UnderstandingError(f"{t.name}.{name} already exists")
         self.categories += ["add_column"]
-        rest = self.text[end:]
-        typ = find_type(rest) or find_type(
-            self.text[:end].split(name.replace("_", " "))[0][-40:] if name else ""
-        )
-        if typ is None:
+        rest = self.r.text[end:]
+        low_rest = rest.lower()
+        ops: list = []
+        enums = {e.name: e for e in self.snap.enums.values()}
+        # an enum type: existing, or created here ("as a Postgres enum type called x: a / b / c")
+        typ_text = None
+        if re.search(r"\benum\b", self.low):
+            nm = re.search(
+                r"\benum(?:\s+type)?\s+(?:called\s+|named\s+)?[`'\"]?([a-z_]\w*)", self.low
+            )
+            ename = (
+                nm.group(1)
+                if nm and nm.group(1) not in ("type", "with", "of", "called", "named")
+                else f"{singular(t.name)}_{name}"
+            )
+            if ename in enums:
+                typ_text = ename
+            else:
+                labels = _labels(self.r.text)
+                if not labels:
+                    raise UnderstandingError(
+                        "found no enum values in the request",
+                        ["write them as 'a', 'b', 'c' or a / b / c"],
+                    )
+                ops.append(P.CreateEnum(name=ename, labels=labels))
+                typ_text = ename
+                self.categories += ["enum", "create_enum"]
+        for ename in enums:
+            if typ_text is None and re.search(rf"\b{re.escape(ename)}\b", low_rest):
+                typ_text = ename
+        typ = None if typ_text else find_type(rest[:80])
+        if typ_text is None and typ is None:
             typ_text = _infer_type(name, self.snap)
             if typ_text is None:
                 raise UnderstandingError(
@@ -976,58 +1090,89 @@ class Planner:
                     ["say e.g. 'text', 'bigint', 'up to 32 characters', 'timestamptz', 'boolean'"],
                 )
             self.assumptions.append(f"{t.name}.{name} typed {typ_text} (inferred from its name)")
-        else:
+        elif typ_text is None:
             typ_text = typ[0]
         if typ_text in ("serial", "bigserial"):
             typ_text = {"serial": "integer", "bigserial": "bigint"}[typ_text]
-        low_rest = rest.lower()
         not_null = bool(
             re.search(
                 r"\bnot\s+null\b|\brequired\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bmust\s+be\s+set\b",
                 self.low,
             )
-        ) and not re.search(r"\b(?<!non-)nullable\b|\boptional\b", self.low)
+        ) and not re.search(r"(?<!non-)(?<!non)\bnullable\b|\boptional\b", self.low)
         default = None
         dm = re.search(
-            r"\bdefault(?:s|ing)?(?:\s+(?:it|value))?\s*(?:to|of|=|:|is|should\s+be)?\s+(.+?)(?:$|[.;]\s|,\s|\s+and\s)",
-            self.text + " ",
+            r"\bdefault(?:s|ing)?(?:\s+(?:it|value))?\s*(?:to|of|=|:|is|should\s+be)?\s+(.+?)(?:$|[.;]\s|,\s|\s+and\s|\))",
+            self.r.text + " ",
             re.I,
         )
         if dm:
-            default = parse_value(dm.group(1), normalize_type(typ_text))
+            default = parse_value(
+                dm.group(1), normalize_type(typ_text) if typ_text not in enums else None
+            )
             if default is None:
                 raise UnderstandingError(f"could not read the default value {dm.group(1)!r}")
-        elif re.search(
+            if typ_text in enums or any(isinstance(o, P.CreateEnum) for o in ops):
+                default = default if "'" in default else f"'{default}'"
+        elif fm := re.search(
             r"\b(?:existing|old|current)\s+\w+\s+(?:are|is|should\s+be|get|become)\s+(?:all\s+)?('[^']*'|\S+)",
-            self.text,
+            self.r.text,
             re.I,
         ):
-            fm = re.search(
-                r"\b(?:existing|old|current)\s+\w+\s+(?:are|is|should\s+be|get|become)\s+(?:all\s+)?('[^']*'|\S+)",
-                self.text,
-                re.I,
-            )
             default = parse_value(fm.group(1), normalize_type(typ_text))
-        col = P.ColumnDef(name=name, type=typ_text, nullable=not not_null, default=default)
-        ops: list = []
-        if typ_text == "citext":
-            ops += self.extension_ops("citext")
+        if typ_text in EXTENSION_TYPES:
+            ops = self.extension_ops(EXTENSION_TYPES[typ_text]) + ops
+        elif m_ext := re.search(
+            r"\b(?:enable|install|create)\s+(?:the\s+)?([a-z_]\w*)\s+extension\b", self.low
+        ):
+            ops = self.extension_ops(m_ext.group(1)) + ops
         rows = self.facts.row_count(t.qualified_name)
-        if not col.nullable and default is None and rows > 0:
-            if True:
+        # a value for existing rows: "= a + b", "filled in from customers.email", "backfill ... with"
+        fill = None
+        em = re.match(r"\s*(?:\([^)]*\)\s*)?(?:=|:=|as)\s*([^.;]+?)(?:[.;]\s|$)", rest + " ")
+        if em and not re.match(r"\s*(?:a|an|the)\b", em.group(1)):
+            fill = self._expression(t, em.group(1))
+        src = re.search(
+            r"\b(?:filled|populated|backfilled|copied|taken)\s+(?:in\s+)?(?:from|with)\s+(?:the\s+)?([a-z_]\w*)\.([a-z_]\w*)",
+            self.low,
+        )
+        col = P.ColumnDef(name=name, type=typ_text, nullable=not not_null, default=default)
+        if fill is not None or src is not None:
+            ops.append(
+                P.AddColumn(
+                    table=t.qualified_name, column=col.model_copy(update={"nullable": True})
+                )
+            )
+            if src is not None:
+                ops.append(self._join_backfill(t, name, src.group(1), src.group(2)))
+            else:
+                ops.append(
+                    P.Backfill(
+                        table=t.qualified_name, column=name, value=fill, where=f"{name} IS NULL"
+                    )
+                )
+            self.categories += ["data_migration", "backfill"]
+            if not_null:
+                ops.append(P.SetNotNull(table=t.qualified_name, column=name))
+                self.categories += ["not_null"]
+                self.warnings.append(
+                    f"rows written between the backfill and SET NOT NULL must set {name} (or the last step fails)"
+                )
+        else:
+            if not col.nullable and default is None and rows > 0:
                 raise UnderstandingError(
                     f"{t.name} has ~{rows:,} rows, so a NOT NULL {name} needs a default or a backfill value",
                     ["say e.g. 'default 0' or 'existing rows get ...'"],
                 )
-        ops.append(P.AddColumn(table=t.qualified_name, column=col))
+            ops.append(P.AddColumn(table=t.qualified_name, column=col))
         # references / unique / index attached to the new column
         ref = re.search(
-            r"\b(?:references?|referencing|foreign\s+key\s+to|fk\s+to|points?\s+to|linked\s+to)\s+(?:the\s+)?([a-z_][\w.]*)",
-            low_rest,
+            r"\b(?:references?|referencing|foreign\s+key\s+(?:to|on)|fk\s+to|points?\s+(?:to|at)|pointing\s+(?:to|at)|linked\s+to)\s+(?:the\s+)?(?:another\s+|an?\s+|other\s+)?([a-z_][\w.]*)",
+            self.low,
         )
         if ref or (name.endswith("_id") and self.has(r"\bforeign\s+key|\bfk\b")):
-            rt_name = ref.group(1) if ref else plural(name[:-3])
-            rt = (self.r.table_named(rt_name) or [None])[0]
+            rt_name = ref.group(1).split("(")[0] if ref else plural(name[:-3])
+            rt = (self.r.table_named(rt_name.split(".")[0]) or [None])[0]
             if rt is None:
                 raise UnderstandingError(
                     f"{t.name}.{name} references {rt_name}, which does not exist"
@@ -1040,7 +1185,7 @@ class Planner:
                     columns=[name],
                     ref_table=rt.qualified_name,
                     ref_columns=self.pk(rt),
-                    on_delete=ref_action(low_rest),
+                    on_delete=ref_action(self.low),
                 )
             )
         if re.search(r"\bunique\b", low_rest):
@@ -1048,7 +1193,7 @@ class Planner:
             ops.append(
                 P.AddUnique(table=t.qualified_name, name=f"{t.name}_{name}_key", columns=[name])
             )
-        elif re.search(r"\bindex(?:ed)?\b", low_rest):
+        elif re.search(r"\bindex(?:ed)?\b|\bidx\b", self.low):
             self.categories += ["index"]
             ops.append(
                 P.CreateIndex(
@@ -1056,6 +1201,75 @@ class Planner:
                 )
             )
         return self.plan(f"Add column {t.name}.{name}", ops, f"add_{name}_to_{t.name}")
+
+    def _expression(self, t: Table, text: str) -> str:
+        """An SQL expression over `t`'s columns written in the request (`a + b`, `lower(x)`)."""
+        expr = text.strip().strip("`").strip()
+        idents = re.findall(r"\b([a-z_][\w]*)\b(?!\s*\()", expr.lower())
+        unknown = [
+            i
+            for i in idents
+            if not t.column(i)
+            and i
+            not in (
+                "and",
+                "or",
+                "not",
+                "null",
+                "coalesce",
+                "true",
+                "false",
+                "text",
+                "integer",
+                "bigint",
+            )
+        ]
+        if unknown or not idents:
+            raise UnderstandingError(
+                f"could not read the expression {expr!r} over the columns of {t.name}",
+                [f"unknown names: {', '.join(unknown)}" if unknown else "no column named"],
+            )
+        return expr
+
+    def _join_backfill(self, t: Table, column: str, src_table: str, src_col: str) -> P.Backfill:
+        found = self.r.table_named(src_table)
+        if not found:
+            raise UnderstandingError(f"no table {src_table} to copy from")
+        src_t = found[0]
+        src_c = self.r.column_named(src_t, src_col)
+        if src_c is None:
+            raise UnderstandingError(f"{src_t.name} has no column {src_col}")
+        fk = next(
+            (
+                k
+                for k in t.constraints
+                if k.kind == "foreign_key" and k.ref_table == src_t.qualified_name
+            ),
+            None,
+        )
+        if fk is not None:
+            join = " AND ".join(
+                f"src.{rc} = dst.{lc}" for lc, rc in zip(fk.columns, fk.ref_columns, strict=False)
+            )
+        else:
+            cand = f"{singular(src_t.name)}_id"
+            if not t.column(cand) or len(self.pk(src_t)) != 1:
+                raise UnderstandingError(
+                    f"no foreign key from {t.name} to {src_t.name} to join on",
+                    [
+                        f"foreign keys of {t.name}: {', '.join(k.name for k in t.constraints if k.kind == 'foreign_key') or 'none'}"
+                    ],
+                )
+            join = f"src.{self.pk(src_t)[0]} = dst.{cand}"
+        return P.Backfill(
+            table=t.qualified_name,
+            column=column,
+            value=f"src.{src_c}",
+            alias="dst",
+            from_sql=f"{qi_(src_t)} AS src",
+            join_on=join,
+            where=f"dst.{column} IS NULL",
+        )
 
     def drop(self) -> P.DraftPlan | None:
         # an index or constraint by name
@@ -1157,7 +1371,15 @@ class Planner:
         )
 
     # ------------------------------------------------------------ index
-    def index(self) -> P.DraftPlan | None:
+    def index(self, force_unique: bool = False) -> P.DraftPlan | None:
+        if (
+            not force_unique
+            and self.has(
+                r"\bunique\s+constraint\b|\bconstraint\b[^.]*\bnot\s+(?:just\s+)?an?\s+index\b"
+            )
+            and not self.has(r"\blower\(|\bcase[- ]insensitiv|\bignoring\s+case\b")
+        ):
+            return self.unique()
         # a query pasted in the request: derive keys and predicate from it
         q = re.search(r"\bselect\b.+?\bfrom\s+([a-z_][\w.]*)(.*)", self.low, re.S)
         t = None
@@ -1169,7 +1391,7 @@ class Planner:
             wm = re.search(
                 r"\bwhere\s+(.+?)(?=\border\s+by\b|\blimit\b|\bgroup\s+by\b|[`;]|$)", tail, re.S
             )
-            om = re.search(r"\border\s+by\s+([\w\s,]+?)(?=\blimit\b|[`;]|$|\s+desc|\s+asc)", tail)
+            om = re.search(r"\border\s+by\s+([\w\s,]+?)(?=\blimit\b|[`;.]|$)", tail)
             conds = [c.strip() for c in re.split(r"\band\b", wm.group(1))] if wm else []
             eq_cols, const_conds = [], []
             for c in conds:
@@ -1182,8 +1404,20 @@ class Planner:
                     const_conds.append(f"{cm.group(1)} {cm.group(2)} {cm.group(3).strip()}")
                 else:
                     eq_cols.append(cm.group(1))
-            order_cols = [c.strip() for c in om.group(1).split(",")] if om else []
-            keys = [c for c in eq_cols + order_cols if t.column(c)]
+            order_cols = []
+            for piece in om.group(1).split(",") if om else []:
+                words_ = piece.split()
+                if words_ and t.column(words_[0]):
+                    mods = " ".join(
+                        w.upper()
+                        for w in words_[1:]
+                        if w in ("asc", "desc", "nulls", "first", "last")
+                    )
+                    if mods in ("", "ASC"):
+                        order_cols.append(words_[0])
+                    else:
+                        order_cols.append(f"{words_[0]} {mods}")
+            keys = [c for c in eq_cols + order_cols if t.column(c.split()[0])]
             where = " AND ".join(const_conds) or None
             if not keys and where:
                 keys = [c.split()[0] for c in const_conds]
@@ -1240,11 +1474,21 @@ class Planner:
         if method != "btree":
             self.categories += [method]
         include = []
-        im = re.search(r"\binclud(?:e|ing)\s*\(?\s*([a-z_]\w*(?:\s*,\s*[a-z_]\w*)*)", self.low)
+        im = re.search(
+            r"\binclud(?:e|es|ing)\s*\(?\s*([a-z_]\w*(?:\s*(?:,|\band\b)\s*[a-z_]\w*)*)", self.low
+        )
         if im:
-            include = [c.strip() for c in im.group(1).split(",") if t.column(c.strip())]
+            include = [
+                c.strip() for c in re.split(r",|\band\b", im.group(1)) if t.column(c.strip())
+            ]
             keys = [k for k in keys if k not in include]
             all_keys = expr_keys or keys
+        if where is None and force_unique:
+            where = self._predicate(t)
+            if where:
+                pcol = where.split()[0]
+                keys = [k for k in keys if k != pcol]
+                all_keys = expr_keys or keys
         if where is None:
             wm = re.search(r"\bwhere\s+(.+?)(?:$|[.;]\s|`)", self.text, re.I | re.S)
             if wm and not q:
@@ -1274,7 +1518,7 @@ class Planner:
                     )
         if where:
             self.categories += ["partial_index"]
-        unique = self.has(r"\bunique\b|\buniqueness\b|\bno\s+duplicates?\b")
+        unique = force_unique or self.has(r"\bunique\b|\buniqueness\b|\bno\s+duplicates?\b")
         if unique:
             self.categories += ["unique"]
         suffix = "key" if unique else "idx"
@@ -1393,7 +1637,16 @@ class Planner:
                 on_delete=ref_action(self.low),
             )
         ]
-        if self.has(r"\b(?:and|also|plus)\s+(?:an?\s+)?index\b|\bindex\s+it\b"):
+        has_index = any(ix.keys[:1] == [col] for ix in t.indexes)
+        if not has_index and (
+            self.facts.row_count(t.qualified_name) >= 10_000
+            or self.has(r"\b(?:and|also|plus)\s+(?:an?\s+)?index\b|\bindex\s+it\b")
+        ):
+            if not self.has(r"\bindex\s+it\b|\bindex\b"):
+                self.assumptions.append(
+                    f"an index on {t.name}.{col}: deletes and updates in {ref_t.name} look up "
+                    f"referencing rows by it, and {t.name} is large"
+                )
             ops.append(
                 P.CreateIndex(
                     table=t.qualified_name, name=_idx_name(t.name, [col], "idx"), keys=[col]
@@ -1421,7 +1674,7 @@ class Planner:
             col = self.one_column(t, "constrain")
             ctype = t.column(col).type
             if self.has(
-                r"\bnon-?negative\b|\bnot\s+(?:be\s+)?negative\b|\bcan(?:not|'t)\s+be\s+negative\b|>=\s*0\b|\bzero\s+or\s+(?:more|positive)\b|\bat\s+least\s+0\b"
+                r"\bnon-?negative\b|\bnot\s+(?:be\s+)?negative\b|\bnever\s+(?:be\s+)?negative\b|\bcan(?:not|'t)\s+be\s+negative\b|>=\s*0\b|\bzero\s+or\s+(?:more|positive)\b|\bat\s+least\s+0\b"
             ):
                 expr = f"{col} >= 0"
             elif self.has(r"\bpositive\b|>\s*0\b|\bgreater\s+than\s+(?:0|zero)\b"):
@@ -1471,6 +1724,10 @@ class Planner:
 
     def unique(self) -> P.DraftPlan | None:
         t = self.r.subject_table()
+        if self._predicate(t) or self.has(
+            r"\bcase[- ]insensitiv|\bignoring\s+case\b|\bregardless\s+of\s+case\b"
+        ):
+            return self.index(force_unique=True)
         pm = re.search(r"\(\s*([a-z_]\w*(?:\s*,\s*[a-z_]\w*)+)\s*\)", self.low)
         if pm and all(t.column(c.strip()) for c in pm.group(1).split(",")):
             cols = [c.strip() for c in pm.group(1).split(",")]
@@ -1480,30 +1737,109 @@ class Planner:
             cols = [c for c in dotted if c] or cols
         if not cols:
             raise UnderstandingError(f"could not tell which column(s) of {t.name} must be unique")
-        if len(cols) > 1 and not self.has(r"\b(?:together|combination|pair|per|and|each)\b|,"):
+        if len(cols) > 1 and not self.has(r"\b(?:together|combination|pair|per|each)\b|,|\band\b"):
             raise AmbiguousRequest(f"more than one column of {t.name} could be meant", cols)
-        if self.has(r"\bcase[- ]insensitiv|\bignoring\s+case\b|\bregardless\s+of\s+case\b"):
-            return self.index()
         self.categories += ["unique"]
         for k in t.constraints:
             if k.kind in ("unique", "primary_key") and sorted(k.columns) == sorted(cols):
                 raise UnderstandingError(
                     f"{t.name} ({', '.join(cols)}) is already unique ({k.name})"
                 )
+        existing_ix = None
         for ix in t.indexes:
             if ix.unique and sorted(ix.keys) == sorted(cols) and not ix.predicate:
-                raise UnderstandingError(
-                    f"{t.name} ({', '.join(cols)}) is already unique (index {ix.name})"
-                )
+                if not self.has(r"\bconstraint\b"):
+                    raise UnderstandingError(
+                        f"{t.name} ({', '.join(cols)}) is already unique (index {ix.name})"
+                    )
+                existing_ix = ix
         name = self.explicit_name() or _idx_name(t.name, cols, "key")
         self.warnings.append(
             f"the upgrade fails if {t.name} already holds duplicate ({', '.join(cols)}) values"
         )
-        return self.plan(
-            f"Make {t.name} ({', '.join(cols)}) unique",
-            [P.AddUnique(table=t.qualified_name, name=name, columns=cols)],
-            f"add_{name}",
+        ops: list = [P.AddUnique(table=t.qualified_name, name=name, columns=cols)]
+        if existing_ix is not None:
+            ops.insert(0, P.DropIndex(table=t.qualified_name, name=existing_ix.name))
+        return self.plan(f"Make {t.name} ({', '.join(cols)}) unique", ops, f"add_{name}")
+
+    def _predicate(self, t: Table) -> str | None:
+        """A row condition written in SQL: `(deleted_at IS NULL)`, `where status = 'x'`."""
+        m = re.search(
+            r"\b([a-z_]\w*)\s+(is\s+(?:not\s+)?null|is\s+(?:not\s+)?(?:true|false)|=\s*'[^']*'|<>\s*'[^']*'|=\s*(?:true|false|\d+))",
+            self.r.text,
+            re.I,
         )
+        if m and t.column(m.group(1).lower()):
+            return f"{m.group(1).lower()} {m.group(2).upper() if 'null' in m.group(2).lower() else m.group(2)}"
+        return None
+
+    def exclusion(self) -> P.DraftPlan | None:
+        t = self.r.subject_table()
+        ranges = [c for c in t.columns if c.type.endswith("range")]
+        cols = self.columns_of(t)
+        if ranges:
+            rng = (
+                ranges[0].name
+                if len(ranges) == 1
+                else next((c for c in cols if t.column(c).type.endswith("range")), None)
+            )
+            if rng is None:
+                raise AmbiguousRequest(
+                    f"more than one range column of {t.name}", [c.name for c in ranges]
+                )
+            range_expr = rng
+        else:
+            ts = [c.name for c in t.columns if type_family(c.type) in ("timestamp", "date")]
+            start = next((c for c in ts if re.search(r"start|from|begin", c)), None)
+            end = next((c for c in ts if re.search(r"end|until|to$|finish", c)), None)
+            if not (start and end):
+                raise UnderstandingError(
+                    f"found no time range in {t.name} to keep from overlapping"
+                )
+            fn = (
+                "tstzrange"
+                if "with time zone" in t.column(start).type
+                else "tsrange"
+                if "timestamp" in t.column(start).type
+                else "daterange"
+            )
+            range_expr = f"{fn}({start}, {end})"
+        # the grouping column: "the same room" -> room_id
+        group = None
+        sm = re.search(r"\bsame\s+([a-z_]\w*)", self.low)
+        if sm:
+            for cand in (f"{sm.group(1)}_id", sm.group(1), f"{singular(sm.group(1))}_id"):
+                if t.column(cand):
+                    group = cand
+                    break
+        if group is None:
+            fks = [
+                k.columns[0]
+                for k in t.constraints
+                if k.kind == "foreign_key" and len(k.columns) == 1
+            ]
+            named = [c for c in cols if c in fks]
+            if len(named) == 1 or len(fks) == 1:
+                group = (named or fks)[0]
+        if group is None:
+            raise UnderstandingError(
+                f"could not tell which column of {t.name} groups the non-overlapping rows"
+            )
+        self.categories += ["exclusion_constraint", "extension", "constraint"]
+        name = self.explicit_name() or f"{t.name}_no_overlap"
+        ops: list = self.extension_ops("btree_gist")
+        ops.append(
+            P.RawSQL(
+                upgrade=f"ALTER TABLE {qi_(t)} ADD CONSTRAINT {name} EXCLUDE USING gist ({group} WITH =, {range_expr} WITH &&)",
+                downgrade=f"ALTER TABLE {qi_(t)} DROP CONSTRAINT {name}",
+                table=t.qualified_name,
+            )
+        )
+        self.warnings.append(
+            f"the upgrade fails if {t.name} already holds overlapping rows; building the constraint "
+            f"locks {t.name} (ACCESS EXCLUSIVE) while its index is built"
+        )
+        return self.plan(f"Prevent overlapping {t.name} per {group}", ops, f"{t.name}_no_overlap")
 
     def default(self) -> P.DraftPlan | None:
         t = self.r.subject_table()
@@ -1734,6 +2070,42 @@ class Planner:
         return self.plan(
             f"Enable extension {name}", [P.CreateExtension(name=name)], f"enable_{snake(name)}"
         )
+
+
+EXTENSION_TYPES = {
+    "citext": "citext",
+    "hstore": "hstore",
+    "ltree": "ltree",
+    "cube": "cube",
+    "vector": "vector",
+}
+
+
+def qi_(t: Table) -> str:
+    from migagent.agent.lower import qt
+
+    return qt(t.qualified_name)
+
+
+def _labels(text: str) -> list[str]:
+    """Enum labels written as 'a', 'b' / a / b / c / (a, b, c) / values a, b and c."""
+    quoted = re.findall(r"'([^']+)'", text)
+    if len(quoted) >= 2:
+        return quoted
+    m = re.search(r"([\w-]+(?:\s*/\s*[\w-]+)+)\b", text)
+    if m:
+        return [x.strip() for x in m.group(1).split("/")]
+    m = re.search(
+        r"\b(?:values?|labels?|one\s+of|options?|states?)\s*:?\s*\(?([\w\s,-]+?(?:,|\s+or\s+|\s+and\s+)[\w\s,-]+?)\)?(?:\s*\((?:in\s+that\s+order)\)|\s+in\s+that\s+order)?(?:[.;:]|$)",
+        text,
+        re.I,
+    )
+    if m:
+        return [x.strip() for x in re.split(r",|\s+or\s+|\s+and\s+", m.group(1)) if x.strip()]
+    m = re.search(r"\(([^)]*,[^)]*)\)", text)
+    if m:
+        return [x.strip().strip("'\"") for x in m.group(1).split(",") if x.strip()]
+    return []
 
 
 def _restore_dropped(plan: P.DraftPlan, planner: Planner) -> P.DraftPlan:
