@@ -149,7 +149,9 @@ def test_inspects_fails_verification_repairs_and_submits(toolbox, tmp_path):
 
     def after_failed_verify(req: Request) -> object:
         result = req.last_tool_json()
-        _expect(result["ok"] is False and "downgrade" in result["summary"], result)
+        _expect(result["ok"] is False, result)
+        _expect(result["details"]["steps"]["downgrade"] == "failed", result)
+        _expect(result["details"]["downgrade_residue"], result)
         # a model that submits anyway is sent back
         return reply(tool_use("submit_draft", {"revision_source": BROKEN, "spec": SPEC}))
 

@@ -189,3 +189,73 @@ def test_submit_before_verify_is_refused(toolbox):
             source, {"purpose": {"summary": "x"}, "alembic": {"file_name": "x.py"}}
         )
     assert toolbox.submission is None
+
+
+REVISION = '''"""{message}"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0a1b2c3d4e5f"
+down_revision = None
+
+
+def upgrade() -> None:
+    op.execute("SET lock_timeout = '5s'")
+{upgrade}
+
+
+def downgrade() -> None:
+    op.execute("SET lock_timeout = '5s'")
+{downgrade}
+'''
+
+ADD_EMAIL = REVISION.format(
+    message="add email to authors",
+    upgrade='    op.add_column("authors", sa.Column("email", sa.Text()))',
+    downgrade='    op.drop_column("authors", "email")',
+)
+SPEC = {"purpose": {"summary": "Add email"}, "alembic": {"file_name": "add_email.py"}}
+
+
+def test_verify_lint_and_submit_only_what_passed(toolbox):
+    broken = ADD_EMAIL.replace('    op.drop_column("authors", "email")', "    pass")
+    failed = toolbox.verify_revision(broken)
+    assert not failed.ok and failed.details["downgrade_residue"]
+    with pytest.raises(ToolboxError, match="last verification of this source failed"):
+        toolbox.submit_draft(broken, SPEC)
+
+    passed = toolbox.verify_revision(ADD_EMAIL)
+    assert passed.ok, passed.summary
+    assert passed.details["schema_changes"] == ["column authors.email added: text, nullable"]
+    # whitespace around the source does not make it a different revision
+    accepted = toolbox.submit_draft("\n" + ADD_EMAIL + "\n\n", SPEC)
+    assert accepted.accepted
+    sub = toolbox.submission
+    assert sub is not None and sub.verification.passed
+    assert sub.lint is not None and sub.lint.errors == 0  # linted on submit when not yet linted
+    assert sub.spec.revision_source.strip() == ADD_EMAIL.strip()
+
+
+def test_submit_with_lint_errors_is_refused(toolbox):
+    # books is large (--rows 5M): a plain CREATE INDEX blocks writes for the whole build
+    source = REVISION.format(
+        message="index books.title",
+        upgrade='    op.create_index("ix_books_title", "books", ["title"])',
+        downgrade='    op.drop_index("ix_books_title", table_name="books")',
+    )
+    assert toolbox.verify_revision(source).ok
+    lint = toolbox.lint_revision(source)
+    assert not lint.ok
+    assert any(f["severity"] == "error" for f in lint.details["findings"])
+    with pytest.raises(ToolboxError, match=r"lint found \d+ error"):
+        toolbox.submit_draft(source, SPEC)
+    assert toolbox.submission is None
+
+
+def test_verify_reports_a_revision_that_does_not_import(toolbox):
+    result = toolbox.verify_revision(ADD_EMAIL.replace("op.add_column", "op.add_colum"))
+    assert not result.ok
+    assert "add_colum" in result.summary
+    with pytest.raises(ToolboxError, match="not an Alembic revision"):
+        toolbox.verify_revision("SELECT 1")
