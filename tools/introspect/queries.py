@@ -42,7 +42,7 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno),
        coalesce(c.reloptions, '{{}}'),
        greatest(c.reltuples, 0)::bigint,
-       CASE WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) ELSE 0 END,
+       CASE WHEN c.relkind IN ('r', 'm') THEN pg_table_size(c.oid) ELSE 0 END,
        CASE WHEN c.relkind IN ('r', 'm') THEN pg_relation_size(c.oid) ELSE 0 END,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END
 FROM pg_class c
@@ -75,15 +75,14 @@ ORDER BY a.attrelid, a.attnum
 
 CONSTRAINTS = """
 SELECT con.conrelid, con.oid, con.conname, con.contype, pg_get_constraintdef(con.oid),
-       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
-             ORDER BY k.ord),
+       con.conkey,
        con.convalidated, con.condeferrable, con.condeferred,
        CASE WHEN con.contype IN ('p', 'u', 'x') THEN ic.relname END,
        CASE WHEN con.contype = 'f' THEN rn.nspname || '.' || rc.relname END,
-       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
-             ORDER BY k.ord),
+       CASE WHEN con.contype = 'f' THEN
+            ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+                  JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
+                  ORDER BY k.ord) END,
        con.confupdtype, con.confdeltype,
        (NOT con.conislocal OR con.conparentid <> 0)
 FROM pg_constraint con
@@ -97,36 +96,41 @@ ORDER BY con.conrelid, con.conname
 
 
 def indexes(server_version: int) -> str:
+    """Key columns come back as attnums (0 = expression, deparsed only then) and
+    operator classes as oids: both are resolved in Python, not per row here."""
     nulls = "i.indnullsnotdistinct" if server_version >= 150000 else "false"
     return f"""
 SELECT i.indexrelid, i.indrelid, ic.relname, am.amname, i.indisunique, i.indisprimary,
-       ARRAY(SELECT CASE WHEN i.indkey[k - 1] <> 0 THEN a.attname::text
-                         ELSE pg_get_indexdef(i.indexrelid, k, true) END
-             FROM generate_series(1, i.indnatts) k
-             LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]
-             ORDER BY k),
-       i.indnkeyatts,
-       ARRAY(SELECT CASE WHEN oc.opcdefault THEN NULL
-                         WHEN oc.opcnamespace = 'pg_catalog'::regnamespace THEN oc.opcname
-                         ELSE ocn.nspname || '.' || oc.opcname END
-             FROM unnest(i.indclass) WITH ORDINALITY u(opc, ord)
-             JOIN pg_opclass oc ON oc.oid = u.opc
-             JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
-             ORDER BY u.ord),
+       i.indkey::int2[],
+       CASE WHEN 0 = ANY(i.indkey::int2[]) THEN
+            ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+                  FROM generate_series(1, i.indnatts) k ORDER BY k) END,
+       i.indnkeyatts, i.indclass::oid[],
        pg_get_expr(i.indpred, i.indrelid), {nulls}, i.indisvalid, con.conname,
        pg_get_indexdef(i.indexrelid), pg_relation_size(i.indexrelid),
-       (SELECT pn.nspname || '.' || p.relname FROM pg_inherits ih
-        JOIN pg_class p ON p.oid = ih.inhparent
-        JOIN pg_namespace pn ON pn.oid = p.relnamespace
-        WHERE ih.inhrelid = i.indexrelid)
+       pn.nspname || '.' || p.relname
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_am am ON am.oid = ic.relam
 LEFT JOIN pg_constraint con
        ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+LEFT JOIN pg_inherits ih ON ih.inhrelid = i.indexrelid
+LEFT JOIN pg_class p ON p.oid = ih.inhparent
+LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace
 WHERE c.relnamespace = ANY(%(nsp)s::oid[]) AND c.relkind IN ('r', 'p', 'm')
 ORDER BY i.indrelid, ic.relname
+"""
+
+
+# operator classes that are not the default for their type (None for default ones)
+OPCLASSES = """
+SELECT oc.oid,
+       CASE WHEN oc.opcnamespace = 'pg_catalog'::regnamespace THEN quote_ident(oc.opcname)
+            ELSE quote_ident(n.nspname) || '.' || quote_ident(oc.opcname) END
+FROM pg_opclass oc
+JOIN pg_namespace n ON n.oid = oc.opcnamespace
+WHERE NOT oc.opcdefault
 """
 
 
@@ -188,7 +192,7 @@ LEFT JOIN LATERAL (
       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
     LIMIT 1
 ) owner ON true
-WHERE c.relnamespace = ANY(%(nsp)s::oid[])
+WHERE c.relnamespace = ANY(%(nsp)s::oid[]) AND owner.deptype IS DISTINCT FROM 'i'
   AND {_not_extension_member("pg_class", "c.oid")}
 ORDER BY n.nspname, c.relname
 """

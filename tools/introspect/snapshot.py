@@ -11,20 +11,13 @@ from migagent.errors import DatabaseError
 from migagent.tools import target
 from migagent.tools.introspect import queries as q
 from migagent.tools.introspect.model import (
-    Column,
     CompositeType,
-    Constraint,
     Domain,
     Enum,
     Extension,
     Function,
-    Index,
-    Policy,
     SchemaSnapshot,
     Sequence,
-    Table,
-    Trigger,
-    View,
 )
 
 _CONSTRAINT_KIND = {
@@ -104,7 +97,8 @@ def _read(
         return comments.get((kind, oid, sub))
 
     # columns, shared by tables, views and composite types
-    columns: dict[int, list[Column]] = defaultdict(list)
+    columns: dict[int, list[dict]] = defaultdict(list)
+    attnames: dict[tuple[int, int], str] = {}
     for (
         relid,
         name,
@@ -118,8 +112,9 @@ def _read(
         collation,
         islocal,
     ) in rows(q.COLUMNS, p):
+        attnames[relid, num] = name
         columns[relid].append(
-            Column(
+            dict(
                 name=name,
                 type=typ,
                 nullable=not notnull,
@@ -134,8 +129,9 @@ def _read(
             )
         )
 
-    tables: dict[int, Table] = {}
-    views: dict[int, View] = {}
+    tables: dict[int, dict] = {}
+    views: dict[int, dict] = {}
+    qnames: dict[int, str] = {}
     for (
         oid,
         schema,
@@ -150,12 +146,13 @@ def _read(
         parents,
         options,
         reltuples,
-        total_bytes,
+        table_size,
         table_bytes,
         viewdef,
     ) in rows(q.RELATIONS, p):
         if kind in ("v", "m"):
-            views[oid] = View(
+            qnames[oid] = f"{schema}.{name}"
+            views[oid] = dict(
                 schema_name=schema,
                 name=name,
                 materialized=kind == "m",
@@ -163,9 +160,12 @@ def _read(
                 columns=columns.get(oid, []),
                 options=sorted(options),
                 comment=comment("class", oid),
+                indexes=[],
+                depends_on=[],
             )
             continue
-        tables[oid] = Table(
+        qnames[oid] = f"{schema}.{name}"
+        tables[oid] = dict(
             schema_name=schema,
             name=name,
             kind="partitioned" if kind == "p" else "table",
@@ -180,8 +180,12 @@ def _read(
             options=sorted(options),
             comment=comment("class", oid),
             row_estimate=reltuples,
-            total_bytes=total_bytes,
+            total_bytes=table_size,  # indexes are added below
             table_bytes=table_bytes,
+            constraints=[],
+            indexes=[],
+            triggers=[],
+            policies=[],
         )
 
     for (
@@ -204,12 +208,12 @@ def _read(
         if relid not in tables:
             continue
         is_fk = contype == "f"
-        tables[relid].constraints.append(
-            Constraint(
+        tables[relid]["constraints"].append(
+            dict(
                 name=name,
                 kind=_CONSTRAINT_KIND[contype],
                 definition=definition,
-                columns=list(cols),
+                columns=[attnames.get((relid, n), str(n)) for n in cols or []],
                 validated=validated,
                 deferrable=deferrable,
                 initially_deferred=deferred,
@@ -223,6 +227,7 @@ def _read(
             )
         )
 
+    opclass_names = dict(rows(q.OPCLASSES))
     for (
         oid,
         relid,
@@ -230,7 +235,8 @@ def _read(
         method,
         unique,
         primary,
-        keys,
+        attnums,
+        expressions,
         nkey,
         opclasses,
         predicate,
@@ -244,16 +250,22 @@ def _read(
         owner = tables.get(relid) or views.get(relid)
         if owner is None:
             continue
-        owner.indexes.append(
-            Index(
+        keys = [
+            expressions[k] if n == 0 else attnames.get((relid, n), str(n))
+            for k, n in enumerate(attnums)
+        ]
+        if relid in tables:
+            owner["total_bytes"] += size
+        owner["indexes"].append(
+            dict(
                 name=name,
-                table=owner.qualified_name,
+                table=qnames[relid],
                 method=method,
                 unique=unique,
                 primary=primary,
-                keys=list(keys[:nkey]),
-                opclasses=list(opclasses),
-                include=list(keys[nkey:]),
+                keys=keys[:nkey],
+                opclasses=[opclass_names.get(o) for o in opclasses],
+                include=keys[nkey:],
                 predicate=predicate,
                 nulls_not_distinct=nulls_not_distinct,
                 valid=valid,
@@ -268,10 +280,10 @@ def _read(
     for relid, oid, name, definition, enabled, inherited in rows(q.TRIGGERS, p):
         if relid not in tables:
             continue  # triggers on views (INSTEAD OF) are rare; tables only for now
-        tables[relid].triggers.append(
-            Trigger(
+        tables[relid]["triggers"].append(
+            dict(
                 name=name,
-                table=tables[relid].qualified_name,
+                table=qnames[relid],
                 definition=definition,
                 enabled=_TRIGGER_ENABLED.get(enabled, "origin"),
                 inherited=inherited,
@@ -282,10 +294,10 @@ def _read(
     for relid, oid, name, cmd, permissive, roles, using, check in rows(q.POLICIES, p):
         if relid not in tables:
             continue
-        tables[relid].policies.append(
-            Policy(
+        tables[relid]["policies"].append(
+            dict(
                 name=name,
-                table=tables[relid].qualified_name,
+                table=qnames[relid],
                 command=_POLICY_COMMAND[cmd],
                 permissive=permissive,
                 roles=list(roles),
@@ -297,10 +309,17 @@ def _read(
 
     for relid, dep in rows(q.VIEW_DEPENDENCIES, p):
         if relid in views:
-            views[relid].depends_on.append(dep)
+            views[relid]["depends_on"].append(dep)
 
-    snap.tables = {t.qualified_name: t for t in sorted(tables.values(), key=_qname)}
-    snap.views = {v.qualified_name: v for v in sorted(views.values(), key=_qname)}
+    # one validation pass for the bulk of the snapshot (pydantic-core, not per object)
+    bulk = SchemaSnapshot.model_validate(
+        {
+            "server_version": version,
+            "tables": {qnames[o]: tables[o] for o in sorted(tables, key=lambda o: _key(tables[o]))},
+            "views": {qnames[o]: views[o] for o in sorted(views, key=lambda o: _key(views[o]))},
+        }
+    )
+    snap.tables, snap.views = bulk.tables, bulk.views
 
     for (
         oid,
@@ -332,7 +351,7 @@ def _read(
             snap.composite_types[key] = CompositeType(
                 schema_name=schema,
                 name=name,
-                attributes=[(c.name, c.type) for c in columns.get(typrelid, [])],
+                attributes=[(c["name"], c["type"]) for c in columns.get(typrelid, [])],
                 comment=note or comment("class", typrelid),
             )
 
@@ -419,5 +438,5 @@ def _alembic_revisions(conn: psycopg.Connection, snap: SchemaSnapshot) -> list[s
         return []
 
 
-def _qname(obj: Table | View) -> tuple[str, str]:
-    return (obj.schema_name, obj.name)
+def _key(obj: dict) -> tuple[str, str]:
+    return (obj["schema_name"], obj["name"])
