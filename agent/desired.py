@@ -309,10 +309,7 @@ def _create_table(t: Table) -> list:
 
 def _create_index(table: str, ix: Index) -> P.CreateIndex:
     opclasses = {k: o for k, o in zip(ix.keys, ix.opclasses, strict=False) if o}
-    keys = [
-        k if re.fullmatch(r"[A-Za-z_][\w$]*", k) else (k if k.startswith("(") else k)
-        for k in ix.keys
-    ]
+    keys = list(ix.keys)
     return P.CreateIndex(
         table=table,
         name=ix.name,

@@ -950,9 +950,7 @@ class _Lowerer:
             join_on=join_on,
             alias=alias,
         )
-        single = self._update_sql(
-            t, assignment, where, from_sql=from_sql, join_on=join_on, alias=alias
-        )
+        self._update_sql(t, assignment, where, from_sql=from_sql, join_on=join_on, alias=alias)
         select_first = f"SELECT {qi(pk)} FROM {qt(t.qualified_name)} ORDER BY {qi(pk)} LIMIT {self.ctx.batch_size}"
         select_next = (
             f"SELECT {qi(pk)} FROM {qt(t.qualified_name)} WHERE {qi(pk)} > :last "

@@ -8,6 +8,7 @@ with `tools.verify.runner.run_migration` and compares snapshots with
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,10 +46,8 @@ def _facts(records, phase: str) -> list[StatementFact]:
     out = []
     for r in records or []:
         locks = {}
-        try:
+        with contextlib.suppress(Exception):
             locks = dict(r.table_locks())
-        except Exception:
-            pass
         out.append(
             StatementFact(
                 sql=getattr(r, "sql", str(r)),

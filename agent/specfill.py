@@ -231,6 +231,17 @@ def _verification_queries(result: DraftResult) -> list[tuple[str, str]]:
                     f"SELECT count(*) AS total, count({qi(op.column)}) AS filled FROM {qt(table)}",
                 )
             )
+        elif isinstance(op, P.DropIndex | P.DropConstraint):
+            out.append(
+                (
+                    f"Verify {op.name} is gone",
+                    f"SELECT count(*) FROM pg_class WHERE relname = '{op.name}'"
+                    if isinstance(op, P.DropIndex)
+                    else f"SELECT count(*) FROM pg_constraint WHERE conname = '{op.name}'",
+                )
+            )
+        elif isinstance(op, P.RawSQL) and op.table:
+            out.append((f"Check {bare} after the change", f"SELECT count(*) FROM {qt(op.table)}"))
         elif isinstance(op, P.CreateTable):
             out.append((f"Verify table {bare} exists", f"SELECT count(*) FROM {qt(op.table)}"))
         elif isinstance(op, P.RenameTable):

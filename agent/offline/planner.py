@@ -132,7 +132,7 @@ class Planner:
                 self.trigram,
             ),
             (
-                r"\b(?:create|add|new|make|introduce)\b.{0,40}\btable\b|\bcreate\s+table\b|\bnew\s+\w+\s+table\b",
+                r"\b(?:create|add|new|make|introduce)\b.{0,40}\btable\b|\b(?:a|an)\s+(?:new\s+)?[a-z_]+\s+table\s*[(:]|\bmany[- ]to[- ]many\b|\bcreate\s+table\b|\bnew\s+\w+\s+table\b",
                 self.create_table,
             ),
             (r"\brename\b|\bshould\s+be\s+called\b|\bcall\s+it\b|->", self.rename),
@@ -174,6 +174,13 @@ class Planner:
             (r"\b(?:add|adding)\b", self.add_column),
             (r"\bextension\b|\benable\b|\binstall\b", self.extension),
         ]
+        handlers.insert(
+            8,
+            (
+                r"\b(?:add|adding|new|need|needs|introduce|want|store|track)\b",
+                self._maybe_add_column,
+            ),
+        )
         handlers.insert(
             4,
             (r"\boverlap|\bdouble[- ]book|\bexclu(?:de|sion)\s+constraint", self.exclusion),
@@ -324,6 +331,7 @@ class Planner:
                 self.low,
             )
             or re.search(r"\bcreate\s+table\s+([a-z_][\w.]*)", self.low)
+            or re.search(r"\b(?:a|an)\s+(?:new\s+)?([a-z_][\w]*)\s+table\b", self.low)
         )
         if m2:
             name = m2.group(1)
@@ -340,6 +348,7 @@ class Planner:
         body, tail = _split_sentence(spec)
         items = _split_top(body)
         columns: list[P.ColumnDef] = []
+        inferred: set[str] = set()
         fks: list[P.AddForeignKey] = []
         extra_ops: list = []
         pk: list[str] = []
@@ -367,6 +376,7 @@ class Planner:
                 rl,
             )
             if ctype is None:
+                inferred.add(cname)
                 ctype = _infer_type(cname, self.snap)
                 if ctype is None and ref:
                     ctype = "bigint"
@@ -427,6 +437,42 @@ class Planner:
                     "write the columns after a colon: 'create table x: id bigserial primary key, name text not null'"
                 ],
             )
+        ctx_low = (tail + " " + body + " " + self.low).lower()
+        if (
+            not pk
+            and not any(c.primary_key for c in columns)
+            and re.search(
+                r"\b(?:pair|both|composite|together|combination)\b[^.]{0,30}\bprimary\s+key|\bprimary\s+key\b[^.]{0,30}\b(?:pair|both|composite|combination)\b",
+                ctx_low,
+            )
+        ):
+            pk = [c.name for c in columns]
+            columns = [c.model_copy(update={"nullable": False}) for c in columns]
+        if re.search(
+            r"\bfks?\b|\bforeign\s+keys?\b|\breferenc|\bmany[- ]to[- ]many\b|\bjoin\s+table\b|\bjunction\b",
+            ctx_low,
+        ):
+            done = {c for fk in fks for c in fk.columns}
+            for i, c in enumerate(columns):
+                if not c.name.endswith("_id") or c.name in done:
+                    continue
+                found = self.r.table_named(c.name[:-3])
+                if not found or len(self.pk(found[0])) != 1:
+                    continue
+                rt = found[0]
+                rpk = self.pk(rt)[0]
+                if c.name in inferred:
+                    columns[i] = c.model_copy(update={"type": rt.column(rpk).type})
+                fks.append(
+                    P.AddForeignKey(
+                        table=name,
+                        name=f"{name}_{c.name}_fkey",
+                        columns=[c.name],
+                        ref_table=rt.qualified_name,
+                        ref_columns=[rpk],
+                        on_delete=ref_action(ctx_low),
+                    )
+                )
         if not pk and not any(c.primary_key for c in columns):
             self.warnings.append(f"the new table {name} has no primary key")
         unique = [[c] for kind, c in extra_ops if kind == "unique"]
@@ -1000,6 +1046,7 @@ class Planner:
             r"\b(?:column|field)\s+(?:called\s+|named\s+)[`'\"]?([a-z_][\w]*)",
             r"\badd(?:ing)?\s+(?:a\s+|an\s+)?(?:new\s+)?(?:nullable\s+|optional\s+)?[`'\"]?([a-z_][\w]*)[`'\"]?\s+(?:to|on)\s+(?:the\s+)?[a-z_]",
             r"\b(?:add|adding)\s+([a-z_]\w*)\s*\(",
+            r"\b(?:new|add|adding)\b[^.;]{0,40}?\b(?:column|field)\s+([a-z_]\w*)",
             r"\b(?:add|adding)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:nullable\s+|optional\s+)?([a-z_]\w*)\s+(?=[a-z(])",
         ]
         bad = {
@@ -1041,6 +1088,15 @@ class Planner:
                         continue
                 return name, m.end(1)
         return None
+
+    def _maybe_add_column(self) -> P.DraftPlan | None:
+        try:
+            t = self.r.subject_table()
+        except UnderstandingError:
+            return None
+        if self._new_column_name(t) is None:
+            return None
+        return self.add_column()
 
     def add_column(self) -> P.DraftPlan | None:
         t = self.r.subject_table()
@@ -1775,6 +1831,18 @@ class Planner:
 
     def exclusion(self) -> P.DraftPlan | None:
         t = self.r.subject_table()
+
+        def timed(x: Table) -> bool:
+            return (
+                any(c.type.endswith("range") for c in x.columns)
+                or sum(type_family(c.type) in ("timestamp", "date") for c in x.columns) >= 2
+            )
+
+        if not timed(t):
+            cands = [m.table for m in self.r.table_mentions() if timed(m.table)]
+            cands = list(dict.fromkeys(cands)) or [x for x in self.r.tables if timed(x)]
+            if len(cands) == 1:
+                t = cands[0]
         ranges = [c for c in t.columns if c.type.endswith("range")]
         cols = self.columns_of(t)
         if ranges:
@@ -2092,7 +2160,7 @@ def _labels(text: str) -> list[str]:
     quoted = re.findall(r"'([^']+)'", text)
     if len(quoted) >= 2:
         return quoted
-    m = re.search(r"([\w-]+(?:\s*/\s*[\w-]+)+)\b", text)
+    m = re.search(r"\b([\w-]+(?:\s*/\s*[\w-]+)+)\b", text)
     if m:
         return [x.strip() for x in m.group(1).split("/")]
     m = re.search(
