@@ -102,6 +102,21 @@ CREATE POLICY documents_owner ON documents AS RESTRICTIVE FOR UPDATE
 CREATE VIEW published_documents AS
     SELECT id, title, created_at FROM documents WHERE status = 'published';
 COMMENT ON VIEW published_documents IS 'what readers see';
+CREATE FUNCTION published_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO documents (id, title, status) VALUES (NEW.id, NEW.title, 'published');
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER trg_published_insert INSTEAD OF INSERT ON published_documents
+    FOR EACH ROW EXECUTE FUNCTION published_insert();
+-- functions that need tables: a SQL-standard body, and a row type
+CREATE FUNCTION document_count() RETURNS bigint LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT count(*) FROM documents;
+END;
+CREATE FUNCTION recent_documents(n integer) RETURNS SETOF documents LANGUAGE sql STABLE
+    AS 'SELECT * FROM documents ORDER BY created_at DESC LIMIT n';
 CREATE MATERIALIZED VIEW section_counts AS
     SELECT document_id, count(*) AS sections FROM sections GROUP BY document_id;
 CREATE UNIQUE INDEX ix_section_counts_doc ON section_counts (document_id);
@@ -290,7 +305,16 @@ def test_types_sequences_functions_extensions(rich: SchemaSnapshot) -> None:
     add_one = rich.functions["public.add_one(i integer)"]
     assert (add_one.language, add_one.comment) == ("sql", "adds one")
     # btree_gist's hundreds of functions belong to the extension, not the schema
-    assert set(rich.functions) == {"public.touch_updated_at()", "public.add_one(i integer)"}
+    assert set(rich.functions) == {
+        "public.touch_updated_at()",
+        "public.add_one(i integer)",
+        "public.published_insert()",
+        "public.document_count()",
+        "public.recent_documents(n integer)",
+    }
+    assert rich.functions["public.document_count()"].sql_body
+    assert not add_one.sql_body
+    assert rich.functions["public.recent_documents(n integer)"].returns == "SETOF public.documents"
     assert set(rich.extensions) == {"btree_gist"}
     assert rich.extensions["btree_gist"].schema_name == "public"
 
@@ -302,6 +326,8 @@ def test_views_triggers_policies(rich: SchemaSnapshot) -> None:
     assert "WHERE" in view.definition and "published" in view.definition
     assert view.depends_on == ["public.documents"]
     assert view.comment == "what readers see"
+    assert [t.name for t in view.triggers] == ["trg_published_insert"]
+    assert "INSTEAD OF INSERT ON public.published_documents" in view.triggers[0].definition
     mat = rich.views["public.section_counts"]
     assert mat.materialized
     assert [(i.name, i.unique) for i in mat.indexes] == [("ix_section_counts_doc", True)]

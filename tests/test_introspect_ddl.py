@@ -84,6 +84,14 @@ def test_rendered_text(make_db) -> None:
     ]
     positions = [ddl.index(text) for text in order]
     assert positions == sorted(positions)
+    # functions that need a table come after it: a SQL-standard body, a SETOF row type
+    assert ddl.index("CREATE TABLE public.documents") < ddl.index(
+        "FUNCTION public.document_count()"
+    )
+    assert ddl.index("CREATE TABLE public.documents") < ddl.index("public.recent_documents(")
+    assert ddl.index("CREATE VIEW public.published_documents") < ddl.index(
+        "CREATE TRIGGER trg_published_insert"
+    )
 
 
 def test_subset_of_tables(make_db) -> None:

@@ -240,8 +240,11 @@ class _Renderer:
             self._views()
         self._functions(late_views)
 
-        for table in self._ordered_tables():
-            for trig in table.triggers:
+        owners: list[Table | View] = [*self._ordered_tables()]
+        if not self.subset:
+            owners += self.snap.views.values()
+        for owner in owners:
+            for trig in owner.triggers:
                 if trig.inherited:
                     continue
                 out.append(trig.definition + ";")
@@ -252,7 +255,7 @@ class _Renderer:
                         "replica": "ENABLE REPLICA",
                     }[trig.enabled]
                     out.append(
-                        f"ALTER TABLE {qualified(table.schema_name, table.name)} "
+                        f"ALTER TABLE {qualified(owner.schema_name, owner.name)} "
                         f"{action} TRIGGER {ident(trig.name)};"
                     )
         self._gap()
@@ -495,3 +498,5 @@ class _Renderer:
                     add(f"COLUMN {name}.{ident(col.name)}", col.comment)
                 for index in view.indexes:
                     add(f"INDEX {qualified(view.schema_name, index.name)}", index.comment)
+                for trig in view.triggers:
+                    add(f"TRIGGER {ident(trig.name)} ON {name}", trig.comment)

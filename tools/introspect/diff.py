@@ -550,6 +550,7 @@ class _Differ:
                         f"{key}.{c.name}", f"column {short(key)}.{c.name}", c.comment, d.comment
                     )
             self.indexes(key, x.indexes, y.indexes)
+            self.triggers(key, x.triggers, y.triggers)
 
     # -------------------------------------------------------------- functions
     def functions(self, a: SchemaSnapshot, b: SchemaSnapshot) -> None:

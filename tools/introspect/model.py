@@ -132,6 +132,7 @@ class View(_Model):
     definition: str  # pg_get_viewdef
     columns: list[Column] = Field(default_factory=list)
     indexes: list[Index] = Field(default_factory=list)  # materialized views only
+    triggers: list[Trigger] = Field(default_factory=list)  # INSTEAD OF triggers
     options: list[str] = Field(default_factory=list)  # reloptions, e.g. "security_invoker=true"
     depends_on: list[str] = Field(default_factory=list)  # relations the view reads (qualified)
     comment: str | None = None

@@ -161,6 +161,7 @@ def _read(
                 options=sorted(options),
                 comment=comment("class", oid),
                 indexes=[],
+                triggers=[],
                 depends_on=[],
             )
             continue
@@ -278,9 +279,10 @@ def _read(
         )
 
     for relid, oid, name, definition, enabled, inherited in rows(q.TRIGGERS, p):
-        if relid not in tables:
-            continue  # triggers on views (INSTEAD OF) are rare; tables only for now
-        tables[relid]["triggers"].append(
+        owner = tables.get(relid) or views.get(relid)
+        if owner is None:
+            continue
+        owner["triggers"].append(
             dict(
                 name=name,
                 table=qnames[relid],
