@@ -444,9 +444,7 @@ def fill_spec(
                 else f"the revision is irreversible: {lowered.irreversible}. Restore from backup."
             )
         ),
-        data_loss_risk=Fact(value=loss, source="drafted")
-        if not lowered.data_loss
-        else Fact(value=loss, source="drafted"),
+        data_loss_risk=Fact(value=loss, source="drafted"),
         reversible=rev_fact,
         rollback_sql=Fact[str](
             value=rb_sql or "-- see downgrade()",

@@ -1,13 +1,179 @@
-"""`migagent draft` (not yet implemented)."""
+"""`migagent draft "REQUEST"`: draft, prove and document a migration.
+
+Options only; the work is `migagent.agent.pipeline.draft`. Exit 0 on a
+verified draft, 1 when the request could not be drafted or the draft failed
+verification, 2 for usage or environment errors.
+"""
 
 from __future__ import annotations
 
-from migagent.cli.app import app
-from migagent.errors import NotYetError
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from migagent.cli.app import app, err, out
+from migagent.errors import UsageError
 
 
-@app.command("draft", help="(not yet available)")
-def draft_command() -> None:
-    raise NotYetError(
-        "`migagent draft` is not available yet", "see the README for what works today"
+def _parse_rows(items: list[str]) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--rows {item!r} is not TABLE=N", "e.g. --rows orders=12000000")
+        try:
+            rows[name.strip()] = int(value.replace("_", "").replace(",", ""))
+        except ValueError:
+            raise UsageError(
+                f"--rows {item!r}: {value!r} is not a number", "e.g. --rows orders=12000000"
+            ) from None
+    return rows
+
+
+def _alembic_project(cwd: Path) -> tuple[Path | None, Path | None, str | None]:
+    """(alembic.ini, versions folder, head revision) of the project in `cwd`, if any."""
+    ini = cwd / "alembic.ini"
+    if not ini.is_file():
+        return None, None, None
+    from migagent.render import revision_naming
+
+    naming = revision_naming(ini)
+    head = None
+    try:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        heads = ScriptDirectory.from_config(Config(str(ini))).get_heads()
+        head = heads[0] if len(heads) == 1 else None
+    except Exception:  # a broken project still gets a draft; down_revision stays empty
+        head = None
+    return ini, naming.versions_dir, head
+
+
+@app.command("draft")
+def draft_command(
+    request: Annotated[str, typer.Argument(help="What the migration should do, in words.")],
+    backend: str = typer.Option(
+        "auto",
+        "--backend",
+        help="auto (claude with ANTHROPIC_API_KEY, else offline), offline, or claude.",
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="The current schema from this database (read only)."
+    ),
+    schema_file: Annotated[
+        Path | None, typer.Option("--schema-file", help="The current schema from a SQL file.")
+    ] = None,
+    demo: bool = typer.Option(
+        False, "--demo", help="Use the bundled demo database (documents, sections)."
+    ),
+    desired: Annotated[
+        Path | None, typer.Option("--desired", help="The desired schema as DDL (authoritative).")
+    ] = None,
+    models: str | None = typer.Option(
+        None, "--models", help="The desired schema as SQLAlchemy metadata: package.module:Base."
+    ),
+    rows: list[str] = typer.Option(  # noqa: B008
+        [], "--rows", help="Production size of a table, TABLE=N (repeatable)."
+    ),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the revision here (default: the versions folder)."),
+    ] = None,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the revision and spec; write nothing."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the spec as JSON."),
+    force: bool = typer.Option(False, "--force", help="Write even when verification fails."),
+    sandbox_url: str | None = typer.Option(
+        None, "--sandbox-url", envvar="MIGAGENT_SANDBOX_URL", help="Server for scratch databases."
+    ),
+    message: str | None = typer.Option(None, "-m", "--message", help="Revision message."),
+    no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the time estimate."),
+) -> None:
+    from migagent.agent.pipeline import DraftOptions, SchemaSource, draft, write_draft
+    from migagent.tools.sandbox import Sandbox
+    from migagent.tools.target import resolve_target_url
+
+    if backend not in ("auto", "offline", "claude"):
+        raise UsageError(f"--backend {backend!r} is not auto, offline or claude")
+    if sum(bool(x) for x in (db, schema_file, demo)) > 1:
+        raise UsageError("give only one of --db, --schema-file and --demo")
+    if desired and models:
+        raise UsageError("give either --desired or --models, not both")
+    cwd = Path.cwd()
+    ini, versions_dir, head = _alembic_project(cwd)
+    if demo:
+        source = SchemaSource.demo()
+    elif schema_file:
+        source = SchemaSource.file(schema_file)
+    else:
+        url = resolve_target_url(db, cwd)
+        if url is None:
+            raise UsageError(
+                "no current schema: no --db, --schema-file or --demo, and no database URL in "
+                "MIGAGENT_DATABASE_URL, DATABASE_URL or alembic.ini",
+                'try `migagent draft --demo "add full-text search to sections"`',
+            )
+        source = SchemaSource.url(url)
+    desired_sql = None
+    if desired is not None:
+        try:
+            desired_sql = desired.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read --desired {desired}: {exc.strerror or exc}") from None
+    options = DraftOptions(
+        backend=backend,  # type: ignore[arg-type]
+        rows=_parse_rows(rows),
+        desired_sql=desired_sql,
+        models=models,
+        message=message,
+        down_revision=head,
+        estimate=not no_estimate,
+        naming_config=str(ini) if ini else None,
     )
+    sandbox = Sandbox.open(sandbox_url)
+    with err.status("drafting…") as status:
+        result = draft(
+            request,
+            source,
+            options=options,
+            sandbox=sandbox,
+            progress=lambda m: status.update(m + "…"),
+        )
+    for notice in result.notices:
+        err.print(f"[dim]note:[/] {notice}", markup=True)
+    if result.verified is False:
+        err.print(f"[bold red]VERIFICATION FAILED:[/] {result.verification_detail}", markup=True)
+    if result.lint_errors:
+        err.print("[bold yellow]lint errors:[/] " + "; ".join(result.lint_errors), markup=True)
+    if as_json:
+        out.print_json(json.dumps(result.spec.model_dump(mode="json")) if result.spec else "null")
+    elif dry_run:
+        out.print(f"# {result.filename}\n", markup=False)
+        out.print(result.revision_source, markup=False)
+        out.print(f"\n# docs/migrations/{result.spec_filename}\n", markup=False)
+        out.print(result.spec_markdown, markup=False)
+    if not dry_run and (result.verified is not False or force):
+        target_dir = out_dir or versions_dir or (cwd / "alembic" / "versions")
+        root = out_dir if out_dir else (ini.parent if ini else cwd)
+        rev, spec = write_draft(result, Path(target_dir), Path(root) / "docs" / "migrations")
+        err.print(f"wrote {_rel(rev, cwd)} and {_rel(spec, cwd)}")
+    elif not dry_run:
+        err.print("nothing written (use --force to write a draft that failed verification)")
+    for a in result.plan.assumptions:
+        err.print(f"[dim]assumption:[/] {a}", markup=True)
+    for w in result.plan.warnings + result.lowered.warnings:
+        err.print(f"[yellow]warning:[/] {w}", markup=True)
+    if result.verified is False:
+        raise typer.Exit(1)
+
+
+def _rel(path: Path, cwd: Path) -> str:
+    try:
+        return os.path.relpath(path, cwd)
+    except ValueError:
+        return str(path)

@@ -1,13 +1,60 @@
-"""`migagent estimate` (not yet implemented)."""
+"""`migagent estimate REVISION_FILE`: time a revision on growing generated data.
+
+Options only; the work is `migagent.tools.estimate.estimate_revision`.
+"""
 
 from __future__ import annotations
 
-from migagent.cli.app import app
-from migagent.errors import NotYetError
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from migagent.cli.app import app, err, out
+from migagent.errors import UsageError
 
 
-@app.command("estimate", help="(not yet available)")
-def estimate_command() -> None:
-    raise NotYetError(
-        "`migagent estimate` is not available yet", "see the README for what works today"
-    )
+@app.command("estimate")
+def estimate_command(
+    revision_file: Annotated[Path, typer.Argument(help="The Alembic revision file (.py).")],
+    schema_file: Annotated[
+        Path | None, typer.Option("--schema-file", help="The starting schema as SQL.")
+    ] = None,
+    db: str | None = typer.Option(
+        None, "--db", help="The starting schema from this database (read only)."
+    ),
+    rows: list[str] = typer.Option(  # noqa: B008
+        [], "--rows", help="Production size of a table, TABLE=N (repeatable)."
+    ),
+    budget: float = typer.Option(20.0, "--budget", min=1, help="Seconds to spend measuring."),
+    as_json: bool = typer.Option(False, "--json", help="Print the estimate as JSON."),
+    sandbox_url: str | None = typer.Option(
+        None, "--sandbox-url", envvar="MIGAGENT_SANDBOX_URL", help="Server for scratch databases."
+    ),
+) -> None:
+    from migagent.cli.draft import _parse_rows
+    from migagent.tools.estimate import estimate_revision
+    from migagent.tools.sandbox import Sandbox
+    from migagent.tools.target import resolve_target_url
+    from migagent.tools.verify.revision import RevisionSource
+
+    source = RevisionSource.from_path(revision_file).text
+    sandbox = Sandbox.open(sandbox_url)
+    if schema_file:
+        template = sandbox.template_from_file(schema_file)
+    else:
+        url = resolve_target_url(db)
+        if url is None:
+            raise UsageError("no starting schema", "give --schema-file or --db")
+        template = sandbox.template_from_target(url)
+    sizes = _parse_rows(rows)
+    if not sizes:
+        raise UsageError("no table sizes to extrapolate to", "give --rows TABLE=N")
+    with err.status("timing the upgrade on generated data…"):
+        est = estimate_revision(source, template, rows=sizes, sandbox=sandbox, budget_s=budget)
+    if as_json:
+        out.print_json(json.dumps(est.model_dump(mode="json")))
+    else:
+        out.print(f"Estimated time: {est.summary}", markup=False)
+        out.print(f"Figures: {est.evidence}", markup=False)
