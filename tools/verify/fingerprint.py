@@ -1,6 +1,6 @@
 """Data fingerprints: per table its row count, per column its non-null count and a checksum.
 
-The checksum is the sum of `hashtextextended(value::text, 0)` over the column,
+The checksum is the sum of `hashtext(value::text)` over the column (an int8),
 so it ignores row order and physical layout (a rewrite keeps it) but changes
 when any value changes. All tables are read in one query.
 
@@ -61,14 +61,12 @@ def fingerprint(conn: psycopg.Connection) -> Fingerprint:
     for i, (_oid, schema, name, columns) in enumerate(tables):
         counts = [sql.SQL("count({})").format(sql.Identifier(c)) for c in columns]
         sums = [
-            sql.SQL("coalesce(sum(hashtextextended({}::text, 0)::numeric), 0)").format(
-                sql.Identifier(c)
-            )
+            sql.SQL("coalesce(sum(hashtext({}::text)), 0)").format(sql.Identifier(c))
             for c in columns
         ]
         parts.append(
             sql.SQL(
-                "SELECT {i}, count(*), ARRAY[{counts}]::int8[], ARRAY[{sums}]::numeric[] FROM {t}"
+                "SELECT {i}, count(*), ARRAY[{counts}]::int8[], ARRAY[{sums}]::int8[] FROM {t}"
             ).format(
                 i=sql.Literal(i),
                 counts=sql.SQL(", ").join(counts),

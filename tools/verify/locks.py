@@ -93,6 +93,51 @@ def own_locks(conn: psycopg.Connection) -> LockSet:
     return frozenset((oid, mode) for oid, mode in conn.execute(OWN_LOCKS_SQL).fetchall())
 
 
+OWN_LOCKS_RELATIONS_SQL = """
+SELECT l.relation::int8, l.mode, c.relfilenode::int8, c.relkind::text,
+       n.nspname, c.relname, tn.nspname || '.' || t.relname
+FROM pg_locks l
+LEFT JOIN pg_class c ON c.oid = l.relation
+LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_index i ON i.indexrelid = c.oid
+LEFT JOIN pg_class t ON t.oid = i.indrelid
+LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def _user_schema(nspname: str) -> bool:
+    return nspname not in ("pg_catalog", "information_schema") and not nspname.startswith(
+        ("pg_toast", "pg_temp")
+    )
+
+
+def own_locks_and_relations(
+    conn: psycopg.Connection, before: Relations
+) -> tuple[LockSet, Relations]:
+    """Our granted relation locks, and `before` updated for the locked relations.
+
+    Inside a transaction only a relation this session holds a lock on can have
+    been created, rewritten or dropped by it, so reading just those is exact.
+    """
+    held: set[tuple[int, str]] = set()
+    after = dict(before)
+    for oid, mode, filenode, kind, nsp, name, table in conn.execute(
+        OWN_LOCKS_RELATIONS_SQL
+    ).fetchall():
+        held.add((oid, mode))
+        if kind is None:
+            after.pop(oid, None)  # dropped
+        elif _user_schema(nsp) and kind in _RELKINDS:
+            relkind = _RELKINDS[kind]
+            qualified = f"{nsp}.{name}"
+            after[oid] = Relation(
+                oid, filenode, relkind, qualified, table if relkind == "index" else qualified
+            )
+    return frozenset(held), after
+
+
 def rewrites(before: Relations, after: Relations) -> tuple[list[str], list[str]]:
     """(tables, indexes) present before and after whose relfilenode changed."""
     tables: list[str] = []

@@ -250,13 +250,15 @@ class MigrationSession:
             return
         raw: psycopg.Connection = cursor.connection
         before = self._rels
-        after = lk.relations(raw)
         if record.transactional:
-            held = lk.own_locks(raw)
+            # one query: our locks, and the relations they are on (only a locked
+            # relation can have been created, rewritten or dropped by this statement)
+            held, after = lk.own_locks_and_relations(raw, before)
             acquired = set(held - self._prev_locks)
             self._prev_locks = held
             record.locks = lk.lock_records(acquired, before, after, self._existing)
         else:
+            after = lk.relations(raw)
             seen = self._watcher.stop() if self._watcher is not None else set()
             record.locks = lk.lock_records(seen, before, after, self._existing)
             self._prev_locks = frozenset()

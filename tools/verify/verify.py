@@ -140,8 +140,10 @@ def verify_revision(
         sandbox = sandbox or Sandbox.open()
         report.server_version = sandbox.version
         template = _prepare(start, sandbox, source, module, lock_timeout_ms, statement_timeout_ms)
+        started = time.perf_counter()
+        template, gen = data_template(sandbox, template, rows)
         with sandbox.scratch(template) as db:
-            run.execute(db, module)
+            run.execute(db, module, gen, started)
     except MigrationError as exc:  # replaying history failed
         run.fail("data", f"replaying the Alembic history failed: {exc.message}", exc=exc)
     return run.finish(t0)
@@ -208,7 +210,13 @@ class _Run:
             self.step("load", "passed", [], started)
         return module
 
-    def execute(self, db: ScratchDatabase, module: RevisionModule) -> None:
+    def execute(
+        self,
+        db: ScratchDatabase,
+        module: RevisionModule,
+        gen: datagen.DataGenResult | None,
+        started: float,
+    ) -> None:
         report = self.report
         with (
             db.connect(autocommit=True) as conn,
@@ -216,10 +224,9 @@ class _Run:
                 db.url, lock_timeout_ms=self.lock_ms, statement_timeout_ms=self.stmt_ms
             ) as session,
         ):
-            # 1. data
-            started = time.perf_counter()
-            s0 = snapshot(conn)
-            gen = datagen.generate(conn, s0, rows=self.rows)
+            # 1. data (generated into a cached template by data_template, or here)
+            if gen is None:
+                gen = datagen.generate(conn, snapshot(conn), rows=self.rows)
             f0 = fp.fingerprint(conn)
             report.data = DataSummary(
                 real_rows=bool(gen.existing),
@@ -239,8 +246,10 @@ class _Run:
             reasons += [f"no rows for {t}: {why}" for t, why in gen.skipped.items()]
             self.step("data", "warning" if gen.skipped else "passed", reasons, started)
 
-            # 2. snapshot (taken before datagen: data does not change the schema)
-            self.step("snapshot", "passed", [f"{len(s0.tables)} tables"], None)
+            # 2. snapshot
+            started = time.perf_counter()
+            s0 = snapshot(conn)
+            self.step("snapshot", "passed", [f"{len(s0.tables)} tables"], started)
 
             # 3. upgrade
             started = time.perf_counter()
@@ -446,6 +455,64 @@ def _touched(changes, *phases: list[StatementRecord]) -> tuple[set[str], set[str
                 ):
                     tables.add(lock.relation)
     return tables, columns
+
+
+# ------------------------------------------------------------ data template
+DATAGEN_VERSION = "1"  # bump when datagen's output changes
+
+
+def data_template(
+    sandbox: Sandbox, template: str | None, rows: int
+) -> tuple[str | None, datagen.DataGenResult | None]:
+    """`template` plus generated rows, as a template of its own (cached by name).
+
+    Only content-named templates (`migagent_t_<hash>`) are cached: the same
+    schema with the same `rows` gets the same data template, so the rows are
+    generated once per schema, not once per verification. What datagen did
+    (rows, skipped tables) is kept in the database's comment.
+    """
+    if template is None or rows <= 0:
+        return template, datagen.DataGenResult()
+    if not template.startswith(TEMPLATE_PREFIX):
+        return template, None  # not content-named: generate in the scratch database
+    name = (
+        TEMPLATE_PREFIX
+        + hashlib.sha256(f"data\0{DATAGEN_VERSION}\0{template}\0{rows}".encode()).hexdigest()[:20]
+    )
+    with sandbox.admin() as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    if row is not None and row[0]:
+        return name, datagen.DataGenResult.model_validate_json(row[0])
+    loading = sandbox.create_database(template)
+    try:
+        from migagent.tools import pgurl
+
+        with pgurl.connect(pgurl.with_database(sandbox.url, loading), autocommit=True) as conn:
+            gen = datagen.generate(conn, snapshot(conn), rows=rows)
+        from psycopg import sql as psql
+
+        with sandbox.admin() as conn:
+            conn.execute(
+                psql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    psql.Identifier(loading), psql.Literal(gen.model_dump_json())
+                )
+            )
+            conn.execute(
+                psql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                    psql.Identifier(loading), psql.Identifier(name)
+                )
+            )
+            conn.execute(
+                psql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(psql.Identifier(name))
+            )
+        return name, gen
+    except psycopg.errors.DuplicateDatabase:
+        return data_template(sandbox, template, rows)  # another process made it first
+    finally:
+        sandbox.drop_database(loading)  # a no-op once renamed
 
 
 # --------------------------------------------------------- starting points
