@@ -360,3 +360,18 @@ def test_upgrade_only(sandbox: Sandbox) -> None:
     )
     assert report.passed
     assert "downgrade" not in status(report)
+
+
+def test_generated_rows_are_cached_per_schema_and_row_count(sandbox: Sandbox) -> None:
+    from migagent.tools.verify.verify import data_template
+
+    template = sandbox.template_from_sql(SCHEMA + "\n-- cache test\n")
+    first_name, first = data_template(sandbox, template, 7)
+    again_name, again = data_template(sandbox, template, 7)
+    other_name, _ = data_template(sandbox, template, 8)
+    assert first_name == again_name != other_name
+    assert first == again and first.rows == {"public.customers": 7, "public.orders": 7}
+    with sandbox.scratch(first_name) as db, db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (7,)
+    # templates that are not content-named are not cached: rows are made in the scratch copy
+    assert data_template(sandbox, "some_template", 7) == ("some_template", None)
