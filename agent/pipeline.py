@@ -331,8 +331,16 @@ def draft(
     if options.verify:
         say("verifying on a scratch copy (upgrade, downgrade, upgrade)")
         from migagent.agent.proof import prove
+        from migagent.agent.specfill import verification_queries
 
-        proof = prove(sandbox, template, rfile.source, facts.snapshot, name=rfile.filename)
+        proof = prove(
+            sandbox,
+            template,
+            rfile.source,
+            facts.snapshot,
+            name=rfile.filename,
+            checks=[q for _, q in verification_queries(plan)],
+        )
         result.verification = proof
         result.verified = proof.passed
         result.verification_detail = proof.detail

@@ -162,9 +162,13 @@ def schema_snippet(t: Table, snap: SchemaSnapshot) -> str:
 
 
 def _verification_queries(result: DraftResult) -> list[tuple[str, str]]:
+    return verification_queries(result.plan)
+
+
+def verification_queries(plan: P.DraftPlan) -> list[tuple[str, str]]:
     """(purpose, sql) pairs that show the migration did what it says."""
     out: list[tuple[str, str]] = []
-    for op in result.plan.operations:
+    for op in plan.operations:
         table = getattr(op, "table", None)
         bare = table.split(".")[-1] if table else None
         if isinstance(op, P.AddColumn):

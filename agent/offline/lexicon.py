@@ -206,7 +206,7 @@ def parse_value(raw: str, sql_type: str | None = None) -> str | None:
 
 REF_ACTIONS = [
     (
-        r"\bon\s+delete\s+cascade\b|\bcascad|\bdelete[sd]?\s+(?:its|their)\b|\bshould\s+(?:also\s+)?(?:delete|remove)\s+(?:its|their|the)\b|\bgo(?:es)?\s+away\b|\b(?:are|is|get|gets)\s+(?:deleted|removed)\s+(?:with|when|along)\b|\bdelete[sd]?\s+(?:with|along\s+with)\b",
+        r"\bon\s+delete\s+cascade\b|\bcascad|\bdelete[sd]?\s+(?:its|their)\b|\bdelete\w*\s+\w+\s+(?:with|along\s+with)\s+(?:their|its|the)\b|\bshould\s+(?:also\s+)?(?:delete|remove)\s+(?:its|their|the)\b|\bgo(?:es)?\s+away\b|\b(?:are|is|get|gets)\s+(?:deleted|removed)\s+(?:with|when|along)\b|\bdelete[sd]?\s+(?:with|along\s+with)\b",
         "CASCADE",
     ),
     (

@@ -162,13 +162,13 @@ class Planner:
             ),
             (r"\bdefault", self.default),
             (
-                r"\brequired\b|\bnot\s+null\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bnever\s+(?:be\s+)?null\b|\bcan(?:not|'t|\s+not)\s+be\s+(?:null|empty|missing)|\bmust\s+(?:always\s+)?(?:be\s+set|have\s+a)\b|\boptional\b|\bnullable\b|\ballow\s+nulls?\b|\bdrop\s+not\s+null\b",
+                r"\brequired\b|\bnot\s+null\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bnever\s+(?:be\s+)?null\b|\bnot\s+be\s+null\b|\bcan(?:not|'t|\s+not)\s+be\s+(?:null|empty|missing)|\bmust\s+(?:always\s+)?(?:be\s+set|have\s+a)\b|\boptional\b|\bnullable\b|\ballow\s+nulls?\b|\bdrop\s+not\s+null\b",
                 self.nullability,
             ),
             (r"\bunique\b|\buniqueness\b|\bduplicates?\b|\bdistinct\b", self.unique),
             (r"\b(?:drop|remove|delete|get\s+rid\s+of|delete)\b", self.drop),
             (
-                r"\b(?:change|convert|switch|make|bump|widen|alter|increase|extend|cap|limit|shorten|turn|migrate|move)\b|\boverflow|\btype\b|\bto\s+(?:a\s+)?(?:bigint|text|varchar|jsonb|uuid|integer|boolean|timestamptz|citext)\b",
+                r"\b(?:change|convert|switch|make|bump|widen|alter|increase|extend|cap|limit|shorten|turn|migrate|move)\b|\boverflow|\btype\b|\b(?:to|be|become|as)\s+(?:an?\s+)?(?:bigint|text|varchar|jsonb|uuid|integer|boolean|timestamptz|citext|numeric|date)\b",
                 self.alter_type,
             ),
             (r"\b(?:add|adding)\b", self.add_column),
@@ -1138,6 +1138,8 @@ class Planner:
             if typ_text is None and re.search(rf"\b{re.escape(ename)}\b", low_rest):
                 typ_text = ename
         typ = None if typ_text else find_type(rest[:80])
+        if typ_text is None and typ is None and len(find_types(self.low)) == 1:
+            typ = find_type(self.low)
         if typ_text is None and typ is None:
             typ_text = _infer_type(name, self.snap)
             if typ_text is None:
@@ -1185,7 +1187,7 @@ class Planner:
         rows = self.facts.row_count(t.qualified_name)
         # a value for existing rows: "= a + b", "filled in from customers.email", "backfill ... with"
         fill = None
-        em = re.match(r"\s*(?:\([^)]*\)\s*)?(?:=|:=|as)\s*([^.;]+?)(?:[.;]\s|$)", rest + " ")
+        em = re.match(r"\s*(?:\([^)]*\)\s*)?(?:=|:=|as)\s*([^.;,]+?)(?:[.;,]\s|$)", rest + " ")
         if em and not re.match(r"\s*(?:a|an|the)\b", em.group(1)):
             fill = self._expression(t, em.group(1))
         src = re.search(
@@ -1447,7 +1449,10 @@ class Planner:
             wm = re.search(
                 r"\bwhere\s+(.+?)(?=\border\s+by\b|\blimit\b|\bgroup\s+by\b|[`;]|$)", tail, re.S
             )
-            om = re.search(r"\border\s+by\s+([\w\s,]+?)(?=\blimit\b|[`;.]|$)", tail)
+            om = re.search(
+                r"\border\s+by\s+((?:[a-z_]\w*(?:\s+(?:asc|desc))?(?:\s+nulls\s+(?:first|last))?\s*,\s*)*[a-z_]\w*(?:\s+(?:asc|desc))?(?:\s+nulls\s+(?:first|last))?)",
+                tail,
+            )
             conds = [c.strip() for c in re.split(r"\band\b", wm.group(1))] if wm else []
             eq_cols, const_conds = [], []
             for c in conds:
@@ -1531,7 +1536,7 @@ class Planner:
             self.categories += [method]
         include = []
         im = re.search(
-            r"\binclud(?:e|es|ing)\s*\(?\s*([a-z_]\w*(?:\s*(?:,|\band\b)\s*[a-z_]\w*)*)", self.low
+            r"\binclud(?:es|ing|e)\b\s*\(?\s*([a-z_]\w*(?:\s*(?:,|\band\b)\s*[a-z_]\w*)*)", self.low
         )
         if im:
             include = [
@@ -1574,6 +1579,11 @@ class Planner:
                     )
         if where:
             self.categories += ["partial_index"]
+            in_where = {c for c in re.findall(r"[a-z_]\w*", where.lower()) if t.column(c)}
+            rest_keys = [k for k in keys if k.split()[0] not in in_where]
+            if rest_keys and not expr_keys:
+                keys = rest_keys
+                all_keys = keys
         unique = force_unique or self.has(r"\bunique\b|\buniqueness\b|\bno\s+duplicates?\b")
         if unique:
             self.categories += ["unique"]

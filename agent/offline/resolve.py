@@ -225,7 +225,9 @@ class Resolver:
                     score += 5
                 if re.match(r"\s+table\b", after) or re.match(r"\s*\(", after):
                     score += 8
-                if re.search(r"\bin\s+that\s+$", before) or re.match(r"\s+by\b", after):
+                if m.text == "order" and (
+                    re.search(r"\bin\s+that\s+$", before) or re.match(r"\s+by\b", after)
+                ):
                     score -= 15  # "in that order", "order by"
                 score += 2 * len(self.column_mentions(m.table))
                 if prefer_columns:
