@@ -8,7 +8,6 @@ with `tools.verify.runner.run_migration` and compares snapshots with
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,15 +44,12 @@ class ProofReport(BaseModel):
 def _facts(records, phase: str) -> list[StatementFact]:
     out = []
     for r in records or []:
-        locks = {}
-        with contextlib.suppress(Exception):
-            locks = dict(r.table_locks())
         out.append(
             StatementFact(
-                sql=getattr(r, "sql", str(r)),
-                duration_ms=float(getattr(r, "duration_ms", 0.0) or 0.0),
-                locks=locks,
-                rewrites=list(getattr(r, "rewrites", []) or []),
+                sql=r.sql,
+                duration_ms=float(r.duration_ms or 0.0),
+                locks=dict(r.table_locks),
+                rewrites=list(r.rewrites or []),
                 phase=phase,
             )
         )
