@@ -363,15 +363,18 @@ def test_upgrade_only(sandbox: Sandbox) -> None:
 
 
 def test_generated_rows_are_cached_per_schema_and_row_count(sandbox: Sandbox) -> None:
+    from migagent.tools.verify.fingerprint import fingerprint
     from migagent.tools.verify.verify import data_template
 
     template = sandbox.template_from_sql(SCHEMA + "\n-- cache test\n")
-    first_name, first = data_template(sandbox, template, 7)
-    again_name, again = data_template(sandbox, template, 7)
-    other_name, _ = data_template(sandbox, template, 8)
+    first_name, first, prints = data_template(sandbox, template, 7)
+    again_name, again, prints_again = data_template(sandbox, template, 7)
+    other_name, _, _ = data_template(sandbox, template, 8)
     assert first_name == again_name != other_name
     assert first == again and first.rows == {"public.customers": 7, "public.orders": 7}
+    assert prints == prints_again and prints["public.orders"].rows == 7
     with sandbox.scratch(first_name) as db, db.connect() as conn:
         assert conn.execute("SELECT count(*) FROM orders").fetchone() == (7,)
+        assert fingerprint(conn) == prints  # every clone has exactly the cached rows
     # templates that are not content-named are not cached: rows are made in the scratch copy
-    assert data_template(sandbox, "some_template", 7) == ("some_template", None)
+    assert data_template(sandbox, "some_template", 7) == ("some_template", None, None)

@@ -88,6 +88,21 @@ def fingerprint(conn: psycopg.Connection) -> Fingerprint:
     return out
 
 
+def dump(prints: Fingerprint) -> dict:
+    """JSON-ready form (kept with cached data templates)."""
+    return {
+        t: [p.rows, {c: [cp.nonnull, cp.checksum] for c, cp in p.columns.items()}]
+        for t, p in prints.items()
+    }
+
+
+def load(data: dict) -> Fingerprint:
+    return {
+        t: TablePrint(rows=rows, columns={c: ColumnPrint(n, s) for c, (n, s) in cols.items()})
+        for t, (rows, cols) in data.items()
+    }
+
+
 def compare(
     before: Fingerprint,
     after: Fingerprint,

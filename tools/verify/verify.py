@@ -21,6 +21,7 @@ problems (a bad schema file, an unreachable target) raise `MigagentError`
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -141,9 +142,9 @@ def verify_revision(
         report.server_version = sandbox.version
         template = _prepare(start, sandbox, source, module, lock_timeout_ms, statement_timeout_ms)
         started = time.perf_counter()
-        template, gen = data_template(sandbox, template, rows)
+        template, gen, f0 = data_template(sandbox, template, rows)
         with sandbox.scratch(template) as db:
-            run.execute(db, module, gen, started)
+            run.execute(db, module, gen, f0, started)
     except MigrationError as exc:  # replaying history failed
         run.fail("data", f"replaying the Alembic history failed: {exc.message}", exc=exc)
     return run.finish(t0)
@@ -215,6 +216,7 @@ class _Run:
         db: ScratchDatabase,
         module: RevisionModule,
         gen: datagen.DataGenResult | None,
+        f0: fp.Fingerprint | None,
         started: float,
     ) -> None:
         report = self.report
@@ -227,7 +229,8 @@ class _Run:
             # 1. data (generated into a cached template by data_template, or here)
             if gen is None:
                 gen = datagen.generate(conn, snapshot(conn), rows=self.rows)
-            f0 = fp.fingerprint(conn)
+            if f0 is None:
+                f0 = fp.fingerprint(conn)
             report.data = DataSummary(
                 real_rows=bool(gen.existing),
                 rows_requested=self.rows,
@@ -458,23 +461,27 @@ def _touched(changes, *phases: list[StatementRecord]) -> tuple[set[str], set[str
 
 
 # ------------------------------------------------------------ data template
-DATAGEN_VERSION = "1"  # bump when datagen's output changes
+DATAGEN_VERSION = "2"  # bump when datagen's output changes
 
 
 def data_template(
     sandbox: Sandbox, template: str | None, rows: int
-) -> tuple[str | None, datagen.DataGenResult | None]:
+) -> tuple[str | None, datagen.DataGenResult | None, fp.Fingerprint | None]:
     """`template` plus generated rows, as a template of its own (cached by name).
 
     Only content-named templates (`migagent_t_<hash>`) are cached: the same
     schema with the same `rows` gets the same data template, so the rows are
     generated once per schema, not once per verification. What datagen did
-    (rows, skipped tables) is kept in the database's comment.
+    (rows, skipped tables) and the data's fingerprint are kept in the
+    database's comment: every clone has exactly these rows.
+
+    Returns (template to clone, datagen result, fingerprint); None for what the
+    caller must still produce in its scratch copy.
     """
     if template is None or rows <= 0:
-        return template, datagen.DataGenResult()
+        return template, datagen.DataGenResult(), None
     if not template.startswith(TEMPLATE_PREFIX):
-        return template, None  # not content-named: generate in the scratch database
+        return template, None, None  # not content-named: generate in the scratch database
     name = (
         TEMPLATE_PREFIX
         + hashlib.sha256(f"data\0{DATAGEN_VERSION}\0{template}\0{rows}".encode()).hexdigest()[:20]
@@ -485,19 +492,28 @@ def data_template(
             (name,),
         ).fetchone()
     if row is not None and row[0]:
-        return name, datagen.DataGenResult.model_validate_json(row[0])
+        cached = json.loads(row[0])
+        return (
+            name,
+            datagen.DataGenResult.model_validate(cached["datagen"]),
+            fp.load(cached["fingerprint"]),
+        )
     loading = sandbox.create_database(template)
     try:
         from migagent.tools import pgurl
 
         with pgurl.connect(pgurl.with_database(sandbox.url, loading), autocommit=True) as conn:
             gen = datagen.generate(conn, snapshot(conn), rows=rows)
+            prints = fp.fingerprint(conn)
+        comment = json.dumps(
+            {"datagen": gen.model_dump(mode="json"), "fingerprint": fp.dump(prints)}
+        )
         from psycopg import sql as psql
 
         with sandbox.admin() as conn:
             conn.execute(
                 psql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                    psql.Identifier(loading), psql.Literal(gen.model_dump_json())
+                    psql.Identifier(loading), psql.Literal(comment)
                 )
             )
             conn.execute(
@@ -508,7 +524,7 @@ def data_template(
             conn.execute(
                 psql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(psql.Identifier(name))
             )
-        return name, gen
+        return name, gen, prints
     except psycopg.errors.DuplicateDatabase:
         return data_template(sandbox, template, rows)  # another process made it first
     finally:
