@@ -37,9 +37,7 @@ def upgrade():
 
 def downgrade():
     with op.get_context().autocommit_block():
-        op.execute(
-            "CREATE INDEX CONCURRENTLY devices_serial_number_idx ON devices (serial_number)"
-        )
+        op.execute("CREATE INDEX CONCURRENTLY devices_serial_number_idx ON devices (serial_number)")
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.drop_column("devices", "is_active")
     op.add_column("devices", sa.Column("legacy_gateway_ip", postgresql.INET()))

@@ -23,6 +23,4 @@ def upgrade():
 
 def downgrade():
     with op.get_context().autocommit_block():
-        op.drop_index(
-            "orders_customer_id_idx", table_name="orders", postgresql_concurrently=True
-        )
+        op.drop_index("orders_customer_id_idx", table_name="orders", postgresql_concurrently=True)

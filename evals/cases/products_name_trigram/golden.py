@@ -26,7 +26,5 @@ def upgrade():
 
 def downgrade():
     with op.get_context().autocommit_block():
-        op.drop_index(
-            "products_name_trgm_idx", table_name="products", postgresql_concurrently=True
-        )
+        op.drop_index("products_name_trgm_idx", table_name="products", postgresql_concurrently=True)
     op.execute("DROP EXTENSION IF EXISTS pg_trgm")

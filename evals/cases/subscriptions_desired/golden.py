@@ -18,7 +18,11 @@ depends_on = None
 def upgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.alter_column(
-        "subscriptions", "plan", type_=sa.Text(), existing_type=sa.String(20), existing_nullable=False
+        "subscriptions",
+        "plan",
+        type_=sa.Text(),
+        existing_type=sa.String(20),
+        existing_nullable=False,
     )
     op.add_column("subscriptions", sa.Column("renews_at", sa.DateTime(timezone=True)))
     op.add_column(

@@ -14,9 +14,7 @@ depends_on = None
 def upgrade():
     op.execute("CREATE TYPE ticket_priority AS ENUM ('low', 'normal', 'high', 'urgent')")
     op.execute("SET LOCAL lock_timeout = '5s'")
-    op.execute(
-        "ALTER TABLE tickets ADD COLUMN priority ticket_priority NOT NULL DEFAULT 'normal'"
-    )
+    op.execute("ALTER TABLE tickets ADD COLUMN priority ticket_priority NOT NULL DEFAULT 'normal'")
 
 
 def downgrade():

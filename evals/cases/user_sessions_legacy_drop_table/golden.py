@@ -31,9 +31,7 @@ def downgrade():
         )
         """
     )
-    op.execute(
-        "CREATE INDEX user_sessions_legacy_user_id_idx ON user_sessions_legacy (user_id)"
-    )
+    op.execute("CREATE INDEX user_sessions_legacy_user_id_idx ON user_sessions_legacy (user_id)")
     op.execute(
         "CREATE INDEX user_sessions_legacy_expires_at_idx ON user_sessions_legacy (expires_at)"
     )

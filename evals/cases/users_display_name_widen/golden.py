@@ -16,9 +16,7 @@ depends_on = None
 
 def upgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
-    op.alter_column(
-        "users", "display_name", type_=sa.String(120), existing_type=sa.String(50)
-    )
+    op.alter_column("users", "display_name", type_=sa.String(120), existing_type=sa.String(50))
 
 
 def downgrade():

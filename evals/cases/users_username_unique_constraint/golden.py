@@ -15,9 +15,7 @@ depends_on = None
 
 def upgrade():
     with op.get_context().autocommit_block():
-        op.execute(
-            "CREATE UNIQUE INDEX CONCURRENTLY users_username_key ON users (username)"
-        )
+        op.execute("CREATE UNIQUE INDEX CONCURRENTLY users_username_key ON users (username)")
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute(
         "ALTER TABLE users ADD CONSTRAINT users_username_key UNIQUE USING INDEX users_username_key"
