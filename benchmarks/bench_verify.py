@@ -17,13 +17,16 @@ the downgrade undoes all of it).
   revision up from an empty scratch database, then down), driven through its
   Python API (`pytest_alembic.runner`), on a fresh scratch database per run.
 
-Prints the figures and the ratio (pytest-alembic warm / migagent warm).
+Warm runs alternate (migagent, pytest-alembic, migagent, ...) so both meet
+the same machine load. Prints the figures and the ratio (pytest-alembic
+median / migagent median, and the median of per-pair ratios).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -121,51 +124,61 @@ def make_project(root: Path, tables: int) -> Path:
     return change
 
 
-def bench_migagent(sandbox, change: Path, runs: int, rows: int) -> dict:
-    from migagent.tools.verify import RevisionSource, StartingPoint, verify_revision
+def migagent_once(sandbox, source, rows: int) -> tuple[float, object]:
+    from migagent.tools.verify import StartingPoint, verify_revision
 
-    source = RevisionSource.from_path(change)
     t0 = time.perf_counter()
     report = verify_revision(source, StartingPoint.history(), sandbox=sandbox, rows=rows)
-    cold = time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
     if not report.passed:
         sys.exit(f"migagent verify failed: {report.reasons}")
-    warm = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        report = verify_revision(source, StartingPoint.history(), sandbox=sandbox, rows=rows)
-        warm.append(time.perf_counter() - t0)
-        assert report.passed, report.reasons
-    return {
-        "cold_s": cold,
-        "warm_s": warm,
-        "steps_ms": {s.name: s.duration_ms for s in report.steps},
-        "tables": len(report.data.tables),
-        "rows": sum(t.rows for t in report.data.tables.values()),
-        "statements": len(report.upgrade) + len(report.downgrade) + len(report.reupgrade),
-    }
+    return elapsed, report
 
 
-def bench_pytest_alembic(sandbox, root: Path, runs: int) -> dict:
+def pytest_alembic_once(sandbox, config) -> float:
     import sqlalchemy as sa
-    from pytest_alembic.config import Config
     from pytest_alembic.runner import runner
     from pytest_alembic.tests.default import test_up_down_consistency
     from sqlalchemy.pool import NullPool
 
+    t0 = time.perf_counter()
+    with sandbox.scratch() as db:
+        engine = sa.create_engine(db.sqlalchemy_url, poolclass=NullPool)
+        try:
+            with runner(config=config, engine=engine) as alembic_runner:
+                test_up_down_consistency(alembic_runner)
+        finally:
+            engine.dispose()
+    return time.perf_counter() - t0
+
+
+def bench(sandbox, root: Path, change: Path, runs: int, rows: int) -> tuple[dict, dict]:
+    """Cold runs first, then `runs` alternating pairs (so both see the same machine load)."""
+    from pytest_alembic.config import Config
+
+    from migagent.tools.verify import RevisionSource
+
+    source = RevisionSource.from_path(change)
     config = Config(config_options={"script_location": str(root / "migrations")})
-    times = []
-    for _ in range(runs + 1):
-        t0 = time.perf_counter()
-        with sandbox.scratch() as db:
-            engine = sa.create_engine(db.sqlalchemy_url, poolclass=NullPool)
-            try:
-                with runner(config=config, engine=engine) as alembic_runner:
-                    test_up_down_consistency(alembic_runner)
-            finally:
-                engine.dispose()
-        times.append(time.perf_counter() - t0)
-    return {"cold_s": times[0], "warm_s": times[1:]}
+    ours_cold, _ = migagent_once(sandbox, source, rows)
+    theirs_cold = pytest_alembic_once(sandbox, config)
+    ours, theirs = [], []
+    report = None
+    for _ in range(runs):
+        elapsed, report = migagent_once(sandbox, source, rows)
+        ours.append(elapsed)
+        theirs.append(pytest_alembic_once(sandbox, config))
+    return (
+        {
+            "cold_s": ours_cold,
+            "warm_s": ours,
+            "steps_ms": {s.name: s.duration_ms for s in report.steps},
+            "tables": len(report.data.tables),
+            "rows": sum(t.rows for t in report.data.tables.values()),
+            "statements": len(report.upgrade) + len(report.downgrade) + len(report.reupgrade),
+        },
+        {"cold_s": theirs_cold, "warm_s": theirs},
+    )
 
 
 def main() -> None:
@@ -183,8 +196,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="migagent_bench_") as tmp:
         root = Path(tmp)
         change = make_project(root, args.tables)
-        ours = bench_migagent(sandbox, change, args.runs, args.rows)
-        theirs = bench_pytest_alembic(sandbox, root, args.runs)
+        ours, theirs = bench(sandbox, root, change, args.runs, args.rows)
     ours_warm = statistics.median(ours["warm_s"])
     theirs_warm = statistics.median(theirs["warm_s"])
     result = {
@@ -194,6 +206,10 @@ def main() -> None:
         "migagent": {**ours, "median_s": ours_warm},
         "pytest_alembic": {**theirs, "median_s": theirs_warm},
         "ratio_pytest_alembic_over_migagent": theirs_warm / ours_warm,
+        "ratio_per_pair_median": statistics.median(
+            t / o for t, o in zip(theirs["warm_s"], ours["warm_s"], strict=True)
+        ),
+        "load_average": os.getloadavg(),
     }
     if args.json:
         print(json.dumps(result, indent=2))
@@ -211,7 +227,11 @@ def main() -> None:
         f"pytest-alembic up/down cold {theirs['cold_s']:.3f}s  warm median {theirs_warm:.3f}s"
         f"  (min {min(theirs['warm_s']):.3f}s, max {max(theirs['warm_s']):.3f}s)"
     )
-    print(f"ratio pytest-alembic / migagent: {theirs_warm / ours_warm:.2f}")
+    print(
+        f"ratio pytest-alembic / migagent: {theirs_warm / ours_warm:.2f}"
+        f" (median of per-pair ratios {result['ratio_per_pair_median']:.2f});"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
 
 
 if __name__ == "__main__":
