@@ -10,6 +10,12 @@ backend while it runs; when the poll sees nothing on the table, the lock
 PostgreSQL documents for the statement is reported with `observed=False`.
 
 Rewrites: a table whose `relfilenode` changed was rewritten (or truncated).
+
+Limitation: `pg_locks` lists a mode once however often it is requested, so a
+statement that needs a lock an earlier statement of the same transaction
+already took shows no new lock on that table (it is held anyway; the
+statement that first took it is the one reported, and `locks_held_ms` says
+for how long). Measure one statement per revision to compare modes exactly.
 """
 
 from __future__ import annotations
