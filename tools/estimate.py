@@ -92,13 +92,15 @@ def estimate_revision(
     module = RevisionSource.from_text(source, name="estimate.py").load()
     target_table, target = max(rows.items(), key=lambda kv: kv[1], default=("", 0))
     est = Estimate(target_rows=target, target_table=target_table, budget_s=budget_s)
-    started = time.perf_counter()
     with sandbox.scratch(template) as db, db.connect() as conn:
         snap = snapshot(conn)
+    started = time.perf_counter()
     for n in sizes:
         spent = time.perf_counter() - started
-        if spent > budget_s * 0.5 or (est.points and est.points[-1].seconds * 4 + spent > budget_s):
-            break
+        if len(est.points) >= 2 and (
+            spent > budget_s * 0.5 or est.points[-1].seconds * 4 + spent > budget_s
+        ):
+            break  # two points at least, then only while the budget lasts
         with sandbox.scratch(template) as db:
             with db.connect() as conn:
                 generate(conn, snap, rows=n, only_empty=False)
