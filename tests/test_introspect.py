@@ -414,3 +414,12 @@ def test_handful_of_queries(make_db) -> None:
         snap = snapshot(conn)
     assert len(snap.tables) == 60
     assert len(seen) <= 20
+
+
+def test_virtual_generated_column_on_18(sandbox, make_db) -> None:
+    if sandbox.version < 180000:
+        pytest.skip("virtual generated columns arrived in PostgreSQL 18")
+    db = make_db("CREATE TABLE v (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);")
+    with db.connect() as conn:
+        col = snapshot(conn).tables["public.v"].column("b")
+    assert (col.generated, col.generated_kind, col.default) == ("(a * 2)", "virtual", None)

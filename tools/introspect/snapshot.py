@@ -77,7 +77,8 @@ def _read(
     schemas: list[str] | None,
 ) -> SchemaSnapshot:
     def rows(query: str, params: dict | None = None) -> list[tuple]:
-        return conn.execute(query, params or {}).fetchall()
+        # never prepare: a generic plan for these catalog queries can be 10x slower
+        return conn.execute(query, params or {}, prepare=False).fetchall()
 
     nsp_rows = rows(q.SCHEMAS, {"schemas": schemas})
     nsp = [r[0] for r in nsp_rows]
