@@ -14,21 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from migagent.tools.introspect.diff import Change
+from migagent.tools.lint.locks import LOCK_MODES, PG_LOCKS_MODE
 
-#: PostgreSQL's table-level lock modes, weakest first (the index is the strength),
-#: named as in the docs ("Explicit Locking"); `pg_locks.mode` spells them
-#: `AccessExclusiveLock` etc. (see `normalize_mode`).
-LOCK_MODES: tuple[str, ...] = (
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-)
-_PG_SPELLING = {"".join(w.capitalize() for w in m.split()) + "Lock": m for m in LOCK_MODES}
+#: Lock modes (weakest first) and their `pg_locks.mode` spellings are the linter's
+#: table, so predicted and measured locks always use the same names.
+_PG_SPELLING = {spelled: mode for mode, spelled in PG_LOCKS_MODE.items()}
 
 #: Modes that block writers (INSERT/UPDATE/DELETE take ROW EXCLUSIVE).
 BLOCKS_WRITES = frozenset(LOCK_MODES[4:])
