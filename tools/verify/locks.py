@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 import psycopg
@@ -58,6 +59,8 @@ SELECT relation::int8, mode FROM pg_locks
 WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted
   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
+
+HOLD_SNAPSHOT_MAX_S = 2.0  # never hold a CONCURRENTLY statement back longer than this
 
 BACKEND_LOCKS_SQL = """
 SELECT relation::int8, mode FROM pg_locks
@@ -214,28 +217,48 @@ class LockWatcher:
             self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         return self._conn
 
-    def start(self) -> None:
-        """Start polling; returns once the first poll has run, so a short statement is seen."""
+    def start(self, *, hold_snapshot: bool = False) -> None:
+        """Start polling; returns once the first poll has run, so a short statement is seen.
+
+        `hold_snapshot`: for CREATE INDEX / REINDEX CONCURRENTLY, which wait for
+        every older snapshot in the database before they finish: the watcher
+        holds one until it has seen the statement's locks, then lets it go, so
+        the locks are observed however short the statement is (it delays the
+        statement by one poll).
+        """
         self.seen = set()
         self._stop.clear()
         conn = self._connection()
+        if hold_snapshot:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            conn.execute("SELECT 1")  # takes the snapshot
         ready = threading.Event()
-        self._thread = threading.Thread(target=self._poll, args=(conn, ready), daemon=True)
+        self._thread = threading.Thread(
+            target=self._poll, args=(conn, ready, hold_snapshot), daemon=True
+        )
         self._thread.start()
         ready.wait(1.0)
 
-    def _poll(self, conn: psycopg.Connection, ready: threading.Event) -> None:
+    def _poll(self, conn: psycopg.Connection, ready: threading.Event, holding: bool) -> None:
+        deadline = time.monotonic() + HOLD_SNAPSHOT_MAX_S
         try:
             with conn.cursor() as cur:
                 while True:
                     cur.execute(BACKEND_LOCKS_SQL, (self.pid,), prepare=True)
-                    self.seen.update((oid, mode) for oid, mode in cur.fetchall())
+                    rows = cur.fetchall()
+                    self.seen.update((oid, mode) for oid, mode in rows)
                     ready.set()
+                    if holding and (rows or time.monotonic() > deadline or self._stop.is_set()):
+                        conn.execute("COMMIT")  # release the statement
+                        holding = False
                     if self._stop.is_set():
                         break
         except psycopg.Error as exc:
             self.error = str(exc)
         finally:
+            if holding:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("COMMIT")
             ready.set()
 
     def stop(self) -> set[tuple[int, str]]:

@@ -14,6 +14,7 @@ a blocked or runaway statement ends with a `MigrationError` naming it.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 import types
@@ -227,7 +228,7 @@ class MigrationSession:
         if self.observe and self._autocommit_stmt:
             if self._watcher is None:
                 self._watcher = lk.LockWatcher(self.url, self.pid)
-            self._watcher.start()
+            self._watcher.start(hold_snapshot=bool(_WAITS_FOR_SNAPSHOTS.match(statement)))
         context._migagent_t0 = time.perf_counter()  # type: ignore[union-attr]
 
     def _after_cursor_execute(self, conn, cursor, statement, parameters, context, executemany):
@@ -373,6 +374,11 @@ def run_migration(
         observe=observe,
     ) as session:
         return session.run(module, direction)
+
+
+_WAITS_FOR_SNAPSHOTS = re.compile(
+    r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY)\b", re.I | re.S
+)
 
 
 def _params(parameters) -> str | None:
