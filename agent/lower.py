@@ -162,7 +162,10 @@ def _tkw(table: str) -> str:
 
 
 def _sa(sql_type: str, enums: set[str]) -> str:
-    return sa_type(sql_type, enums) or f"sa.types.NullType()  # {sql_type}"
+    found = sa_type(sql_type, enums)
+    if found is None:
+        raise LoweringError(f"no SQLAlchemy type for {sql_type}")
+    return found
 
 
 def render_body(steps: list[Step], indent: str = "    ") -> str:
@@ -355,7 +358,20 @@ class _Lowerer:
                 raise LoweringError(
                     f"{t.name}.{c.name} is NOT NULL without a default, but {t.name} has rows"
                 )
-            self.up(f"op.add_column({tname}, {self.sa_column(c)}{_tkw(op.table)})")
+            if sa_type(c.type, self.enums) is None:
+                raw = Column(
+                    name=c.name,
+                    type=normalize_type(c.type),
+                    nullable=c.nullable,
+                    default=c.default,
+                    generated=c.generated,
+                    identity=c.identity,
+                )
+                self.up(
+                    f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD COLUMN {self.raw_column(raw)}')})"
+                )
+            else:
+                self.up(f"op.add_column({tname}, {self.sa_column(c)}{_tkw(op.table)})")
             if large and (c.generated or c.identity or volatile):
                 self.out.warnings.append(
                     f"adding {t.name}.{c.name} ({'generated' if c.generated else 'identity'}) rewrites "

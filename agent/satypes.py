@@ -108,7 +108,13 @@ def sa_type(sql_type: str, enums: set[str] | frozenset[str] = frozenset()) -> st
         "inet": "postgresql.INET()",
         "cidr": "postgresql.CIDR()",
         "interval": "postgresql.INTERVAL()",
-        "citext": None,
+        "citext": "postgresql.CITEXT()",
+        "hstore": "postgresql.HSTORE()",
+        "tstzrange": "postgresql.TSTZRANGE()",
+        "tsrange": "postgresql.TSRANGE()",
+        "daterange": "postgresql.DATERANGE()",
+        "int4range": "postgresql.INT4RANGE()",
+        "int8range": "postgresql.INT8RANGE()",
         "money": "postgresql.MONEY()",
     }
     if t in simple:

@@ -255,14 +255,15 @@ class Planner:
                 f"search over {', '.join(sources)} (the text columns of {t.name})"
             )
         weights: dict[str, str] = {}
+        sources = list(sources)
         for c in sources:
             wm = re.search(
-                rf"\b{re.escape(c)}\b[^,.;]{{0,25}}?\bweight\s+([abcd])\b|\bweight\s+([abcd])\b[^,.;]{{0,20}}?\b{re.escape(c)}\b",
-                self.low,
-            )
+                rf"\b{re.escape(c)}\b[^,.;]{{0,25}}?\bweight\s+([abcd])\b()", self.low
+            ) or re.search(rf"\bweight\s+([abcd])\b[^,.;]{{0,20}}?\b{re.escape(c)}\b()", self.low)
             if wm:
                 weights[c] = (wm.group(1) or wm.group(2)).upper()
         if weights:
+            sources = [c for c in sources if c in weights]
             parts = [
                 f"setweight(to_tsvector('{lang}', coalesce({c}, '')), '{weights.get(c, 'D')}')"
                 for c in sources
@@ -322,8 +323,6 @@ class Planner:
             self.low,
         )
         name = None
-        if m and m.group(1) not in ("table", "new"):
-            name = m.group(1)
         m2 = (
             re.search(r"\btable\s+(?:called|named)\s+[`'\"]?([a-z_][\w]*)", self.low)
             or re.search(
@@ -1484,6 +1483,16 @@ class Planner:
                 keys = [c.split()[0] for c in const_conds]
         if t is None:
             t = self.r.subject_table()
+            om2 = re.search(
+                r"\border\s+by\s+((?:[a-z_]\w*(?:\s+(?:asc|desc))?(?:\s+nulls\s+(?:first|last))?\s*,\s*)*[a-z_]\w*(?:\s+(?:asc|desc))?(?:\s+nulls\s+(?:first|last))?)",
+                self.low,
+            )
+            if om2:
+                for piece in om2.group(1).split(","):
+                    words_ = piece.split()
+                    if words_ and t.column(words_[0]):
+                        mods = " ".join(w.upper() for w in words_[1:])
+                        keys.append(words_[0] if mods in ("", "ASC") else f"{words_[0]} {mods}")
         self.categories += ["index"]
         if not keys:
             # explicit "(a, b)" list
@@ -1588,7 +1597,12 @@ class Planner:
         if unique:
             self.categories += ["unique"]
         suffix = "key" if unique else "idx"
-        parts = [re.sub(r"\W+", "_", k).strip("_") for k in all_keys]
+        parts = [
+            re.sub(r"\W+", "_", re.sub(r"\s+(?:asc|desc|nulls\s+\w+)\b", "", k, flags=re.I)).strip(
+                "_"
+            )
+            for k in all_keys
+        ]
         if where:
             wv = re.findall(r"'([^']*)'", where)
             parts = ([snake(wv[0])] if wv else []) + parts
