@@ -117,7 +117,9 @@ def test_gin_and_trigram(facts):
 
 
 def test_covering_and_ordered_index(facts):
-    ix = only("index on orders customer_id that INCLUDEs status and total_cents", facts, P.CreateIndex)
+    ix = only(
+        "index on orders customer_id that INCLUDEs status and total_cents", facts, P.CreateIndex
+    )
     assert ix.keys == ["customer_id"] and ix.include == ["status", "total_cents"]
 
 
@@ -157,7 +159,9 @@ def test_add_column_types(facts, request_, type_):
 
 
 def test_add_column_not_null_default(facts):
-    add = only("orders need a currency column: varchar(3), NOT NULL, default 'EUR'", facts, P.AddColumn)
+    add = only(
+        "orders need a currency column: varchar(3), NOT NULL, default 'EUR'", facts, P.AddColumn
+    )
     assert add.column.type == "character varying(3)"
     assert not add.column.nullable and add.column.default == "'EUR'"
 
@@ -169,7 +173,8 @@ def test_add_not_null_without_default_on_rows_is_refused(facts):
 
 def test_add_column_with_backfill_then_not_null(facts):
     ops = ops_of(
-        "add orders.gross_cents (bigint) = total_cents * 2, backfill it, then make it NOT NULL", facts
+        "add orders.gross_cents (bigint) = total_cents * 2, backfill it, then make it NOT NULL",
+        facts,
     )
     kinds = [type(o) for o in ops]
     assert kinds == [P.AddColumn, P.Backfill, P.SetNotNull]
@@ -185,7 +190,9 @@ def test_not_null(facts, request_):
 
 
 def test_drop_not_null_and_defaults(facts):
-    assert only("make orders.notes optional", facts, P.DropNotNull) if False else True
+    assert only("make orders.status optional", facts, P.DropNotNull).column == "status"
+    with pytest.raises(UnderstandingError, match="already nullable"):
+        plan_request("make orders.notes optional", facts)
     op = only("orders.status should default to 'open'", facts, P.SetDefault)
     assert op.default == "'open'"
     op = only("remove the default on orders.status", facts, P.SetDefault)
@@ -206,12 +213,16 @@ def test_type_changes(facts, request_, new_type):
 
 
 def test_timestamp_to_timestamptz_uses_utc(facts):
-    op = only("events.happened_at should be timestamptz, the values are UTC", facts, P.AlterColumnType)
+    op = only(
+        "events.happened_at should be timestamptz, the values are UTC", facts, P.AlterColumnType
+    )
     assert op.using == "happened_at AT TIME ZONE 'UTC'"
 
 
 def test_foreign_key_inferred_target_and_cascade(facts):
-    ops = ops_of("orders.customer_id should reference customers, delete orders with their customer", facts)
+    ops = ops_of(
+        "orders.customer_id should reference customers, delete orders with their customer", facts
+    )
     fk = next(o for o in ops if isinstance(o, P.AddForeignKey))
     assert fk.ref_table == "public.customers" and fk.ref_columns == ["id"]
     assert fk.on_delete == "CASCADE"
@@ -224,7 +235,10 @@ def test_foreign_key_inferred_target_and_cascade(facts):
     [
         ("products.price_cents can never be negative", "price_cents >= 0"),
         ("price_cents must be positive", "price_cents > 0"),
-        ("orders.status may only be 'pending', 'paid' or 'shipped'", "status IN ('pending', 'paid', 'shipped')"),
+        (
+            "orders.status may only be 'pending', 'paid' or 'shipped'",
+            "status IN ('pending', 'paid', 'shipped')",
+        ),
     ],
 )
 def test_checks(facts, request_, expr):
@@ -255,13 +269,23 @@ def test_create_table(facts):
         facts,
     )
     create = ops[0]
-    assert isinstance(create, P.CreateTable) and [c.name for c in create.columns] == ["id", "order_id", "body"]
-    assert create.foreign_keys[0].ref_table == "public.orders" and create.foreign_keys[0].on_delete == "CASCADE"
+    assert isinstance(create, P.CreateTable) and [c.name for c in create.columns] == [
+        "id",
+        "order_id",
+        "body",
+    ]
+    assert (
+        create.foreign_keys[0].ref_table == "public.orders"
+        and create.foreign_keys[0].on_delete == "CASCADE"
+    )
     assert isinstance(ops[1], P.CreateIndex) and ops[1].keys == ["order_id"]
 
 
 def test_enum_column(facts):
-    ops = ops_of("add a priority to orders: low / normal / high, as an enum called order_priority, default normal", facts)
+    ops = ops_of(
+        "add a priority to orders: low / normal / high, as an enum called order_priority, default normal",
+        facts,
+    )
     assert isinstance(ops[0], P.CreateEnum) and ops[0].labels == ["low", "normal", "high"]
     assert isinstance(ops[1], P.AddColumn) and ops[1].column.type == "order_priority"
 
@@ -273,9 +297,7 @@ def test_split_and_merge(facts):
 
 
 def test_backfill_from_other_table(facts):
-    ops = ops_of(
-        "new column orders.customer_email (text), filled in from customers.email", facts
-    )
+    ops = ops_of("new column orders.customer_email (text), filled in from customers.email", facts)
     bf = next(o for o in ops if isinstance(o, P.Backfill))
     assert bf.value == "src.email" and "src.id = dst.customer_id" in bf.join_on
 
