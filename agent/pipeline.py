@@ -117,6 +117,9 @@ class DraftOptions(BaseModel):
     estimate_budget_s: float = 20.0
     naming_config: str | None = None  # alembic.ini / pyproject.toml for file names
     large_rows: int | None = None  # threshold for safe forms (default: lower.LARGE_ROWS)
+    model: str | None = None  # Claude backend: --model / MIGAGENT_MODEL
+    max_turns: int | None = None  # Claude backend: --max-turns
+    token_budget: int | None = None  # Claude backend: --token-budget
 
 
 class DraftResult(BaseModel):
@@ -153,35 +156,25 @@ class DraftResult(BaseModel):
 
 
 # ------------------------------------------------------------------ backends
-def resolve_backend(name: BackendName, notices: list[str] | None = None) -> Backend:
-    if name == "auto":
-        if os.environ.get("ANTHROPIC_API_KEY"):
-            try:
-                return _claude_backend()
-            except MigagentError:
-                if notices is not None:
-                    notices.append(
-                        "the Claude backend is not available yet: using the offline planner"
-                    )
-        elif notices is not None:
-            notices.append("no ANTHROPIC_API_KEY: using the offline planner")
-        name = "offline"
-    if name == "claude":
-        return _claude_backend()
+def resolve_backend(options: DraftOptions, notices: list[str] | None = None) -> Backend:
+    """The backend `options.backend` names (`agent.backends.select_backend` decides)."""
+    from migagent.agent.backends import select_backend
+
+    choice = select_backend(
+        options.backend,
+        model=options.model,
+        max_turns=options.max_turns,
+        token_budget=options.token_budget,
+    )
+    if choice.notice and notices is not None:
+        notices.append(choice.notice)
+    if choice.name == "claude":
+        from migagent.agent.claude import ClaudeBackend
+
+        return ClaudeBackend(choice.claude)
     from migagent.agent.offline import OfflineBackend
 
     return OfflineBackend()
-
-
-def _claude_backend() -> Backend:
-    try:
-        from migagent.agent.claude import ClaudeBackend  # type: ignore[import-not-found]
-    except ImportError:
-        raise UsageError(
-            "the Claude backend is not available yet",
-            "use --backend offline (the default without an API key)",
-        ) from None
-    return ClaudeBackend()
 
 
 # ------------------------------------------------------------------ facts
@@ -272,7 +265,7 @@ def draft(
         )
         backend_name = "desired"
     else:
-        chosen = backend or resolve_backend(options.backend, notices)
+        chosen = backend or resolve_backend(options, notices)
         if getattr(chosen, "writes_revision", False):
             # the Claude backend writes, verifies and repairs its own revision (agent/claude.py)
             return chosen.draft(
@@ -337,7 +330,6 @@ def draft(
             sandbox,
             template,
             rfile.source,
-            facts.snapshot,
             name=rfile.filename,
             checks=[q for _, q in verification_queries(plan)],
         )

@@ -93,6 +93,15 @@ def draft_command(
     ),
     message: str | None = typer.Option(None, "-m", "--message", help="Revision message."),
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the time estimate."),
+    model: str | None = typer.Option(
+        None, "--model", envvar="MIGAGENT_MODEL", help="Claude model (Claude backend)."
+    ),
+    max_turns: int | None = typer.Option(
+        None, "--max-turns", min=1, help="Most model calls (Claude backend)."
+    ),
+    token_budget: int | None = typer.Option(
+        None, "--token-budget", min=1000, help="Most tokens in all (Claude backend)."
+    ),
 ) -> None:
     from migagent.agent.pipeline import DraftOptions, SchemaSource, draft, write_draft
     from migagent.tools.sandbox import Sandbox
@@ -134,6 +143,9 @@ def draft_command(
         down_revision=head,
         estimate=not no_estimate,
         naming_config=str(ini) if ini else None,
+        model=model,
+        max_turns=max_turns,
+        token_budget=token_budget,
     )
     sandbox = Sandbox.open(sandbox_url)
     with err.status("drafting…") as status:
