@@ -1,9 +1,8 @@
-"""Proof of a drafted revision on a scratch copy: upgrade, downgrade, upgrade.
+"""Proof of a drafted revision: `migagent verify` on a scratch copy, in the terms the spec cites.
 
-Uses `migagent.tools.verify.verify_revision` when it is available (it also
-records locks, rewrites and data loss); otherwise runs the same round trip
-with `tools.verify.runner.run_migration` and compares snapshots with
-`diff_snapshots`. Either way the result is a `ProofReport` the spec can cite.
+`verify_revision` does the work (sample rows, upgrade with locks and rewrites,
+verification queries, downgrade to the exact starting schema, upgrade again);
+this module only condenses its report into the facts `specfill` needs.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from migagent.errors import MigagentError
 from migagent.tools.introspect.model import SchemaSnapshot
 from migagent.tools.sandbox import Sandbox
 
@@ -60,82 +58,57 @@ def prove(
     sandbox: Sandbox,
     template: str,
     source: str,
-    before: SchemaSnapshot,
     *,
     name: str = "draft.py",
     checks: list[str] | None = None,
 ) -> ProofReport:
-    """Round-trip `source` on a clone of `template`; never raises for a bad draft."""
-    from migagent.tools.introspect import snapshot
-    from migagent.tools.introspect.diff import diff_snapshots
+    """Verify `source` on a clone of `template`; never raises for a bad draft."""
     from migagent.tools.verify.revision import RevisionSource
-    from migagent.tools.verify.runner import run_migration
+    from migagent.tools.verify.verify import StartingPoint, verify_revision
 
-    revision = RevisionSource.from_text(source, name=name)
-    report = ProofReport(passed=False)
-    try:
-        module = revision.load()
-    except MigagentError as exc:
-        report.detail = f"the revision does not load: {exc}"
-        return report
-    with sandbox.scratch(template) as db:
-        try:
-            ups = run_migration(db, module, "upgrade")
-        except MigagentError as exc:
-            report.detail = str(exc)
-            return report
-        report.statements = _facts(ups, "upgrade")
-        report.upgrade_ms = sum(s.duration_ms for s in report.statements)
-        with db.connect() as conn:
-            after = snapshot(conn)
-            for q in checks or []:
-                try:
-                    rows = conn.execute(q).fetchall()
-                    text = "; ".join(
-                        ", ".join("NULL" if v is None else str(v) for v in row) for row in rows[:5]
-                    )
-                    if len(rows) > 5:
-                        text += f"; … ({len(rows)} rows)"
-                    report.check_results.append((q, text or "(no rows)"))
-                except Exception as exc:  # a verification query that fails is reported, not fatal
-                    conn.rollback()
-                    report.check_results.append((q, f"error: {' '.join(str(exc).split())[:200]}"))
-        report.after = after
-        report.changes = [str(c) for c in diff_snapshots(before, after).changes]
-        if not report.changes:
-            report.detail = "the upgrade changed nothing in the schema"
-        try:
-            downs = run_migration(db, module, "downgrade")
-        except MigagentError as exc:
-            report.detail = str(exc)
-            report.round_trip = False
-            return report
-        report.downgrade_statements = _facts(downs, "downgrade")
-        with db.connect() as conn:
-            restored = snapshot(conn)
-        left = diff_snapshots(before, restored)
-        report.round_trip = left.empty
-        if not left.empty:
-            report.detail = "the downgrade does not restore the schema: " + "; ".join(
-                left.summary()[:5]
-            )
-            return report
-        try:
-            run_migration(db, module, "upgrade", observe=False)
-        except MigagentError as exc:
-            report.detail = f"upgrade after downgrade: {exc}"
-            report.reupgrade = False
-            return report
-        with db.connect() as conn:
-            again = snapshot(conn)
-        report.reupgrade = diff_snapshots(after, again).empty
-        if not report.reupgrade:
-            report.detail = "the upgrade does not reproduce the same schema after a downgrade"
-            return report
-    report.passed = bool(report.changes)
-    if report.passed:
-        report.detail = (
-            f"upgrade ({len(report.statements)} statements, {report.upgrade_ms:.0f} ms), downgrade "
+    report = verify_revision(
+        RevisionSource.from_text(source, name=name),
+        StartingPoint.template(template),
+        sandbox=sandbox,
+        checks=checks or [],
+    )
+    statements = _facts(report.upgrade, "upgrade")
+    proof = ProofReport(
+        passed=report.passed and bool(report.schema_changes),
+        after=report.after,
+        changes=[str(c) for c in report.schema_changes],
+        statements=statements,
+        downgrade_statements=_facts(report.downgrade, "downgrade"),
+        round_trip=_step_ok(report, "downgrade"),
+        reupgrade=_step_ok(report, "reupgrade"),
+        check_results=[(c.sql, _check_text(c)) for c in report.checks],
+        upgrade_ms=sum(s.duration_ms for s in statements),
+        raw=report,
+    )
+    if proof.passed:
+        proof.detail = (
+            f"upgrade ({len(statements)} statements, {proof.upgrade_ms:.0f} ms), downgrade "
             "restores the schema exactly, upgrade again reproduces it"
         )
-    return report
+    elif report.passed:
+        proof.detail = "the upgrade changed nothing in the schema"
+    else:
+        proof.detail = "; ".join(report.reasons[:5]) or "verification failed"
+    return proof
+
+
+def _step_ok(report, name: str) -> bool | None:
+    step = report.step(name)
+    if step is None or step.status == "skipped":
+        return None
+    return step.status != "failed"
+
+
+def _check_text(check) -> str:
+    """A verification query's result in one line, as the spec shows it."""
+    if check.error:
+        return f"error: {check.error}"
+    text = "; ".join(", ".join("NULL" if v is None else v for v in row) for row in check.rows[:5])
+    if check.row_count > 5:
+        text += f"; … ({check.row_count} rows)"
+    return text or "(no rows)"

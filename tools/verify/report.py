@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from migagent.tools.introspect.diff import Change
+from migagent.tools.introspect.model import SchemaSnapshot
 from migagent.tools.lint.locks import LOCK_MODES, PG_LOCKS_MODE
 
 #: Lock modes (weakest first) and their `pg_locks.mode` spellings are the linter's
@@ -202,6 +203,8 @@ class VerificationReport(_Model):
     reupgrade: list[StatementRecord] = Field(default_factory=list)
     blocking_locks: list[BlockingLock] = Field(default_factory=list)
     schema_changes: list[Change] = Field(default_factory=list)
+    # the schema right after upgrade(), for callers that document it (not in --json)
+    after: SchemaSnapshot | None = Field(default=None, exclude=True, repr=False)
     downgrade_residue: list[Change] = Field(default_factory=list)  # start vs. after downgrade
     reupgrade_mismatch: list[Change] = Field(default_factory=list)  # upgrade vs. re-upgrade
     data: DataSummary = Field(default_factory=DataSummary)

@@ -265,6 +265,7 @@ class _Run:
             s1 = snapshot(conn)
             diff = diff_snapshots(s0, s1)
             report.schema_changes = diff.changes
+            report.after = s1
             report.blocking_locks = blocking_locks(report.upgrade, f0)
             reasons = [
                 f"{sum(not s.internal for s in report.upgrade)} statements,"
