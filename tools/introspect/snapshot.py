@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 
 import psycopg
@@ -52,6 +53,10 @@ def snapshot(conn: psycopg.Connection, *, schemas: list[str] | None = None) -> S
     that is not a system or extension schema). Works inside a read-only
     transaction; leaves the caller's search_path as it was.
     """
+    # The snapshot is tens of thousands of small acyclic objects: cyclic garbage
+    # collection during the build only costs time (it doubled it on 1,000 tables).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with conn.transaction():
             version, version_text, database, search_path = conn.execute(q.SERVER).fetchone()
@@ -67,6 +72,9 @@ def snapshot(conn: psycopg.Connection, *, schemas: list[str] | None = None) -> S
             f"cannot read the schema: {first}",
             "check that the user may read the system catalogs",
         ) from exc
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _read(
