@@ -470,6 +470,17 @@ class _Lowerer:
         using = op.using or _auto_using(c.name, old, new, self.enums)
         rusing = op.reverse_using or _auto_using(c.name, new, old, self.enums)
         large = self.ctx.large(op.table)
+        if large and _rewrites(old, new, None) and not (using or rusing) and self._swappable(t, c):
+            self.out.upgrade.extend(self._swap_type(t, c, new, _shadow_name(c.name, new)))
+            down = self._swap_type(t, c, old, _shadow_name(c.name, old))
+            self.out.notes = list(dict.fromkeys(self.out.notes))
+            self.out.notes.append(
+                f"{t.name}.{c.name} {old} -> {new} without a table rewrite under lock: a shadow "
+                "column synced by a trigger, backfilled in batches, then swapped in one short "
+                "transaction"
+            )
+            c.type = new
+            return down
         tname = py(t.name)
         pre, post, dpre, dpost = [], [], [], []
         if c.default is not None and (using or rusing) and type_family(old) != type_family(new):
@@ -520,24 +531,93 @@ class _Lowerer:
         return [Step(code=s) for s in [*dpre, down_alter, *dpost]]
 
     def _safe_not_null(self, t: Table, column: str, sql_type: str) -> None:
-        name = _ident_trunc(f"{t.name}_{column}_not_null_chk")
-        tk = _tkw(t.qualified_name)
-        self.up(
-            f"op.create_check_constraint({py(name)}, {py(t.name)}, {py(f'{qi(column)} IS NOT NULL')}, "
-            f"postgresql_not_valid=True{tk})"
-        )
-        self.up(
-            f"op.execute({py(f'ALTER TABLE {qt(t.qualified_name)} VALIDATE CONSTRAINT {qi(name)}')})",
-            True,
-        )
-        self.up(
-            f"op.alter_column({py(t.name)}, {py(column)}, existing_type={_sa(sql_type, self.enums)}, nullable=False{tk})"
-        )
-        self.up(f'op.drop_constraint({py(name)}, {py(t.name)}, type_="check"{tk})')
+        self.out.upgrade.extend(self._not_null_steps(t, column, sql_type))
         self.out.notes.append(
             f"{t.name}.{column} NOT NULL: proven by a NOT VALID check validated without blocking "
             "writes, so SET NOT NULL skips its full-table scan"
         )
+
+    def _not_null_steps(self, t: Table, column: str, sql_type: str) -> list[Step]:
+        """SET NOT NULL without its full-table scan under ACCESS EXCLUSIVE: a NOT VALID
+        check, validated in its own transaction, then SET NOT NULL (which trusts it)."""
+        name = _ident_trunc(f"{t.name}_{column}_not_null_chk")
+        tk = _tkw(t.qualified_name)
+        validate = f"ALTER TABLE {qt(t.qualified_name)} VALIDATE CONSTRAINT {qi(name)}"
+        return [
+            Step(
+                code=f"op.create_check_constraint({py(name)}, {py(t.name)}, "
+                f"{py(f'{qi(column)} IS NOT NULL')}, postgresql_not_valid=True{tk})"
+            ),
+            Step(code=f"op.execute({py(validate)})", autocommit=True),
+            Step(
+                code=f"op.alter_column({py(t.name)}, {py(column)}, "
+                f"existing_type={_sa(sql_type, self.enums)}, nullable=False{tk})"
+            ),
+            Step(code=f'op.drop_constraint({py(name)}, {py(t.name)}, type_="check"{tk})'),
+        ]
+
+    def _swappable(self, t: Table, c) -> bool:
+        """Whether a type change can go through a shadow column and keep the schema exact:
+        the column is the table's last, and nothing but its own values depends on it."""
+        if c.position != max(col.position for col in t.columns):
+            return False
+        if c.identity or c.generated or (c.default and "nextval(" in c.default):
+            return False
+        mentions = [
+            *(k for ix in t.indexes for k in [*ix.keys, *ix.include, ix.predicate or ""]),
+            *(k.definition for k in t.constraints if k.kind != "not_null"),
+            *(tr.definition for tr in t.triggers),
+            *(p.using or "" for p in t.policies),
+            *(p.with_check or "" for p in t.policies),
+        ]
+        if any(_mentions(m, c.name) for m in mentions):
+            return False
+        snap = self.ctx.snapshot
+        referenced = any(
+            k.ref_table == t.qualified_name and c.name in k.ref_columns
+            for other in snap.tables.values()
+            for k in other.constraints
+        )
+        in_views = any(_mentions(v.definition, t.name) for v in snap.views.values())
+        return not referenced and not in_views
+
+    def _swap_type(self, t: Table, c, to: str, tmp: str) -> list[Step]:
+        """Change `c`'s type online: a shadow column kept in sync by a trigger, backfilled
+        in keyset batches, made NOT NULL through a validated check, then swapped in."""
+        tq, col, tmpq = qt(t.qualified_name), qi(c.name), qi(tmp)
+        fn = _ident_trunc(f"{t.name}_sync_{tmp}")
+        fnq = f"{qi(t.schema_name)}.{qi(fn)}"
+        sync = (
+            f"CREATE FUNCTION {fnq}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n    NEW.{tmpq} := NEW.{col};\n    RETURN NEW;\nEND\n$$"
+        )
+        steps = [
+            Step(code=f"op.execute({py(f'ALTER TABLE {tq} ADD COLUMN {tmpq} {to}')})"),
+            Step(code=f"op.execute({py(sync)})"),
+            Step(
+                code=f"op.execute({py(f'CREATE TRIGGER {qi(fn)} BEFORE INSERT OR UPDATE ON {tq} FOR EACH ROW EXECUTE FUNCTION {fnq}()')})"
+            ),
+            *self._batched(t, f"{tmpq} = {col}", f"{tmpq} IS DISTINCT FROM {col}"),
+        ]
+        if not c.nullable:
+            steps += self._not_null_steps(t, tmp, to)
+        if c.default is not None:
+            steps.append(
+                Step(
+                    code=f"op.execute({py(f'ALTER TABLE {tq} ALTER COLUMN {tmpq} SET DEFAULT {c.default}')})"
+                )
+            )
+        steps += [
+            Step(code=f"op.execute({py(f'DROP TRIGGER {qi(fn)} ON {tq}')})"),
+            Step(code=f"op.execute({py(f'DROP FUNCTION {fnq}()')})"),
+            Step(code=f"op.execute({py(f'ALTER TABLE {tq} DROP COLUMN {col}')})"),
+            Step(code=f"op.execute({py(f'ALTER TABLE {tq} RENAME COLUMN {tmpq} TO {col}')})"),
+        ]
+        if c.comment:
+            steps.append(
+                Step(code=f"op.execute({py(f'COMMENT ON COLUMN {tq}.{col} IS {lit(c.comment)}')})")
+            )
+        return steps
 
     def _set_not_null(self, op: P.SetNotNull) -> list[Step]:
         t = self.table(op.table)
@@ -1025,6 +1105,12 @@ def _is_identifier(s: str) -> bool:
 
 def _mentions(expr: str, column: str) -> bool:
     return bool(re.search(rf"(?<![\w.]){re.escape(column)}(?!\w)", expr))
+
+
+def _shadow_name(column: str, sql_type: str) -> str:
+    """`seq_no` + `bigint` -> `seq_no_bigint`: the shadow column of an online type change."""
+    word = re.sub(r"\W+", "_", sql_type).strip("_")
+    return _ident_trunc(f"{column}_{word}")
 
 
 def _ident_trunc(name: str) -> str:
