@@ -100,3 +100,10 @@ def test_a_backend_error_is_a_failed_case_not_a_crash(sandbox: Sandbox, backend_
     url = None if sandbox.embedded else sandbox.url
     result = run_case(CASE, backend="test", sandbox_url=url, drafter=drafter)
     assert not result.passed and backend_error in result.error
+
+
+def test_lint_context_takes_the_major_of_any_version_spelling() -> None:
+    from migagent.tools.lint import LintContext
+
+    assert LintContext(pg_version=150020).pg_version == 15
+    assert LintContext(pg_version="15.4").pg_version == 15

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from migagent.errors import DatabaseError, UsageError
 
@@ -45,6 +45,12 @@ class LintContext(BaseModel):
     column_types: dict[str, dict[str, str]] = Field(default_factory=dict)
     #: whether `indexes`/`column_types` describe the whole database
     catalog_known: bool = False
+
+    @field_validator("pg_version", mode="before")
+    @classmethod
+    def _major_version(cls, value: str | int) -> int:
+        """Accept `15`, `"15.4"` or a server_version_num (`150004`): rules compare majors."""
+        return parse_pg_version(value)
 
     def _lookup(self, mapping: dict, table: str):
         t = table.lower()
