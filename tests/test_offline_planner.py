@@ -166,6 +166,20 @@ def test_add_column_not_null_default(facts):
     assert not add.column.nullable and add.column.default == "'EUR'"
 
 
+@pytest.mark.parametrize(
+    ("request_", "name", "nullable", "default"),
+    [
+        ("documents need an archived flag, default false, not null", "archived", False, "false"),
+        ("sections need a hidden flag", "hidden", True, None),
+        ("add an is_public flag to documents", "is_public", True, None),
+    ],
+)
+def test_a_flag_is_a_boolean_column(facts, request_, name, nullable, default):
+    add = only(request_, facts, P.AddColumn)
+    assert (add.column.name, add.column.type) == (name, "boolean")
+    assert add.column.nullable is nullable and add.column.default == default
+
+
 def test_add_not_null_without_default_on_rows_is_refused(facts):
     with pytest.raises(UnderstandingError, match="needs a default"):
         plan_request("add a required column region text to orders", facts)
