@@ -469,10 +469,29 @@ class _Lowerer:
         old, new = c.type, normalize_type(op.new_type)
         using = op.using or _auto_using(c.name, old, new, self.enums)
         rusing = op.reverse_using or _auto_using(c.name, new, old, self.enums)
+        zone_steps: list[str] = []
+        if (
+            type_family(old) == type_family(new) == "timestamp"
+            and self.ctx.server_version >= 120000
+            and all(u is None or _is_utc_reading(u, c.name) for u in (using, rusing))
+        ):
+            # Reading the values as UTC is what the cast does under TimeZone UTC, and
+            # PostgreSQL 12+ then changes the type without rewriting the table.
+            using = rusing = None
+            zone_steps = ["op.execute(\"SET LOCAL TimeZone = 'UTC'\")"]
+            self.up(zone_steps[0])
         large = self.ctx.large(op.table)
-        if large and _rewrites(old, new, None) and not (using or rusing) and self._swappable(t, c):
-            self.out.upgrade.extend(self._swap_type(t, c, new, _shadow_name(c.name, new)))
-            down = self._swap_type(t, c, old, _shadow_name(c.name, old))
+        if (
+            large
+            and _rewrites(old, new, using)
+            and self._swappable(t, c)
+            and (c.default is None or type_family(old) == type_family(new))
+            and all(_reads_only(u, c.name, t) for u in (using, rusing))
+        ):
+            self.out.upgrade.extend(
+                self._swap_type(t, c, new, _shadow_name(c.name, new), using or qi(c.name))
+            )
+            down = self._swap_type(t, c, old, _shadow_name(c.name, old), rusing or qi(c.name))
             self.out.notes = list(dict.fromkeys(self.out.notes))
             self.out.notes.append(
                 f"{t.name}.{c.name} {old} -> {new} without a table rewrite under lock: a shadow "
@@ -528,7 +547,7 @@ class _Lowerer:
                 "schedule it in a maintenance window"
             )
         c.type = new
-        return [Step(code=s) for s in [*dpre, down_alter, *dpost]]
+        return [Step(code=s) for s in [*zone_steps, *dpre, down_alter, *dpost]]
 
     def _safe_not_null(self, t: Table, column: str, sql_type: str) -> None:
         self.out.upgrade.extend(self._not_null_steps(t, column, sql_type))
@@ -581,15 +600,17 @@ class _Lowerer:
         in_views = any(_mentions(v.definition, t.name) for v in snap.views.values())
         return not referenced and not in_views
 
-    def _swap_type(self, t: Table, c, to: str, tmp: str) -> list[Step]:
+    def _swap_type(self, t: Table, c, to: str, tmp: str, value: str) -> list[Step]:
         """Change `c`'s type online: a shadow column kept in sync by a trigger, backfilled
-        in keyset batches, made NOT NULL through a validated check, then swapped in."""
+        in keyset batches with `value` (the USING expression, or the column itself), made
+        NOT NULL through a validated check, then swapped in."""
         tq, col, tmpq = qt(t.qualified_name), qi(c.name), qi(tmp)
+        new_value = re.sub(rf'(?<![\w."])"?{re.escape(c.name)}"?(?!\w)', f"NEW.{col}", value)
         fn = _ident_trunc(f"{t.name}_sync_{tmp}")
         fnq = f"{qi(t.schema_name)}.{qi(fn)}"
         sync = (
             f"CREATE FUNCTION {fnq}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n    NEW.{tmpq} := NEW.{col};\n    RETURN NEW;\nEND\n$$"
+            f"BEGIN\n    NEW.{tmpq} := {new_value};\n    RETURN NEW;\nEND\n$$"
         )
         steps = [
             Step(code=f"op.execute({py(f'ALTER TABLE {tq} ADD COLUMN {tmpq} {to}')})"),
@@ -597,7 +618,7 @@ class _Lowerer:
             Step(
                 code=f"op.execute({py(f'CREATE TRIGGER {qi(fn)} BEFORE INSERT OR UPDATE ON {tq} FOR EACH ROW EXECUTE FUNCTION {fnq}()')})"
             ),
-            *self._batched(t, f"{tmpq} = {col}", f"{tmpq} IS DISTINCT FROM {col}"),
+            *self._batched(t, f"{tmpq} = {value}", f"{tmpq} IS DISTINCT FROM {value}"),
         ]
         if not c.nullable:
             steps += self._not_null_steps(t, tmp, to)
@@ -1105,6 +1126,21 @@ def _is_identifier(s: str) -> bool:
 
 def _mentions(expr: str, column: str) -> bool:
     return bool(re.search(rf"(?<![\w.]){re.escape(column)}(?!\w)", expr))
+
+
+def _is_utc_reading(using: str, column: str) -> bool:
+    """`col AT TIME ZONE 'UTC'`: the USING a timestamp <-> timestamptz change needs
+    when the stored values are UTC."""
+    pattern = rf'"?{re.escape(column)}"?\s+AT\s+TIME\s+ZONE\s+\'(?:UTC|Etc/UTC)\''
+    return re.fullmatch(pattern, using.strip(), re.I) is not None
+
+
+def _reads_only(expr: str | None, column: str, t: Table) -> bool:
+    """Whether a USING expression reads no column of `t` but `column` (so a row
+    trigger can compute it from NEW)."""
+    if expr is None:
+        return True
+    return not any(_mentions(expr, other.name) for other in t.columns if other.name != column)
 
 
 def _shadow_name(column: str, sql_type: str) -> str:

@@ -1778,8 +1778,7 @@ class Planner:
                 if other is None:
                     raise UnderstandingError(f"{t.name} has no column {m.group(1)} to compare with")
                 expr = f"{col} > {other}"
-            elif labels := re.findall(r"'([^']*)'", self.text):
-                expr = f"{col} IN ({', '.join(repr(x).replace(chr(34), chr(39)) for x in labels)})"
+            elif labels := re.findall(r"'([^']*)'", self.text) or _labels(self.text):
                 expr = (
                     f"{col} IN ("
                     + ", ".join("'" + x.replace("'", "''") + "'" for x in labels)
@@ -2190,7 +2189,7 @@ def _labels(text: str) -> list[str]:
     if m:
         return [x.strip() for x in m.group(1).split("/")]
     m = re.search(
-        r"\b(?:values?|labels?|one\s+of|options?|states?)\s*:?\s*\(?([\w\s,-]+?(?:,|\s+or\s+|\s+and\s+)[\w\s,-]+?)\)?(?:\s*\((?:in\s+that\s+order)\)|\s+in\s+that\s+order)?(?:[.;:]|$)",
+        r"\b(?:values?|labels?|one\s+of|options?|states?|only\s+(?:ever\s+)?be)\s*:?\s*\(?([\w\s,-]+?(?:,|\s+or\s+|\s+and\s+)[\w\s,-]+?)\)?(?:\s*\((?:in\s+that\s+order)\)|\s+in\s+that\s+order)?(?:[.;:]|$)",
         text,
         re.I,
     )
