@@ -339,3 +339,10 @@ def test_ambiguous_column_lists_candidates(facts):
 def test_unknown_column_is_refused(facts):
     with pytest.raises(UnderstandingError, match="no column"):
         plan_request("drop orders.nonexistent_thing", facts)
+
+
+def test_allow_longer_values_is_a_varchar_change(facts):
+    op = only("allow products.sku up to 128 chars", facts, P.AlterColumnType)
+    from migagent.agent.satypes import normalize_type
+
+    assert (op.column, normalize_type(op.new_type)) == ("sku", "character varying(128)")

@@ -168,7 +168,7 @@ class Planner:
             (r"\bunique\b|\buniqueness\b|\bduplicates?\b|\bdistinct\b", self.unique),
             (r"\b(?:drop|remove|delete|get\s+rid\s+of|delete)\b", self.drop),
             (
-                r"\b(?:change|convert|switch|make|bump|widen|alter|increase|extend|cap|limit|shorten|turn|migrate|move)\b|\boverflow|\btype\b|\b(?:to|be|become|as)\s+(?:an?\s+)?(?:bigint|text|varchar|jsonb|uuid|integer|boolean|timestamptz|citext|numeric|date)\b",
+                r"\b(?:change|convert|switch|make|bump|widen|alter|increase|extend|cap|limit|shorten|turn|migrate|move|allow)\b|\boverflow|\btype\b|\b(?:to|be|become|as)\s+(?:an?\s+)?(?:bigint|text|varchar|jsonb|uuid|integer|boolean|timestamptz|citext|numeric|date)\b",
                 self.alter_type,
             ),
             (r"\b(?:add|adding)\b", self.add_column),
