@@ -68,9 +68,6 @@ class Lowered(BaseModel):
     data_loss: list[str] = Field(default_factory=list)  # what the downgrade cannot restore
     irreversible: str | None = None
 
-    def body(self, which: str) -> str:
-        return render_body(self.upgrade if which == "upgrade" else self.downgrade)
-
 
 @dataclass
 class LowerContext:
@@ -166,27 +163,6 @@ def _sa(sql_type: str, enums: set[str]) -> str:
     if found is None:
         raise LoweringError(f"no SQLAlchemy type for {sql_type}")
     return found
-
-
-def render_body(steps: list[Step], indent: str = "    ") -> str:
-    """Python body for a list of steps, grouping autocommit steps in one block."""
-    if not steps:
-        return f"{indent}pass"
-    out: list[str] = []
-    i = 0
-    while i < len(steps):
-        if steps[i].autocommit:
-            group = []
-            while i < len(steps) and steps[i].autocommit:
-                group.append(steps[i])
-                i += 1
-            out.append(f"{indent}with op.get_context().autocommit_block():")
-            for s in group:
-                out.extend(f"{indent}    {ln}" if ln else "" for ln in s.code.splitlines())
-        else:
-            out.extend(f"{indent}{ln}" if ln else "" for ln in steps[i].code.splitlines())
-            i += 1
-    return "\n".join(out)
 
 
 # ---------------------------------------------------------------- lowering
