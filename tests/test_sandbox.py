@@ -122,3 +122,30 @@ def test_schema_using_uuid_ossp_and_pgcrypto_loads_on_every_sandbox(sandbox: San
 def test_extension_the_sandbox_lacks_is_named(sandbox: Sandbox) -> None:
     with pytest.raises(DatabaseError, match=r"extension no_such_ext.*MIGAGENT_SANDBOX_URL"):
         sandbox.template_from_sql('CREATE EXTENSION "no_such_ext";')
+
+
+def test_build_template_runs_once_keeps_its_note_and_cleans_up_failures(sandbox: Sandbox) -> None:
+    calls = []
+
+    def build(url: str) -> str:
+        calls.append(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE built (n int)")
+        return '{"rows": 0}'
+
+    key = f"test\0{os.getpid()}\0{id(calls)}"
+    name = sandbox.build_template(key, build)
+    assert sandbox.build_template(key, build) == name and len(calls) == 1
+    assert sandbox.template_note(name) == '{"rows": 0}'
+    with sandbox.scratch(name) as db, db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM built").fetchone()[0] == 0
+
+    mine = f"{SCRATCH_PREFIX}{os.getpid()}_"
+    before = {d for d in _databases(sandbox) if d.startswith(mine)}
+
+    def broken(url: str) -> None:
+        raise RuntimeError("build failed")
+
+    with pytest.raises(RuntimeError):
+        sandbox.build_template(key + "\0broken", broken)
+    assert {d for d in _databases(sandbox) if d.startswith(mine)} == before

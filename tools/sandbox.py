@@ -23,7 +23,7 @@ import secrets
 import subprocess
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,24 +177,33 @@ class Sandbox:
                 self.drop_database(name)
 
     # -------------------------------------------------------------- templates
-    def template_from_sql(self, schema_sql: str, *, source: str = "schema") -> str:
-        """Load SQL once into a template database and return its name.
+    def build_template(
+        self, key: str, build: Callable[[str], str | None], *, base: str | None = None
+    ) -> str:
+        """The template database for `key`, built once and then reused.
 
-        The template is named by a hash of the SQL, so loading the same schema
-        again (in this run or a later one) is free. A failed load leaves
-        nothing behind and raises a DatabaseError quoting PostgreSQL.
+        `key` describes the content (schema SQL, a revision chain, a data recipe);
+        the template is named by its hash, so the same content is never built twice,
+        in this run or a later one. `build(url)` fills a fresh database (a clone of
+        `base`, or empty); what it returns is kept as the database's comment
+        (`template_note`). A failed build leaves nothing behind; when another process
+        builds the same template first, theirs is used.
         """
-        digest = hashlib.sha256(
-            f"{LOADER_VERSION}\0{self.version}\0{schema_sql}".encode()
-        ).hexdigest()[:20]
-        name = TEMPLATE_PREFIX + digest
+        digest = hashlib.sha256(f"{LOADER_VERSION}\0{self.version}\0{key}".encode()).hexdigest()
+        name = TEMPLATE_PREFIX + digest[:20]
         with self.admin() as conn:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
                 return name
-        loading = self.create_database(None)
+        loading = self.create_database(base)
         try:
-            self.load_sql(pgurl.with_database(self.url, loading), schema_sql, source=source)
+            note = build(pgurl.with_database(self.url, loading))
             with self.admin() as conn:
+                if note is not None:
+                    conn.execute(
+                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                            sql.Identifier(loading), sql.Literal(note)
+                        )
+                    )
                 conn.execute(
                     sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
                         sql.Identifier(loading), sql.Identifier(name)
@@ -204,12 +213,31 @@ class Sandbox:
                     sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(sql.Identifier(name))
                 )
         except psycopg.errors.DuplicateDatabase:
-            pass  # another process loaded the same schema first: use theirs
+            pass  # another process built the same template first: use theirs
         finally:
             with self._lock:
                 self._live.discard(loading)
-            self.drop_database(loading)
+            self.drop_database(loading)  # a no-op once renamed
         return name
+
+    def template_note(self, name: str) -> str | None:
+        """What `build_template`'s build returned for this template."""
+        with self.admin() as conn:
+            row = conn.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                (name,),
+            ).fetchone()
+        return row[0] if row else None
+
+    def template_from_sql(self, schema_sql: str, *, source: str = "schema") -> str:
+        """Load SQL once into a template database and return its name.
+
+        A failed load leaves nothing behind and raises a DatabaseError quoting
+        PostgreSQL.
+        """
+        return self.build_template(
+            f"sql\0{schema_sql}", lambda url: self.load_sql(url, schema_sql, source=source)
+        )
 
     def template_from_file(self, path: str | Path) -> str:
         """`template_from_sql` for a schema file (`--schema-file`)."""

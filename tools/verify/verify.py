@@ -20,7 +20,6 @@ problems (a bad schema file, an unreachable target) raise `MigagentError`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ from migagent.errors import UsageError
 from migagent.tools import datagen
 from migagent.tools.introspect import snapshot
 from migagent.tools.introspect.diff import diff_snapshots
-from migagent.tools.sandbox import LOADER_VERSION, TEMPLATE_PREFIX, Sandbox, ScratchDatabase
+from migagent.tools.sandbox import TEMPLATE_PREFIX, Sandbox, ScratchDatabase
 from migagent.tools.verify import fingerprint as fp
 from migagent.tools.verify.report import (
     BLOCKS_READS,
@@ -483,53 +482,24 @@ def data_template(
         return template, datagen.DataGenResult(), None
     if not template.startswith(TEMPLATE_PREFIX):
         return template, None, None  # not content-named: generate in the scratch database
-    name = (
-        TEMPLATE_PREFIX
-        + hashlib.sha256(f"data\0{DATAGEN_VERSION}\0{template}\0{rows}".encode()).hexdigest()[:20]
-    )
-    with sandbox.admin() as conn:
-        row = conn.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            (name,),
-        ).fetchone()
-    if row is not None and row[0]:
-        cached = json.loads(row[0])
-        return (
-            name,
-            datagen.DataGenResult.model_validate(cached["datagen"]),
-            fp.load(cached["fingerprint"]),
-        )
-    loading = sandbox.create_database(template)
-    try:
+
+    def build(url: str) -> str:
         from migagent.tools import pgurl
 
-        with pgurl.connect(pgurl.with_database(sandbox.url, loading), autocommit=True) as conn:
+        with pgurl.connect(url, autocommit=True) as conn:
             gen = datagen.generate(conn, snapshot(conn), rows=rows)
             prints = fp.fingerprint(conn)
-        comment = json.dumps(
-            {"datagen": gen.model_dump(mode="json"), "fingerprint": fp.dump(prints)}
-        )
-        from psycopg import sql as psql
+        return json.dumps({"datagen": gen.model_dump(mode="json"), "fingerprint": fp.dump(prints)})
 
-        with sandbox.admin() as conn:
-            conn.execute(
-                psql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                    psql.Identifier(loading), psql.Literal(comment)
-                )
-            )
-            conn.execute(
-                psql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                    psql.Identifier(loading), psql.Identifier(name)
-                )
-            )
-            conn.execute(
-                psql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(psql.Identifier(name))
-            )
-        return name, gen, prints
-    except psycopg.errors.DuplicateDatabase:
-        return data_template(sandbox, template, rows)  # another process made it first
-    finally:
-        sandbox.drop_database(loading)  # a no-op once renamed
+    name = sandbox.build_template(
+        f"data\0{DATAGEN_VERSION}\0{template}\0{rows}", build, base=template
+    )
+    cached = json.loads(sandbox.template_note(name) or "{}")
+    return (
+        name,
+        datagen.DataGenResult.model_validate(cached["datagen"]),
+        fp.load(cached["fingerprint"]),
+    )
 
 
 # --------------------------------------------------------- starting points
@@ -585,18 +555,8 @@ def history_template(
     texts = []
     for rev in chain:
         texts.append(Path(rev.path).read_text(encoding="utf-8"))
-    digest = hashlib.sha256(
-        f"{LOADER_VERSION}\0{sandbox.version}\0history\0".encode() + "\0".join(texts).encode()
-    ).hexdigest()[:20]
-    name = TEMPLATE_PREFIX + digest
-    with sandbox.admin() as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            return name
-    loading = sandbox.create_database(None)
-    try:
-        from migagent.tools import pgurl
 
-        url = pgurl.with_database(sandbox.url, loading)
+    def build(url: str) -> None:
         with MigrationSession(
             url, lock_timeout_ms=lock_ms, statement_timeout_ms=stmt_ms, observe=False
         ) as session:
@@ -617,22 +577,8 @@ def history_template(
                         statement=exc.statement,
                         location=exc.location,
                     ) from None
-        from psycopg import sql as psql
 
-        with sandbox.admin() as conn:
-            conn.execute(
-                psql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                    psql.Identifier(loading), psql.Identifier(name)
-                )
-            )
-            conn.execute(
-                psql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(psql.Identifier(name))
-            )
-    except psycopg.errors.DuplicateDatabase:
-        pass
-    finally:
-        sandbox.drop_database(loading)
-    return name
+    return sandbox.build_template("history\0" + "\0".join(texts), build)
 
 
 def _project(source: RevisionSource, project_path: str | None) -> AlembicProject:
