@@ -212,7 +212,9 @@ def _backend_drafter(backend: str) -> Drafter:
 def _lint_errors(source: str, case: EvalCase, sandbox: Sandbox) -> list[str]:
     from migagent.tools.lint import LintContext, lint_revision_source
 
-    report = lint_revision_source(source, LintContext(rows=case.rows, pg_version=sandbox.version // 10000))
+    report = lint_revision_source(
+        source, LintContext(rows=case.rows, pg_version=sandbox.version // 10000)
+    )
     return [f"{f.rule}: {f.message}" for f in report.findings if f.severity == "error"]
 
 
