@@ -22,6 +22,7 @@ from migagent.agent import plan as P
 from migagent.agent.errors import UnderstandingError
 from migagent.errors import MigagentError, UsageError
 from migagent.tools.introspect.model import Constraint, Index, SchemaSnapshot, Table
+from migagent.tools.introspect.sqltext import check_expression
 from migagent.tools.sandbox import Sandbox
 
 _CREATE_TABLE = re.compile(
@@ -124,11 +125,6 @@ def _index_sig(ix: Index) -> tuple:
 
 def _con_sig(k: Constraint) -> tuple:
     return (k.kind, re.sub(r"\s+", " ", k.definition))
-
-
-def _check_expr(definition: str) -> str:
-    m = re.match(r"CHECK \((.*)\)( NOT VALID)?$", definition.strip(), re.S)
-    return m.group(1) if m else definition
 
 
 def diff_to_plan(
@@ -325,7 +321,7 @@ def _create_index(table: str, ix: Index) -> P.CreateIndex:
 
 def _add_constraint(table: str, k: Constraint):
     if k.kind == "check":
-        return P.AddCheck(table=table, name=k.name, expression=_check_expr(k.definition))
+        return P.AddCheck(table=table, name=k.name, expression=check_expression(k.definition))
     if k.kind == "foreign_key" and k.ref_table:
         actions = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT"}
         return P.AddForeignKey(

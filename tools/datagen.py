@@ -34,6 +34,7 @@ from psycopg import sql
 from pydantic import BaseModel, Field
 
 from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
+from migagent.tools.introspect.sqltext import balanced, check_expression
 
 SKIP_TABLES = frozenset({"alembic_version"})
 NULL_EVERY = 10  # nullable columns are NULL in one row in this many
@@ -258,7 +259,7 @@ def plan_insert(
         if con.kind in ("primary_key", "unique"):
             ctx.unique.update(con.columns)
         elif con.kind == "check":
-            ctx.checks.append(_check_expr(con.definition))
+            ctx.checks.append(check_expression(con.definition))
             ctx.filters.append((ctx.checks[-1], frozenset(con.columns)))
     for idx in table.indexes:
         if idx.unique:
@@ -374,16 +375,6 @@ def _ident(name: str) -> str:
     return sql.Identifier(name).as_string()
 
 
-def _check_expr(definition: str) -> str:
-    text = definition.strip()
-    text = re.sub(r"\s+NOT VALID$", "", text)
-    text = re.sub(r"\s+NO INHERIT$", "", text)
-    text = re.sub(r"^CONSTRAINT\s+\S+\s+", "", text)
-    if text.upper().startswith("CHECK"):
-        text = text[5:].strip()
-    return text
-
-
 def _domain_filters(snap: SchemaSnapshot, col: Column) -> list[str]:
     out: list[str] = []
     seen = set()
@@ -392,7 +383,7 @@ def _domain_filters(snap: SchemaSnapshot, col: Column) -> list[str]:
         seen.add(type_name)
         dom = snap.domains[type_name]
         for check in dom.checks:
-            expr = _check_expr(check)
+            expr = check_expression(check)
             out.append(re.sub(r"\bVALUE\b", _ident(col.name), expr))
         type_name = dom.base_type
     return out
@@ -421,7 +412,7 @@ _LITERAL = re.compile(r"'((?:[^']|'')*)'(?:::[\w ]+)?|(-?\d+(?:\.\d+)?)")
 def _split_and(expr: str) -> list[str]:
     """Top-level AND operands of a deparsed boolean expression."""
     text = expr.strip()
-    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+    while text.startswith("(") and text.endswith(")") and balanced(text[1:-1]):
         text = text[1:-1].strip()
     parts, depth, start, i = [], 0, 0, 0
     in_str = False
@@ -442,16 +433,6 @@ def _split_and(expr: str) -> list[str]:
         i += 1
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _unq(name: str) -> str:

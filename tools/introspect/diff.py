@@ -27,6 +27,7 @@ from migagent.tools.introspect.model import (
     Trigger,
     View,
 )
+from migagent.tools.introspect.sqltext import unwrap
 
 
 class Change(BaseModel):
@@ -104,30 +105,13 @@ def describe_column(col: Column) -> str:
     if col.collation:
         parts.append(f"collate {col.collation}")
     if col.generated:
-        parts.append(f"generated always as ({_unwrap(col.generated)}) {col.generated_kind or ''}")
+        parts.append(f"generated always as ({unwrap(col.generated)}) {col.generated_kind or ''}")
     if col.identity:
         parts.append(f"generated {col.identity} as identity")
     if col.default is not None:
         parts.append(f"default {col.default}")
     parts.append("nullable" if col.nullable else "not null")
     return ", ".join(p.strip() for p in parts)
-
-
-def _unwrap(expr: str) -> str:
-    return (
-        expr[1:-1]
-        if expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1])
-        else expr
-    )
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _q(value: object) -> str:
