@@ -51,7 +51,7 @@ from pglast.parser import ParseError
 from pglast.visitors import Visitor
 from pydantic import BaseModel, ConfigDict, Field
 
-from migagent.errors import MigagentError
+from migagent.errors import MigagentError, first_line
 from migagent.render.architecture import LARGE_TABLE_BYTES, LARGE_TABLE_ROWS
 from migagent.spec import SpecDraft
 from migagent.tools import pgurl, target
@@ -461,7 +461,7 @@ class Toolbox:
                     ).fetchone()[0]
                     out.setdefault(name, {})["counted"] = int(counted)
         except psycopg.Error as exc:
-            raise ToolboxError(f"cannot read table statistics: {_first_line(exc)}") from exc
+            raise ToolboxError(f"cannot read table statistics: {first_line(exc)}") from exc
         return out
 
     # ================================================================= queries
@@ -493,7 +493,7 @@ class Toolbox:
                 "narrow it, or use table_stats for sizes"
             ) from exc
         except psycopg.Error as exc:
-            raise ToolboxError(f"PostgreSQL rejected the query: {_first_line(exc)}") from exc
+            raise ToolboxError(f"PostgreSQL rejected the query: {first_line(exc)}") from exc
         truncated = len(fetched) > limit
         rows = [[_cell(v) for v in row] for row in fetched[:limit]]
         return QueryResult(
@@ -531,7 +531,7 @@ class Toolbox:
                         return ScratchResult(
                             ok=False,
                             results=results,
-                            error=_first_line(exc),
+                            error=first_line(exc),
                             failed_statement=text,
                         )
                     fetched = cur.fetchmany(limit + 1) if cur.description else []
@@ -868,7 +868,3 @@ def _cell(value: Any) -> Any:
         return f"<{len(bytes(value))} bytes>"
     text = str(value)
     return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "…"
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

