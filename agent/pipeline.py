@@ -405,11 +405,9 @@ def _sizes(facts: Facts, plan: DraftPlan) -> dict[str, int]:
 
 
 def _lint(source: str, facts: Facts, ctx: LowerContext):
-    try:
-        from migagent.tools.lint import LintContext, lint_revision_source
-    except ImportError:
-        return None, []
-    rows = {k: v for k, v in facts.rows.items()}
+    from migagent.tools.lint import LintContext, lint_revision_source
+
+    rows = dict(facts.rows)
     catalog = {name: t.row_estimate for name, t in facts.snapshot.tables.items()}
     try:
         report = lint_revision_source(
