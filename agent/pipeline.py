@@ -347,7 +347,7 @@ def draft(
 
             result.estimate = estimate_revision(
                 rfile.source,
-                SchemaSourceTemplate(template),
+                template,
                 rows=_sizes(facts, plan),
                 sandbox=sandbox,
                 budget_s=options.estimate_budget_s,
@@ -365,11 +365,6 @@ def draft(
     except Exception as exc:  # the spec model is the contract; Markdown is best effort
         notices.append(f"spec Markdown could not be rendered: {exc}")
     return result
-
-
-@dataclass(frozen=True)
-class SchemaSourceTemplate:
-    name: str
 
 
 def blocks(steps) -> list[str]:

@@ -595,10 +595,10 @@ class Toolbox:
                 "verify it again, then submit the version that passed"
             )
         lint = self.proofs.lint.get(digest)
-        if lint is None and self._lint_available():
+        if lint is None:
             lint = self._lint(revision_source)
             self.proofs.lint[digest] = lint
-        if lint is not None and lint.errors:
+        if lint.errors:
             first = next(f for f in lint.findings if f.severity == "error")
             raise ToolboxError(
                 f"lint found {lint.errors} error(s) in this source, e.g. {first.rule}: "
@@ -628,13 +628,6 @@ class Toolbox:
             )
         except MigagentError as exc:
             raise ToolboxError(str(exc)) from exc
-
-    def _lint_available(self) -> bool:
-        try:
-            from migagent.tools.lint import lint_revision_source  # noqa: F401
-        except ImportError:
-            return False
-        return True
 
     def lint_context(self) -> Any:
         """What the linter is told about the target: sizes, version, indexes, column types."""
@@ -666,29 +659,20 @@ class Toolbox:
         )
 
     def _lint(self, source: str) -> Any:
-        try:
-            from migagent.tools.lint import lint_revision_source
-        except ImportError as exc:
-            raise ToolboxError("lint is not available in this build of migagent") from exc
+        from migagent.tools.lint import lint_revision_source
+
         try:
             return lint_revision_source(source, self.lint_context())
         except MigagentError as exc:
             raise ToolboxError(str(exc)) from exc
 
     def _estimate(self, source: str) -> Any:
-        try:
-            from migagent.tools.estimate import estimate_revision
-        except ImportError as exc:  # the estimator is still landing
-            raise ToolboxError(
-                "estimate is not available in this build of migagent; state the time as "
-                "drafted (not measured) in the spec"
-            ) from exc
-        from migagent.tools.verify import StartingPoint
+        from migagent.tools.estimate import estimate_revision
 
         try:
             return estimate_revision(
                 source,
-                StartingPoint.template(self.template),
+                self.template,
                 rows=self.row_counts(),
                 sandbox=self.sandbox,
             )

@@ -259,3 +259,11 @@ def test_verify_reports_a_revision_that_does_not_import(toolbox):
     assert "add_colum" in result.summary
     with pytest.raises(ToolboxError, match="not an Alembic revision"):
         toolbox.verify_revision("SELECT 1")
+
+
+def test_estimate_times_the_upgrade_and_extrapolates_to_the_target_size(toolbox):
+    result = toolbox.estimate_revision(ADD_EMAIL)
+    assert result.tool == "estimate" and result.ok
+    points = result.details["points"]
+    assert len(points) >= 2 and all(p["seconds"] >= 0 for p in points)
+    assert [p["rows"] for p in points] == sorted(p["rows"] for p in points)

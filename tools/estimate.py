@@ -69,7 +69,7 @@ def _human(seconds: float) -> str:
 
 def estimate_revision(
     source: str,
-    start,
+    template: str,
     *,
     rows: dict[str, int],
     sandbox: Sandbox | None = None,
@@ -78,7 +78,7 @@ def estimate_revision(
 ) -> Estimate:
     """Time `source`'s upgrade at growing generated sizes and extrapolate to `rows`.
 
-    `start` is a template name (or an object with `.name`); `rows` maps tables
+    `template` is the sandbox template holding the starting schema; `rows` maps tables
     to their production sizes (the largest one the revision touches is the
     extrapolation target).
     """
@@ -88,7 +88,6 @@ def estimate_revision(
     from migagent.tools.verify.runner import run_migration
 
     sandbox = sandbox or Sandbox.open()
-    template = getattr(start, "name", start)
     module = RevisionSource.from_text(source, name="estimate.py").load()
     target_table, target = max(rows.items(), key=lambda kv: kv[1], default=("", 0))
     est = Estimate(target_rows=target, target_table=target_table, budget_s=budget_s)
