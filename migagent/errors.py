@@ -32,10 +32,6 @@ class DatabaseError(MigagentError):
     """A database could not be reached or refused what we asked of it."""
 
 
-class NotYetError(MigagentError):
-    """A subcommand that a later release fills in."""
-
-
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (driver errors run to several)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from migagent.cli.app import app
-from migagent.errors import NotYetError, UsageError
+from migagent.errors import UsageError
 from migagent.tools import target
 from migagent.tools.introspect import SchemaSnapshot, snapshot, snapshot_url
 from migagent.tools.introspect.ddl import render_ddl
@@ -66,13 +66,8 @@ def introspect_command(
             _clear_stats(shown)
         text = shown.model_dump_json(indent=2) + "\n"
     elif markdown:
-        try:
-            from migagent.render.architecture import render_architecture
-        except ImportError:
-            raise NotYetError(
-                "`migagent introspect --markdown` is not available yet",
-                "use the default DDL output or --json",
-            ) from None
+        from migagent.render.architecture import render_architecture
+
         text = render_architecture(_only(snap, names))
     else:
         text = render_ddl(snap, names or None, stats=stats)
