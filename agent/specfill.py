@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from migagent.agent import plan as P
 from migagent.agent.lower import qi, qt
 from migagent.agent.satypes import model_type
+from migagent.errors import MigagentError
 from migagent.spec import (
     AlembicDetails,
     BackwardCompatibility,
@@ -64,33 +65,9 @@ def _ddl(snap: SchemaSnapshot | None, tables: list[str]) -> str:
     names = [t.qualified_name for t in (snap.table(x) for x in tables) if t is not None]
     if not names:
         return ""
-    try:
-        from migagent.tools.introspect.ddl import render_ddl
+    from migagent.tools.introspect.ddl import render_ddl
 
-        return render_ddl(snap, names).strip()
-    except Exception:
-        return "\n\n".join(_simple_ddl(snap.table(n)) for n in names)
-
-
-def _simple_ddl(t: Table) -> str:
-    cols = []
-    for c in t.columns:
-        line = f"    {qi(c.name)} {c.type}"
-        if c.generated:
-            line += f" GENERATED ALWAYS AS ({c.generated}) STORED"
-        elif c.default:
-            line += f" DEFAULT {c.default}"
-        if not c.nullable:
-            line += " NOT NULL"
-        cols.append(line)
-    for k in t.constraints:
-        if k.kind != "not_null":
-            cols.append(f"    CONSTRAINT {qi(k.name)} {k.definition}")
-    text = f"CREATE TABLE {qt(t.qualified_name)} (\n" + ",\n".join(cols) + "\n);"
-    for ix in t.indexes:
-        if not ix.constraint:
-            text += f"\n{ix.definition};"
-    return text
+    return render_ddl(snap, names).strip()
 
 
 def _class_name(table: str) -> str:
@@ -286,40 +263,18 @@ def verification_queries(plan: P.DraftPlan) -> list[tuple[str, str]]:
 
 
 def _rollback_sql(source: str) -> tuple[str, str]:
-    """SQL of downgrade() via Alembic's offline mode: (sql, source)."""
-    try:
-        from migagent.tools.lint.revision import offline_sql  # type: ignore[attr-defined]
+    """SQL of downgrade() from Alembic's offline mode (the linter's capture): (sql, source).
+    A downgrade that needs query results (op.get_bind()) has no offline SQL."""
+    from migagent.tools.lint.revision import revision_statements
 
-        return offline_sql(source, "downgrade"), "measured"
-    except Exception:
-        pass
     try:
-        return _alembic_offline(source, "downgrade"), "measured"
-    except Exception:
+        captured = revision_statements(source, "rollback.py", direction="downgrade")
+    except MigagentError:
         return "", "drafted"
-
-
-def _alembic_offline(source: str, direction: str) -> str:
-    import io
-
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-
-    from migagent.tools.verify.revision import RevisionSource
-
-    buf = io.StringIO()
-    ctx = MigrationContext.configure(
-        dialect_name="postgresql",
-        opts={"as_sql": True, "output_buffer": buf, "transactional_ddl": False},
-    )
-    module = RevisionSource.from_text(source, name="rollback.py").load()
-    import alembic.op as alembic_op  # the proxy the revision imported
-
-    with Operations.context(ctx):
-        getattr(module, direction)()
-    _ = alembic_op
-    text = buf.getvalue().strip()
-    return re.sub(r"\n{3,}", "\n\n", text)
+    if captured.stopped is not None:
+        return "", "drafted"
+    sql = "\n\n".join(s.sql.rstrip(";") + ";" for s in captured.statements if not s.synthetic)
+    return sql, "measured"
 
 
 def fill_spec(

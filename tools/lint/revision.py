@@ -119,17 +119,19 @@ def _load(source: str, filename: str) -> types.ModuleType:
     return module
 
 
-def revision_statements(source: str, filename: str = "<revision>") -> RevisionStatements:
-    """Run the revision's `upgrade()` offline and return its statements, in order,
-    with transaction context, locations and suppressions."""
+def revision_statements(
+    source: str, filename: str = "<revision>", direction: str = "upgrade"
+) -> RevisionStatements:
+    """Run the revision's `upgrade()` (or `downgrade()`) offline and return its
+    statements, in order, with transaction context, locations and suppressions."""
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
     module = _load(source, filename)
-    upgrade = getattr(module, "upgrade", None)
+    upgrade = getattr(module, direction, None)
     if not callable(upgrade):
         raise UsageError(
-            f"{filename} has no upgrade() function",
+            f"{filename} has no {direction}() function",
             "lint an Alembic revision file or a .sql file",
         )
 
@@ -182,7 +184,7 @@ def revision_statements(source: str, filename: str = "<revision>") -> RevisionSt
                 tb = tb.tb_next
             if not state["bind"]:
                 raise UsageError(
-                    f"{filename}:{line}: upgrade() failed in Alembic offline mode: "
+                    f"{filename}:{line}: {direction}() failed in Alembic offline mode: "
                     f"{type(exc).__name__}: {exc}",
                     "lint the SQL it runs as a .sql file, or fix the revision",
                 ) from None
