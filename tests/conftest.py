@@ -42,3 +42,39 @@ def make_db(sandbox: Sandbox):
     yield make
     for cm in reversed(with_blocks):
         cm.__exit__(None, None, None)
+
+
+TARGET_ENV = "MIGAGENT_TEST_SERVER_URL"
+
+
+@pytest.fixture
+def target_db():
+    """Factory: a *target* database with real rows, on the PostgreSQL 15 server when CI has
+    one (MIGAGENT_TEST_SERVER_URL), else on the embedded server; the sandbox stays the
+    embedded server, so target-facing paths cross servers and major versions.
+
+    `target_db(sql)` runs `sql` (schema and rows) in a fresh database, ANALYZEs it and
+    returns its URL; the database is dropped after the test.
+    """
+    import secrets
+
+    from migagent.tools import pgurl
+
+    admin_url = os.environ.get(TARGET_ENV) or Sandbox.open().url
+    made: list[str] = []
+
+    def make(sql_text: str) -> str:
+        name = f"migagent_target_{secrets.token_hex(4)}"
+        with pgurl.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        url = pgurl.with_database(pgurl.libpq_url(admin_url), name)
+        with pgurl.connect(url, autocommit=True) as conn:
+            conn.execute(sql_text)
+            conn.execute("ANALYZE")
+        return url
+
+    yield make
+    with pgurl.connect(admin_url, autocommit=True) as conn:
+        for name in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
