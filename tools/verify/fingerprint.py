@@ -202,6 +202,33 @@ def compare(
     return DataLoss(risk=risk_of(findings), findings=findings, untouched_changed=untouched)
 
 
+def upgrade_changes(before: Fingerprint, after: Fingerprint) -> list[str]:
+    """What an upgrade did to the rows of tables that existed before it, in words.
+
+    A data migration changes these and nothing in the schema; the proof counts
+    it as a change (not as "the upgrade did nothing").
+    """
+    out: list[str] = []
+    for table, old in before.items():
+        new = after.get(table)
+        if new is None:
+            continue  # a dropped table is a schema change
+        if new.rows != old.rows:
+            verb = "added to" if new.rows > old.rows else "deleted from"
+            out.append(f"{abs(new.rows - old.rows)} rows {verb} {table}")
+        for column, oc in old.columns.items():
+            nc = new.columns.get(column)
+            if nc is None or (nc.nonnull == oc.nonnull and nc.checksum == oc.checksum):
+                continue
+            if nc.nonnull > oc.nonnull and new.rows == old.rows:
+                out.append(f"{nc.nonnull - oc.nonnull} NULL values filled in {table}.{column}")
+            elif nc.nonnull < oc.nonnull and new.rows == old.rows:
+                out.append(f"{oc.nonnull - nc.nonnull} values of {table}.{column} set to NULL")
+            else:
+                out.append(f"values of {table}.{column} changed (up to {nc.nonnull} rows)")
+    return out
+
+
 def risk_of(findings: list[DataLossFinding]) -> str:
     """None / Low (<= 1% of any baseline) / Medium (<= 25%) / High (more, or a table)."""
     if not findings:

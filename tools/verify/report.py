@@ -203,12 +203,18 @@ class VerificationReport(_Model):
     reupgrade: list[StatementRecord] = Field(default_factory=list)
     blocking_locks: list[BlockingLock] = Field(default_factory=list)
     schema_changes: list[Change] = Field(default_factory=list)
+    # the starting schema, as the scratch copy had it (not in --json)
+    before: SchemaSnapshot | None = Field(default=None, exclude=True, repr=False)
     # the schema right after upgrade(), for callers that document it (not in --json)
     after: SchemaSnapshot | None = Field(default=None, exclude=True, repr=False)
     downgrade_residue: list[Change] = Field(default_factory=list)  # start vs. after downgrade
     reupgrade_mismatch: list[Change] = Field(default_factory=list)  # upgrade vs. re-upgrade
     data: DataSummary = Field(default_factory=DataSummary)
     data_loss: DataLoss = Field(default_factory=DataLoss)
+    #: what the upgrade did to the rows (a data migration changes these and no schema)
+    data_changes: list[str] = Field(default_factory=list)
+    #: whether the downgrade brought the changed rows back (None: no data changed / not run)
+    data_restored: bool | None = None
     checks: list[CheckResult] = Field(default_factory=list)
     lock_timeout_ms: int = 0
     statement_timeout_ms: int = 0

@@ -251,6 +251,7 @@ class _Run:
             # 2. snapshot
             started = time.perf_counter()
             s0 = snapshot(conn)
+            report.before = s0
             self.step("snapshot", "passed", [f"{len(s0.tables)} tables"], started)
 
             # 3. upgrade
@@ -264,6 +265,8 @@ class _Run:
             s1 = snapshot(conn)
             diff = diff_snapshots(s0, s1)
             report.schema_changes = diff.changes
+            f1 = fp.fingerprint(conn)
+            report.data_changes = fp.upgrade_changes(f0, f1)
             report.after = s1
             report.blocking_locks = blocking_locks(report.upgrade, f0)
             reasons = [
@@ -328,6 +331,10 @@ class _Run:
             if loss:
                 reasons.append(f"data loss risk {report.data_loss.risk}")
                 reasons.extend(loss)
+            if report.data_changes:
+                report.data_restored = not fp.upgrade_changes(f0, f2)
+                if not report.data_restored:
+                    reasons.append("the rows the upgrade changed are not restored")
             status = "failed" if failed else ("warning" if loss else "passed")
             if not reasons:
                 reasons = ["schema and data restored exactly"]
