@@ -37,8 +37,9 @@ from pydantic import BaseModel, Field
 from migagent.agent import plan as P
 from migagent.agent.satypes import normalize_type, sa_type, type_family
 from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
+from migagent.tools.policy import LARGE_ROWS, is_large, type_rewrites
+from migagent.tools.sql import quote_ident, quote_literal, quote_table
 
-LARGE_ROWS = 10_000
 BATCH_SIZE = 5_000
 LOCK_TIMEOUT = "5s"
 
@@ -83,14 +84,26 @@ class LowerContext:
         key = _bare(table)
         if _qual(table) in self.new_tables:
             return 0
-        for k in (table, key, _qual(table)):
+        for k in (table, key, _qual(table), table.lower(), key.lower(), _qual(table).lower()):
             if k in self.rows:
                 return self.rows[k]
         t = self.snapshot.table(table)
         return max(t.row_estimate, 0) if t else 0
 
     def large(self, *tables: str) -> bool:
-        return any(self.row_count(t) >= self.large_rows for t in tables)
+        """Whether any of `tables` is large under the one policy (`tools.policy.is_large`)."""
+        return any(
+            is_large(self.row_count(t), self._bytes(t), large_rows=self.large_rows) for t in tables
+        )
+
+    def _bytes(self, table: str) -> int:
+        """The snapshot's size of `table` when no --rows figure overrides its row count."""
+        if _qual(table) in self.new_tables or any(
+            k in self.rows for k in (table, _bare(table), _qual(table))
+        ):
+            return 0
+        t = self.snapshot.table(table)
+        return max(t.total_bytes, 0) if t else 0
 
 
 # ---------------------------------------------------------------- helpers
@@ -118,39 +131,9 @@ def py(s: str) -> str:
     return repr(s)
 
 
-_SAFE_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
-_RESERVED = {
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both",
-    "case", "cast", "check", "collate", "column", "constraint", "create", "current_catalog",
-    "current_date", "current_role", "current_time", "current_timestamp", "current_user",
-    "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false",
-    "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially",
-    "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
-    "null", "offset", "on", "only", "or", "order", "placing", "primary", "references",
-    "returning", "select", "session_user", "some", "symmetric", "table", "then", "to",
-    "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where",
-    "window", "with", "authorization", "binary", "collation", "concurrently", "cross",
-    "current_schema", "freeze", "full", "ilike", "inner", "is", "isnull", "join", "left",
-    "like", "natural", "notnull", "outer", "overlaps", "right", "similar", "tablesample",
-    "verbose",
-}  # fmt: skip
-
-
-def qi(name: str) -> str:
-    """Quote an identifier when PostgreSQL needs it."""
-    if _SAFE_IDENT.match(name) and name not in _RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qt(table: str) -> str:
-    """Quoted table name, schema-qualified only outside public."""
-    s = _schema(table)
-    return f"{qi(s)}.{qi(_bare(table))}" if s else qi(_bare(table))
-
-
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+qi = quote_ident  # identifiers, tables and literals are quoted in one place: migagent.tools.sql
+qt = quote_table
+lit = quote_literal
 
 
 def _tkw(table: str) -> str:
@@ -443,8 +426,19 @@ class _Lowerer:
         t = self.table(op.table)
         c = self.column(op.table, op.column)
         old, new = c.type, normalize_type(op.new_type)
-        using = op.using or _auto_using(c.name, old, new, self.enums)
-        rusing = op.reverse_using or _auto_using(c.name, new, old, self.enums)
+        pg = self.ctx.server_version // 10_000
+        # a binary-coercible change needs no USING (PostgreSQL's implicit cast), and with
+        # none it skips the rewrite: the linter's classifier decides, for both directions
+        using = op.using or (
+            None
+            if type_rewrites(old, new, pg=pg) is False
+            else _auto_using(c.name, old, new, self.enums)
+        )
+        rusing = op.reverse_using or (
+            None
+            if type_rewrites(new, old, pg=pg) is False
+            else _auto_using(c.name, new, old, self.enums)
+        )
         zone_steps: list[str] = []
         if (
             type_family(old) == type_family(new) == "timestamp"
@@ -457,9 +451,11 @@ class _Lowerer:
             zone_steps = ["op.execute(\"SET LOCAL TimeZone = 'UTC'\")"]
             self.up(zone_steps[0])
         large = self.ctx.large(op.table)
+        zone = "UTC" if zone_steps else None
+        rewrites = type_rewrites(old, new, pg=pg, timezone=zone, using=using) is not False
         if (
             large
-            and _rewrites(old, new, using)
+            and rewrites
             and self._swappable(t, c)
             and (c.default is None or type_family(old) == type_family(new))
             and all(_reads_only(u, c.name, t) for u in (using, rusing))
@@ -516,7 +512,7 @@ class _Lowerer:
             down_alter = _raw_alter_type(op.table, c.name, old, rusing)
         for s in post:
             self.up(s)
-        if large and _rewrites(old, new, using):
+        if large and rewrites:
             self.out.warnings.append(
                 f"changing {t.name}.{c.name} from {old} to {new} rewrites {t.name} "
                 f"(~{self.ctx.row_count(op.table):,} rows) under an ACCESS EXCLUSIVE lock; "
@@ -1165,18 +1161,6 @@ def _auto_using(column: str, old: str, new: str, enums: set[str]) -> str | None:
     if {fn, fo} == {"json", "jsonb"}:
         return None
     return f"{qi(column)}::{new}"
-
-
-def _rewrites(old: str, new: str, using: str | None) -> bool:
-    o, n = normalize_type(old), normalize_type(new)
-    if using:
-        return True
-    if type_family(o) == type_family(n) == "text":
-        mo = re.search(r"\((\d+)\)", o)
-        mn = re.search(r"\((\d+)\)", n)
-        if n == "text" or (mo and mn and int(mn.group(1)) >= int(mo.group(1))) or (mo and not mn):
-            return False
-    return not (o.startswith("numeric(") and n == "numeric")
 
 
 def _recast_default(default: str, new_type: str) -> str | None:

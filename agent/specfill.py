@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from migagent.agent import plan as P
-from migagent.agent.lower import qi, qt
+from migagent.agent.lower import is_large, qi, qt
 from migagent.agent.satypes import model_type
 from migagent.errors import MigagentError
 from migagent.spec import (
@@ -352,7 +352,7 @@ def fill_spec(
         if isinstance(op, P.Backfill):
             how = (
                 "in keyset batches (one transaction per batch)"
-                if facts.row_count(op.table) >= 10_000
+                if is_large(facts.row_count(op.table))
                 else "in one UPDATE"
             )
             transformation.append(
@@ -485,7 +485,7 @@ def fill_spec(
         if not breaking
         else "deploy application code that handles both shapes, or deploy together",
     )
-    large = any(n >= 1_000_000 for n in sizes.values())
+    large = any(is_large(n) for n in sizes.values())
     risk = RiskAssessment(
         level=Fact(
             value="High"

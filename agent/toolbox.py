@@ -52,7 +52,7 @@ from pglast.visitors import Visitor
 from pydantic import BaseModel, ConfigDict, Field
 
 from migagent.errors import MigagentError, first_line
-from migagent.render.architecture import LARGE_TABLE_BYTES, LARGE_TABLE_ROWS
+from migagent.render.architecture import LARGE_TABLE_BYTES, LARGE_TABLE_ROWS, is_large_size
 from migagent.spec import SpecDraft
 from migagent.tools import pgurl, target
 from migagent.tools.introspect import snapshot as take_snapshot
@@ -321,7 +321,7 @@ class Toolbox:
         return max(table.row_estimate, 0), "catalog estimate"
 
     def _large(self, rows: int, total_bytes: int) -> bool:
-        return rows > LARGE_TABLE_ROWS or total_bytes > LARGE_TABLE_BYTES
+        return is_large_size(rows, total_bytes)
 
     def row_counts(self) -> dict[str, int]:
         """Rows per qualified table (`--rows` over catalog estimates), for lint and estimate."""

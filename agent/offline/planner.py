@@ -29,6 +29,7 @@ from migagent.agent.offline.lexicon import (
 from migagent.agent.offline.resolve import STOP, Resolver
 from migagent.agent.satypes import normalize_type, type_family
 from migagent.tools.introspect.model import Column, Table
+from migagent.tools.policy import is_large
 
 TEXT_SEARCH_CONFIGS = (
     "simple", "arabic", "danish", "dutch", "english", "finnish", "french", "german", "greek",
@@ -1721,7 +1722,7 @@ class Planner:
         ]
         has_index = any(ix.keys[:1] == [col] for ix in t.indexes)
         if not has_index and (
-            self.facts.row_count(t.qualified_name) >= 10_000
+            is_large(self.facts.row_count(t.qualified_name))
             or self.has(r"\b(?:and|also|plus)\s+(?:an?\s+)?index\b|\bindex\s+it\b")
         ):
             if not self.has(r"\bindex\s+it\b|\bindex\b"):

@@ -16,21 +16,9 @@ import typer
 
 from migagent.cli.app import app, err, out
 from migagent.errors import UsageError
+from migagent.tools.policy import parse_rows
 
-
-def _parse_rows(items: list[str]) -> dict[str, int]:
-    rows: dict[str, int] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--rows {item!r} is not TABLE=N", "e.g. --rows orders=12000000")
-        try:
-            rows[name.strip()] = int(value.replace("_", "").replace(",", ""))
-        except ValueError:
-            raise UsageError(
-                f"--rows {item!r}: {value!r} is not a number", "e.g. --rows orders=12000000"
-            ) from None
-    return rows
+_parse_rows = parse_rows  # the one --rows parser (migagent.tools.policy)
 
 
 def _alembic_project(cwd: Path) -> tuple[Path | None, Path | None, str | None]:
@@ -77,7 +65,13 @@ def draft_command(
         None, "--models", help="The desired schema as SQLAlchemy metadata: package.module:Base."
     ),
     rows: list[str] = typer.Option(  # noqa: B008
-        [], "--rows", help="Production size of a table, TABLE=N (repeatable)."
+        [], "--rows", help="Production size of a table, TABLE=N (repeatable; e.g. orders=50M)."
+    ),
+    large_rows: int | None = typer.Option(
+        None,
+        "--large-rows",
+        min=1,
+        help="Rows from which a table takes the online forms (default 100000).",
     ),
     out_dir: Annotated[
         Path | None,
@@ -137,6 +131,7 @@ def draft_command(
     options = DraftOptions(
         backend=backend,  # type: ignore[arg-type]
         rows=_parse_rows(rows),
+        large_rows=large_rows,
         desired_sql=desired_sql,
         models=models,
         message=message,
@@ -169,18 +164,19 @@ def draft_command(
         out.print(result.revision_source, markup=False)
         out.print(f"\n# docs/migrations/{result.spec_filename}\n", markup=False)
         out.print(result.spec_markdown, markup=False)
-    if not dry_run and (result.verified is not False or force):
+    if not dry_run and (result.ok or force):
         target_dir = out_dir or versions_dir or (cwd / "alembic" / "versions")
         root = out_dir if out_dir else (ini.parent if ini else cwd)
         rev, spec = write_draft(result, Path(target_dir), Path(root) / "docs" / "migrations")
         err.print(f"wrote {_rel(rev, cwd)} and {_rel(spec, cwd)}")
     elif not dry_run:
-        err.print("nothing written (use --force to write a draft that failed verification)")
+        why = "failed verification" if result.verified is False else "has lint errors"
+        err.print(f"nothing written: the draft {why} (--force writes it anyway)")
     for a in result.plan.assumptions:
         err.print(f"[dim]assumption:[/] {a}", markup=True)
     for w in result.plan.warnings + result.lowered.warnings:
         err.print(f"[yellow]warning:[/] {w}", markup=True)
-    if result.verified is False:
+    if not result.ok:
         raise typer.Exit(1)
 
 

@@ -33,22 +33,26 @@ def estimate_command(
         None, "--sandbox-url", envvar="MIGAGENT_SANDBOX_URL", help="Server for scratch databases."
     ),
 ) -> None:
-    from migagent.cli.draft import _parse_rows
     from migagent.tools.estimate import estimate_revision
+    from migagent.tools.policy import parse_rows as _parse_rows
     from migagent.tools.sandbox import Sandbox
     from migagent.tools.target import resolve_target_url
     from migagent.tools.verify.revision import RevisionSource
 
     source = RevisionSource.from_path(revision_file).text
     sandbox = Sandbox.open(sandbox_url)
+    sizes = _parse_rows(rows)
     if schema_file:
         template = sandbox.template_from_file(schema_file)
     else:
         url = resolve_target_url(db)
         if url is None:
             raise UsageError("no starting schema", "give --schema-file or --db")
-        template = sandbox.template_from_target(url)
-    sizes = _parse_rows(rows)
+        from migagent.tools.proof import ProofInputs
+
+        inputs = ProofInputs.for_target(sandbox, url, rows=sizes)
+        assert inputs.template is not None
+        template, sizes = inputs.template, inputs.sizes()  # the catalog's sizes, --rows over them
     if not sizes:
         raise UsageError("no table sizes to extrapolate to", "give --rows TABLE=N")
     with err.status("timing the upgrade on generated data…"):

@@ -11,16 +11,17 @@ from __future__ import annotations
 from migagent.prompts import template
 from migagent.render.markdown import tidy
 from migagent.tools.introspect.model import SchemaSnapshot, Table
+from migagent.tools.policy import LARGE_BYTES as LARGE_TABLE_BYTES
+from migagent.tools.policy import LARGE_ROWS as LARGE_TABLE_ROWS
+from migagent.tools.policy import is_large as is_large_size
 
-LARGE_TABLE_ROWS = 1_000_000
-"""Rows from which a table counts as large (the template's "Large table (>1M rows)")."""
-LARGE_TABLE_BYTES = 1024**3
-"""Size from which a table counts as large whatever its row count (conventions.md)."""
+__all__ = ["LARGE_TABLE_BYTES", "LARGE_TABLE_ROWS", "is_large", "is_large_size"]
 
 
 def is_large(table: Table) -> bool:
-    """Whether the conventions require online patterns (concurrent, NOT VALID, batched) on it."""
-    return table.row_estimate > LARGE_TABLE_ROWS or table.total_bytes > LARGE_TABLE_BYTES
+    """Whether the one size policy (`migagent.tools.policy`) requires online patterns
+    (concurrent, NOT VALID, batched) on it."""
+    return is_large_size(table.row_estimate, table.total_bytes)
 
 
 def render_architecture(snapshot: SchemaSnapshot) -> str:

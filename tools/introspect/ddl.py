@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
-
 from migagent.errors import UsageError
 from migagent.tools.introspect.model import (
     Column,
@@ -24,9 +22,8 @@ from migagent.tools.introspect.model import (
     Table,
     View,
 )
+from migagent.tools.sql import quote_ident, quote_qualified
 
-_KEYWORDS = frozenset(RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS)
-_SIMPLE = re.compile(r"[a-z_][a-z0-9_$]*")
 _TYPE_BOUNDS = {
     "smallint": (-32768, 32767),
     "integer": (-2147483648, 2147483647),
@@ -34,15 +31,8 @@ _TYPE_BOUNDS = {
 }
 
 
-def ident(name: str) -> str:
-    """Quote an identifier the way PostgreSQL's quote_ident does."""
-    if _SIMPLE.fullmatch(name) and name not in _KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qualified(schema: str, name: str) -> str:
-    return f"{ident(schema)}.{ident(name)}"
+ident = quote_ident  # one quoting rule for every tool: migagent.tools.sql
+qualified = quote_qualified
 
 
 def _qualified_key(key: str) -> str:

