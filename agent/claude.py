@@ -18,7 +18,14 @@ Every way a run can end is an outcome (`ClaudeRun.status`): `submitted`, or
 `no_submission`; all but `submitted` raise `ClaudeDraftError` (exit 1) from
 `draft_with_claude`, and nothing is written. API failures (rate limits,
 overload, 5xx) are retried by the SDK (`max_retries`) and then become a
-one-line `ClaudeAPIError` (exit 2).
+one-line `ClaudeAPIError` (exit 2), as does a response that is not what the
+API sends (`malformed`).
+
+Runs end: every request has an idle timeout (`request_timeout`, 60 s without a
+byte; a hanging server is tried twice, then reported), responses stream when
+`max_tokens` is too large to wait for in one piece, and the whole draft has a
+wall-clock limit (`time_limit`, 15 min; `--time-limit`, `MIGAGENT_TIME_LIMIT`)
+that ends it as `time_limit` (exit 1) however it is spent.
 
 After a submission migagent verifies and lints the submitted revision again
 itself (`finalize`) and records the result, with token usage and turns, in
@@ -30,17 +37,18 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 import os
 import re
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from migagent.agent.claude_tools import make_tools
 from migagent.agent.toolbox import Submission, Toolbox, ToolboxError
-from migagent.errors import MigagentError, UsageError
+from migagent.errors import MigagentError, UsageError, first_line
 from migagent.prompts import PROMPTS_VERSION, load_prompt, template
 from migagent.spec import MigrationSpec, SpecMeta, TokenUsage
 
@@ -52,6 +60,14 @@ DEFAULT_MAX_TURNS = 40
 DEFAULT_TOKEN_BUDGET = 3_000_000  # input + output + cache writes + cache reads, summed over turns
 DEFAULT_MAX_TOKENS = 16_000  # per response: a full revision plus spec fits comfortably
 DEFAULT_MAX_RETRIES = 4
+TIME_LIMIT_ENV = "MIGAGENT_TIME_LIMIT"
+REQUEST_TIMEOUT_ENV = "MIGAGENT_REQUEST_TIMEOUT"
+DEFAULT_TIME_LIMIT = 900.0  # seconds for a whole draft: turns, tools, retries
+DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds without a byte from the API (it pings while streaming)
+CONNECT_TIMEOUT = 10.0
+TIMEOUT_ATTEMPTS = 2  # a request that times out is sent at most this often
+# the SDK's own estimate of how long a non-streamed response may take (1 h per 128k tokens)
+_SECONDS_PER_OUTPUT_TOKEN = 3600 / 128_000
 
 Status = Literal[
     "submitted",
@@ -61,6 +77,7 @@ Status = Literal[
     "turn_limit",
     "token_budget",
     "no_submission",
+    "time_limit",
 ]
 
 
@@ -89,7 +106,8 @@ class ClaudeSettings:
     max_retries: int = DEFAULT_MAX_RETRIES
     api_key: str | None = None
     base_url: str | None = None  # default: ANTHROPIC_BASE_URL, else the SDK's
-    timeout: float = 600.0
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    time_limit: float = DEFAULT_TIME_LIMIT
 
     @classmethod
     def from_env(
@@ -99,6 +117,7 @@ class ClaudeSettings:
         model: str | None = None,
         max_turns: int | None = None,
         token_budget: int | None = None,
+        time_limit: float | None = None,
     ) -> ClaudeSettings:
         env = os.environ if env is None else env
         max_tokens = env.get(MAX_TOKENS_ENV)
@@ -115,6 +134,8 @@ class ClaudeSettings:
             max_tokens=max_tokens_value,
             api_key=env.get(API_KEY_ENV) or None,
             base_url=env.get("ANTHROPIC_BASE_URL") or None,
+            request_timeout=_seconds(env, REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT),
+            time_limit=time_limit or _seconds(env, TIME_LIMIT_ENV, DEFAULT_TIME_LIMIT),
         )
         if settings.max_turns < 1:
             raise UsageError("--max-turns must be at least 1", "give e.g. --max-turns 40")
@@ -130,17 +151,118 @@ class ClaudeSettings:
             )
         return self.api_key
 
-    def client(self) -> Any:
+    @property
+    def stream(self) -> bool:
+        """Stream when a whole response may take longer than the idle timeout: a streamed
+        response sends events (and pings) all along, so the timeout stays short."""
+        return self.max_tokens * _SECONDS_PER_OUTPUT_TOKEN > self.request_timeout
+
+    def client(self, deadline: float | None = None) -> Any:
+        """An SDK client with an idle timeout per request, and (given `deadline`, a
+        `time.monotonic()` value) no request allowed to run past the draft's time limit."""
         import anthropic
+        import httpx2
 
         kwargs: dict[str, Any] = {
             "api_key": self.require_key(),
             "max_retries": self.max_retries,
-            "timeout": self.timeout,
+            # explicit, so the SDK never refuses a long non-streamed request; reads are
+            # idle timeouts, and `stream` keeps them short for long responses
+            "timeout": httpx2.Timeout(self.request_timeout, connect=CONNECT_TIMEOUT),
+            "middleware": [_Limits(self.request_timeout, deadline)],
         }
         if self.base_url:
             kwargs["base_url"] = self.base_url
         return anthropic.Anthropic(**kwargs)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration from the environment: seconds, or with an s/m/h suffix."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    scale = {"s": 1, "m": 60, "h": 3600}.get(raw[-1], 0)
+    try:
+        value = float(raw[:-1] if scale else raw) * (scale or 1)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise UsageError(f"{name}={raw!r} is not a duration", f"set it to seconds, e.g. {name}=900")
+    return value
+
+
+class _TimeLimitReached(Exception):
+    """The draft's deadline passed before (or while) a request ran; not retried."""
+
+
+class _NoAnswer(Exception):
+    """A request timed out `TIMEOUT_ATTEMPTS` times; not retried further."""
+
+
+class _Malformed(Exception):
+    """A 200 response that is not what the Messages API sends; not retried."""
+
+
+def _check_response(response: Any, stream: bool) -> None:
+    """Raise `_Malformed` for a successful response the SDK would choke on (a proxy's
+    error page, truncated JSON, another API), before it fails deep inside the SDK."""
+    http = response.http_response
+    if not http.is_success:
+        return
+    kind = http.headers.get("content-type", "").split(";")[0].strip().lower()
+    if stream:
+        if kind != "text/event-stream":
+            raise _Malformed(f"{kind or 'an untyped'} body where an event stream was expected")
+        return
+    if kind == "text/event-stream":
+        raise _Malformed("an event stream where a JSON message was expected")
+    try:
+        body = json.loads(http.read() or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise _Malformed(f"not JSON: {http.read()[:60]!r}") from None
+    content = body.get("content") if isinstance(body, dict) else None
+    if (
+        not isinstance(body, dict)
+        or body.get("type") != "message"
+        or not isinstance(content, list)
+        or not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in content)
+    ):
+        raise _Malformed(f"JSON that is not a message: {json.dumps(body)[:60]}")
+
+
+class _Limits:
+    """SDK middleware (runs once per HTTP attempt, inside the retry loop): cap every
+    attempt's timeouts at the time left, stop at the deadline, give up on a server
+    that does not answer after `TIMEOUT_ATTEMPTS` tries instead of `max_retries`, and
+    reject malformed responses."""
+
+    def __init__(self, request_timeout: float, deadline: float | None) -> None:
+        self.request_timeout = request_timeout
+        self.deadline = deadline
+
+    def __call__(self, request: Any, call_next: Any) -> Any:
+        import anthropic
+        import httpx2
+
+        timeout = self.request_timeout
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise _TimeLimitReached()
+            timeout = min(timeout, left)
+            request = request.copy(
+                timeout=httpx2.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout))
+            )
+        try:
+            response = call_next(request)
+        except anthropic.APITimeoutError:
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                raise _TimeLimitReached() from None
+            if request.retries_taken + 1 >= TIMEOUT_ATTEMPTS:
+                raise _NoAnswer() from None
+            raise
+        _check_response(response, bool(request.stream))
+        return response
 
 
 @dataclass
@@ -164,10 +286,20 @@ class ClaudeDraft:
 
     revision_source: str
     spec: MigrationSpec
-    verified: bool
-    verification: Any  # VerificationReport of the re-verification
-    lint: Any | None  # LintReport of the re-lint
+    proof: Any  # tools.proof.Proof of migagent's own re-proof
     run: ClaudeRun
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.proof.passed)
+
+    @property
+    def verification(self) -> Any:  # the VerificationReport of the re-proof
+        return self.proof.verification
+
+    @property
+    def lint(self) -> Any:
+        return self.proof.lint
 
     @property
     def filename(self) -> str:
@@ -266,8 +398,12 @@ def run_claude(
     `ClaudeAPIError` when the API cannot be used.
     """
     import anthropic
+    import httpx2
 
-    client = client or settings.client()
+    from migagent.agent.claude_tools import make_tools
+
+    deadline = time.monotonic() + settings.time_limit
+    client = client or settings.client(deadline)
     tools = make_tools(toolbox)
     names = {t.name for t in tools}
     run = ClaudeRun(status="no_submission", model=settings.model)
@@ -287,12 +423,14 @@ def run_claude(
         thread=False,
         max_iterations=settings.max_turns,
         cache_control={"type": "ephemeral"},
+        stream=settings.stream,
     )
     try:
         with warnings.catch_warnings():
             # an unknown tool is answered with an error result; the SDK also warns
             warnings.filterwarnings("ignore", message=r"Tool '.*' not found", category=UserWarning)
-            for message in runner:
+            for item in runner:
+                message = _final_message(item) if settings.stream else item
                 run.turns += 1
                 _add_usage(run.usage, message.usage)
                 run.stop_reason = message.stop_reason
@@ -321,9 +459,34 @@ def run_claude(
                 if run.usage.total > settings.token_budget:
                     run.status = "token_budget"
                     break
+                if time.monotonic() >= deadline:
+                    run.status = "time_limit"
+                    break
             else:
                 if run.stop_reason == "tool_use" and run.turns >= settings.max_turns:
                     run.status = "turn_limit"
+    except _TimeLimitReached:
+        run.status = "time_limit"
+    except _Malformed as exc:
+        raise ClaudeAPIError(
+            f"the Anthropic API sent a malformed response ({exc})",
+            "check ANTHROPIC_BASE_URL (a proxy or an error page?), or use --backend offline",
+        ) from None
+    except _NoAnswer:
+        raise ClaudeAPIError(
+            f"the Anthropic API did not answer within {settings.request_timeout:g} s "
+            f"({TIMEOUT_ATTEMPTS} attempts)",
+            f"check the network and ANTHROPIC_BASE_URL, raise {REQUEST_TIMEOUT_ENV}, "
+            "or use --backend offline",
+        ) from None
+    except httpx2.TimeoutException:  # a streamed response went quiet mid-way
+        if time.monotonic() < deadline:
+            raise ClaudeAPIError(
+                f"the Anthropic API stopped sending for {settings.request_timeout:g} s "
+                "in the middle of a response",
+                f"run the command again, raise {REQUEST_TIMEOUT_ENV}, or use --backend offline",
+            ) from None
+        run.status = "time_limit"
     except anthropic.AuthenticationError as exc:
         raise ClaudeAPIError(
             f"the Anthropic API rejected the key: {_api_message(exc)}",
@@ -346,14 +509,49 @@ def run_claude(
             f"the Anthropic API refused the request ({exc.status_code}): {_api_message(exc)}",
             f"check --model ({settings.model}) and the options, or use --backend offline",
         ) from None
+    except anthropic.APITimeoutError:
+        if time.monotonic() < deadline:
+            raise ClaudeAPIError(
+                f"the Anthropic API did not answer within {settings.request_timeout:g} s",
+                f"raise {REQUEST_TIMEOUT_ENV}, or use --backend offline",
+            ) from None
+        run.status = "time_limit"
     except anthropic.APIConnectionError as exc:
         raise ClaudeAPIError(
             f"cannot reach the Anthropic API: {exc}",
             "check the network (and ANTHROPIC_BASE_URL if set), or use --backend offline",
         ) from None
+    except (anthropic.APIResponseValidationError, json.JSONDecodeError) as exc:
+        raise ClaudeAPIError(
+            f"the Anthropic API sent a malformed response ({_malformed(exc)})",
+            "check ANTHROPIC_BASE_URL (a proxy or an error page?), or use --backend offline",
+        ) from None
+    except httpx2.TransportError as exc:  # the connection broke while a stream was read
+        raise ClaudeAPIError(
+            f"the connection to the Anthropic API broke mid-response: {_malformed(exc)}",
+            "run the command again, or use --backend offline",
+        ) from None
     finally:
         runner.close()
     return run
+
+
+def _final_message(stream: Any) -> Any:
+    """The message a streamed turn carried (the SDK asserts when the stream had none)."""
+    try:
+        message = stream.get_final_message()
+    except AssertionError:
+        raise _Malformed("an event stream without a message") from None
+    if not isinstance(getattr(message, "content", None), list):
+        raise _Malformed("an event stream whose message has no content")
+    return message
+
+
+def _malformed(exc: BaseException) -> str:
+    """What was wrong with a response, in a few words."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON: {exc.doc[:60]!r}" if exc.doc else "an empty body"
+    return f"{type(exc).__name__}: {first_line(exc)[:160]}"
 
 
 def _add_usage(total: TokenUsage, usage: Any) -> None:
@@ -431,6 +629,10 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
         "Claude stopped without submitting a draft",
         "rephrase the request, or draft it with --backend offline",
     ),
+    "time_limit": (
+        "Claude did not submit a verified draft within the time limit of {time_limit:g} s",
+        f"raise --time-limit (or {TIME_LIMIT_ENV}), or split the request",
+    ),
 }
 
 
@@ -442,63 +644,54 @@ def outcome_error(run: ClaudeRun, settings: ClaudeSettings) -> ClaudeDraftError:
         "max_tokens": settings.max_tokens,
         "used": run.usage.total,
         "budget": settings.token_budget,
+        "time_limit": settings.time_limit,
     }
     problem = problem.format(**values)
     if run.status == "no_submission" and run.final_text.strip():
         problem += f"; its last words: {' '.join(run.final_text.split())[:300]}"
-    if run.tool_errors and run.status in ("turn_limit", "token_budget", "no_submission"):
+    if run.tool_errors and run.status in (
+        "turn_limit",
+        "token_budget",
+        "no_submission",
+        "time_limit",
+    ):
         problem += f"; last tool error: {' '.join(run.tool_errors[-1].split())[:300]}"
     problem += f" ({run.turns} turns, {run.usage.total:,} tokens; nothing was written)"
     return ClaudeDraftError(problem, fix.format(**values), run)
 
 
 def finalize(run: ClaudeRun, toolbox: Toolbox, settings: ClaudeSettings) -> ClaudeDraft:
-    """Verify and lint the submitted revision again, and attach how it was made to the spec."""
+    """Prove the submitted revision again (the one proof stage) and attach how it was made."""
     assert run.submission is not None
     source = run.submission.revision_source
     try:
-        verification = toolbox._verify(source)
+        proof = toolbox.prove(source)
     except ToolboxError as exc:
         raise ClaudeDraftError(
             f"migagent could not re-verify Claude's draft: {exc.message}",
             "run `migagent verify` on the revision yourself; nothing was written",
             run,
         ) from None
-    lint = None
-    lint_status, lint_detail = "not_run", ""
-    try:
-        lint = toolbox._lint(source)
-    except ToolboxError as exc:
-        lint_detail = exc.message
-    if lint is not None:
+    lint = proof.lint
+    if lint is None:
+        lint_status, lint_detail = "not_run", "; ".join(proof.lint_errors)
+    else:
         lint_status = "errors" if lint.errors else ("warnings" if lint.warnings else "clean")
         lint_detail = "; ".join(f"{f.rule}: {f.message}" for f in lint.findings[:5])
-    if verification.passed:
-        detail = f"upgrade, downgrade and upgrade again passed on {verification.starting_point}"
-    else:
-        detail = "; ".join(verification.reasons[:3]) or (
-            verification.failure.message if verification.failure else "failed"
-        )
     meta = SpecMeta(
         backend="claude",
         model=settings.model,
         prompts_version=PROMPTS_VERSION,
         usage=run.usage.model_copy(),
         turns=run.turns,
-        verification="passed" if verification.passed else "failed",
-        verification_detail=detail,
+        verification="passed" if proof.passed else "failed",
+        verification_detail=proof.detail,
         lint=lint_status,
         lint_detail=lint_detail,
+        **proof.meta_fields(),
     )
     spec = MigrationSpec.from_draft(run.submission.spec, meta)
-    return ClaudeDraft(
-        revision_source=source,
-        spec=spec,
-        verified=verification.passed,
-        verification=verification,
-        lint=lint,
-        run=run,
-    )
+    return ClaudeDraft(revision_source=source, spec=spec, proof=proof, run=run)
 
 
 def draft_with_claude(
@@ -572,35 +765,9 @@ class ClaudeBackend:
             "call migagent.agent.pipeline.draft(), which hands it the whole draft",
         )
 
-    def draft(
-        self,
-        request: str,
-        *,
-        source: Any,
-        template: str,
-        facts: Any,
-        options: Any,
-        sandbox: Any,
-        notices: list[str],
-        progress: Any = None,
-    ) -> Any:
-        """Draft with Claude and return the pipeline's `DraftResult` (verified, or raise)."""
-        from migagent.agent.lower import Lowered
-        from migagent.agent.pipeline import DraftResult
-        from migagent.agent.plan import DraftPlan
-        from migagent.render import render_markdown, revision_naming
-
-        say = progress or (lambda _msg: None)
-        toolbox = Toolbox(
-            sandbox=sandbox,
-            template=template,
-            target_url=source.value if source.kind == "url" else None,
-            source_label=source.label(),
-            rows=dict(options.rows),
-        )
-        toolbox._snapshot = facts.snapshot  # already read by the pipeline (with target sizes)
-        say(f"drafting with Claude ({self.settings.model}): inspect, write, verify, repair")
-        result = draft_with_claude(
+    def write(self, request: str, toolbox: Toolbox, options: Any) -> ClaudeDraft:
+        """Let Claude write and repair the revision; migagent's own proof of it is attached."""
+        return draft_with_claude(
             request,
             toolbox,
             settings=self.settings,
@@ -608,41 +775,11 @@ class ClaudeBackend:
             down_revision=options.down_revision,
             message=options.message,
         )
-        notices.append(usage_line(result.run))
-        revision_id = _revision_id(result)
-        naming = revision_naming(options.naming_config) if options.naming_config else None
-        filename = _filename(result, revision_id, naming)
-        spec = result.spec
-        spec.alembic.file_name = filename
-        spec.alembic.revision = revision_id
-        try:
-            markdown = render_markdown(spec)
-        except Exception as exc:  # the spec model is the contract; Markdown is best effort
-            markdown = ""
-            notices.append(f"spec Markdown could not be rendered: {exc}")
-        lint_errors = (
-            [f"{f.rule}: {f.message}" for f in result.lint.findings if f.severity == "error"]
-            if result.lint is not None
-            else []
-        )
-        return DraftResult(
-            request=request,
-            backend="claude",
-            plan=DraftPlan(intent=spec.purpose.summary, backend="claude"),
-            lowered=Lowered(),
-            filename=filename,
-            revision_id=revision_id,
-            revision_source=result.revision_source,
-            spec=spec,
-            spec_markdown=markdown,
-            verification=result.verification,
-            verified=result.verified,
-            verification_detail=spec.meta.verification_detail,
-            lint=result.lint,
-            lint_errors=lint_errors,
-            before=facts.snapshot,
-            notices=notices,
-        )
+
+    def file_name(self, draft: ClaudeDraft, naming: Any) -> tuple[str, str]:
+        """(revision id, file name by the project's naming) of a written draft."""
+        revision_id = _revision_id(draft)
+        return revision_id, _filename(draft, revision_id, naming)
 
 
 def _revision_id(draft: ClaudeDraft) -> str:

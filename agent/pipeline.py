@@ -148,7 +148,9 @@ class DraftResult(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.verified is not False
+        """Safe to write: the proof passed (or did not run) and lint found no error at the
+        target's sizes. Anything else is written only with `--force`."""
+        return self.verified is not False and not self.lint_errors
 
     @property
     def spec_filename(self) -> str:
@@ -252,6 +254,7 @@ def draft(
     )
 
     say("planning")
+    inputs = proof_inputs(sandbox, template, facts, source, options)
     if options.desired_sql is not None or options.models:
         from migagent.agent.desired import plan_from_desired
 
@@ -267,17 +270,7 @@ def draft(
     else:
         chosen = backend or resolve_backend(options, notices)
         if getattr(chosen, "writes_revision", False):
-            # the Claude backend writes, verifies and repairs its own revision (agent/claude.py)
-            return chosen.draft(
-                request,
-                source=source,
-                template=template,
-                facts=facts,
-                options=options,
-                sandbox=sandbox,
-                notices=notices,
-                progress=say,
-            )
+            return _written_draft(request, chosen, inputs, facts, options, notices, say)
         plan = chosen.plan(request, facts)
         backend_name = getattr(chosen, "name", "offline")
     plan.backend = backend_name
@@ -322,48 +315,129 @@ def draft(
     )
 
     if options.verify:
-        say("verifying on a scratch copy (upgrade, downgrade, upgrade)")
-        from migagent.agent.proof import prove
         from migagent.agent.specfill import verification_queries
 
-        proof = prove(
-            sandbox,
-            template,
-            rfile.source,
-            name=rfile.filename,
-            checks=[q for _, q in verification_queries(plan)],
-        )
-        result.verification = proof
-        result.verified = proof.passed
-        result.verification_detail = proof.detail
-        result.after = proof.after
-    if options.lint:
-        say("linting at production sizes")
-        result.lint, result.lint_errors = _lint(rfile.source, facts, ctx)
-    if options.estimate and result.verified is not False:
-        say("estimating the time on generated data")
-        try:
-            from migagent.tools.estimate import estimate_revision
-
-            result.estimate = estimate_revision(
+        say("proving: target preflight, scratch copy (upgrade, downgrade, upgrade), lint")
+        _attach_proof(
+            result,
+            _prove(
                 rfile.source,
-                template,
-                rows=_sizes(facts, plan),
-                sandbox=sandbox,
-                budget_s=options.estimate_budget_s,
-            )
-        except MigagentError as exc:
-            notices.append(f"estimate skipped: {exc}")
+                inputs,
+                options,
+                rfile.filename,
+                [q for _, q in verification_queries(plan)],
+            ),
+        )
+    elif options.lint:
+        say("linting at production sizes")
+        result.lint, result.lint_errors = _lint(rfile.source, inputs)
     say("writing the spec")
     from migagent.agent.specfill import fill_spec
 
     result.spec = fill_spec(result, facts, sandbox=sandbox, template=template)
-    try:
-        from migagent.render import render_markdown
+    _render_markdown(result)
+    return result
 
+
+def proof_inputs(
+    sandbox: Sandbox, template: str, facts: Facts, source: SchemaSource, options: DraftOptions
+):
+    """The one set of inputs every backend's draft is proven against."""
+    from migagent.tools.proof import ProofInputs, copy_notices
+
+    return ProofInputs.for_template(
+        sandbox,
+        template,
+        before=facts.snapshot,
+        target_url=source.value if source.kind == "url" else None,
+        rows=dict(options.rows),
+        large_rows=options.large_rows,
+        notices=copy_notices(sandbox, template),
+    )
+
+
+def _prove(source: str, inputs, options: DraftOptions, name: str, checks=(), untrusted=False):
+    from migagent.tools.proof import prove
+
+    return prove(
+        source,
+        inputs,
+        name=name,
+        checks=checks,
+        untrusted=untrusted,
+        lint=options.lint,
+        estimate=options.estimate,
+        estimate_budget_s=options.estimate_budget_s,
+    )
+
+
+def _attach_proof(result: DraftResult, proof) -> None:
+    """The proof's verdict and facts on the draft (the spec and the exit code read these)."""
+    result.verification = proof
+    result.verified = proof.passed
+    result.verification_detail = proof.detail
+    result.after = proof.after
+    result.lint = proof.lint
+    result.lint_errors = list(proof.lint_errors)
+    result.estimate = proof.estimate
+    result.notices.extend(n for n in proof.notices if n not in result.notices)
+
+
+def _render_markdown(result: DraftResult) -> None:
+    from migagent.render import render_markdown
+
+    try:
         result.spec_markdown = render_markdown(result.spec)
     except Exception as exc:  # the spec model is the contract; Markdown is best effort
-        notices.append(f"spec Markdown could not be rendered: {exc}")
+        result.notices.append(f"spec Markdown could not be rendered: {exc}")
+
+
+def _written_draft(request, backend, inputs, facts, options, notices, say) -> DraftResult:
+    """A backend that writes the revision itself (Claude): its draft, the same proof."""
+    from migagent.agent.toolbox import Toolbox
+    from migagent.render import revision_naming
+
+    toolbox = Toolbox(
+        sandbox=inputs.sandbox,
+        template=inputs.template,
+        target_url=inputs.target_url,
+        source_label="the target database" if inputs.target_url else "the schema",
+        rows=dict(options.rows),
+    )
+    toolbox._snapshot = facts.snapshot  # already read (with the target's sizes)
+    toolbox.large_rows = options.large_rows
+    say(f"drafting with {backend.name}: inspect, write, verify, repair")
+    written = backend.write(request, toolbox, options)
+    if hasattr(written, "run"):
+        from migagent.agent.claude import usage_line
+
+        notices.append(usage_line(written.run))
+    naming = revision_naming(options.naming_config) if options.naming_config else None
+    revision_id, filename = backend.file_name(written, naming)
+    spec = written.spec
+    spec.alembic.file_name = filename
+    spec.alembic.revision = revision_id
+    result = DraftResult(
+        request=request,
+        backend=backend.name,
+        plan=DraftPlan(intent=spec.purpose.summary, backend=backend.name),
+        lowered=Lowered(),
+        filename=filename,
+        revision_id=revision_id,
+        revision_source=written.revision_source,
+        spec=spec,
+        before=facts.snapshot,
+        notices=notices,
+    )
+    _attach_proof(result, written.proof)
+    if options.estimate and written.proof.passed:
+        say("estimating the time on generated data")
+        from migagent.tools.proof import estimate_for
+
+        result.estimate = estimate_for(
+            written.revision_source, inputs, options.estimate_budget_s, result.notices
+        )
+    _render_markdown(result)
     return result
 
 
@@ -391,28 +465,11 @@ def _head(snap: SchemaSnapshot) -> str | None:
     return snap.alembic_revisions[0] if len(snap.alembic_revisions) == 1 else None
 
 
-def _sizes(facts: Facts, plan: DraftPlan) -> dict[str, int]:
-    out = {}
-    for t in plan.tables():
-        n = facts.row_count(t)
-        out[t if "." in t else f"public.{t}"] = n
-    return out
+def _lint(source: str, inputs) -> tuple[Any, list[str]]:
+    """Lint alone (when verification is off), with the proof stage's one context."""
+    from migagent.tools.proof import lint_for
 
-
-def _lint(source: str, facts: Facts, ctx: LowerContext):
-    from migagent.tools.lint import LintContext, lint_revision_source
-
-    rows = dict(facts.rows)
-    catalog = {name: t.row_estimate for name, t in facts.snapshot.tables.items()}
-    try:
-        report = lint_revision_source(
-            source,
-            LintContext(rows=rows, catalog_rows=catalog, pg_version=facts.server_version // 10000),
-        )
-    except MigagentError as exc:
-        return None, [f"lint could not run: {exc}"]
-    errors = [f"{f.rule}: {f.message}" for f in report.findings if f.severity == "error"]
-    return report, errors
+    return lint_for(source, inputs, "draft.py")
 
 
 def write_draft(result: DraftResult, out_dir: Path, spec_dir: Path) -> tuple[Path, Path]:

@@ -372,11 +372,20 @@ def fill_spec(
     rb_sql, rb_src = _rollback_sql(result.revision_source)
     reversible = not lowered.irreversible
     proof = result.verification
-    if proof is not None and getattr(proof, "round_trip", None) is not None:
+    if proof is not None and getattr(proof, "data_restored", None) is False:
+        rev_fact = _check(
+            False,
+            "measured",
+            "downgrade() run on the scratch copy does not bring back the rows the upgrade "
+            "changed (" + "; ".join(proof.data_changes[:3]) + ")",
+        )
+    elif proof is not None and getattr(proof, "round_trip", None) is not None:
         rev_fact = _check(
             bool(proof.round_trip) and reversible,
             "measured",
-            "downgrade() run on the scratch copy; schema compared with the original"
+            "downgrade() run on the scratch copy; schema"
+            + (" and changed rows" if getattr(proof, "data_restored", None) else "")
+            + " compared with the original"
             + ("" if proof.round_trip else f": {proof.detail}"),
         )
     else:
@@ -561,6 +570,7 @@ def fill_spec(
         verification_detail=result.verification_detail,
         lint=lint_status,
         lint_detail="; ".join(result.lint_errors[:5]),
+        **(proof.meta_fields() if hasattr(proof, "meta_fields") else {}),
     )
     return MigrationSpec.from_draft(draft, meta)
 

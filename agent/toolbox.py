@@ -46,11 +46,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psycopg
-from pglast import ast, parse_sql, split
+from pglast import ast, split
 from pglast.parser import ParseError
-from pglast.visitors import Visitor
 from pydantic import BaseModel, ConfigDict, Field
 
+from migagent.agent import query_guard
 from migagent.errors import MigagentError, first_line
 from migagent.render.architecture import LARGE_TABLE_BYTES, LARGE_TABLE_ROWS, is_large_size
 from migagent.spec import SpecDraft
@@ -189,7 +189,7 @@ class Submission:
 
 @dataclass
 class _Proofs:
-    verify: dict[str, Any] = field(default_factory=dict)  # sha -> VerificationReport
+    verify: dict[str, Any] = field(default_factory=dict)  # sha -> tools.proof.Proof
     lint: dict[str, Any] = field(default_factory=dict)  # sha -> LintReport
     estimate: dict[str, Any] = field(default_factory=dict)
 
@@ -218,8 +218,11 @@ class Toolbox:
         rows: dict[str, int] | None = None,
         query_timeout_ms: int = QUERY_TIMEOUT_MS,
         sample_rows: int = SAMPLE_ROWS,
+        untrusted: bool = True,
     ) -> None:
         self.sandbox = sandbox
+        self.untrusted = untrusted  # revisions come from a model: run them fenced
+        self.large_rows: int | None = None  # --large-rows
         self.template = template
         self.target_url = target_url
         self.source_label = source_label
@@ -466,15 +469,26 @@ class Toolbox:
 
     # ================================================================= queries
     def query_target(self, sql: str, limit: int = DEFAULT_ROW_LIMIT) -> QueryResult:
-        """One read-only SELECT (or EXPLAIN without ANALYZE) on the target, at most `limit` rows."""
+        """One read-only SELECT (or EXPLAIN without ANALYZE) on the target, at most `limit` rows.
+
+        `query_guard` decides what may run: the statement's shape before connecting,
+        every function it can call against the target's own pg_proc on the same
+        connection, inside the read-only transaction the query then runs in."""
         self.calls.append("query_target")
         limit = max(1, min(int(limit), MAX_ROW_LIMIT))
-        stmt = check_read_only(sql)
+        checked = _inspect(sql)
+        stmt = checked.statement
         text = sql.strip().rstrip(";").strip()
         try:
             with self._source_connection() as conn:
                 conn.read_only = True
                 with conn.transaction():
+                    # the server must split and quote the text as pglast did
+                    conn.execute("SET LOCAL standard_conforming_strings = on")
+                    try:
+                        query_guard.check_catalog(conn, checked.refs)
+                    except query_guard.QueryRefused as exc:
+                        raise ToolboxError(str(exc)) from None
                     if isinstance(stmt, ast.SelectStmt):
                         cur = conn.cursor(name=f"migagent_q_{uuid.uuid4().hex[:8]}")
                         cur.execute(text)
@@ -550,13 +564,48 @@ class Toolbox:
         return ScratchResult(ok=True, results=results)
 
     # ================================================================== proofs
+    @property
+    def proof_inputs(self) -> Any:
+        """What every proof in this session is measured against (`tools.proof`)."""
+        from migagent.tools.proof import ProofInputs
+
+        return ProofInputs.for_template(
+            self.sandbox,
+            self.template,
+            before=self.snapshot,
+            target_url=self.target_url,
+            rows=dict(self.rows),
+            large_rows=self.large_rows,
+            sample_rows=self.sample_rows,
+            notices=list(self.copy_notices),
+        )
+
+    @property
+    def copy_notices(self) -> list[str]:
+        """What the schema copy had to leave out (the sandbox cannot hold it)."""
+        from migagent.tools.proof import copy_notices
+
+        return copy_notices(self.sandbox, self.template)
+
+    def prove(self, source: str) -> Any:
+        """The one proof stage (preflight, verify fenced, lint), as every backend gets it."""
+        from migagent.tools.proof import prove
+
+        try:
+            return prove(source, self.proof_inputs, untrusted=self.untrusted)
+        except MigagentError as exc:
+            raise ToolboxError(str(exc)) from exc
+
     def verify_revision(self, source: str) -> ProofResult:
-        """Upgrade, downgrade and re-upgrade `source` on a scratch copy; record the result."""
+        """Preflight on the target, upgrade/downgrade/re-upgrade on a scratch copy, lint."""
         self.calls.append("verify_revision")
         _require_source(source)
-        report = self._verify(source)
-        self.proofs.verify[source_digest(source)] = report
-        return summarize_verification(report)
+        proof = self.prove(source)
+        digest = source_digest(source)
+        self.proofs.verify[digest] = proof
+        if proof.lint is not None:
+            self.proofs.lint[digest] = proof.lint
+        return summarize_proof(proof)
 
     def lint_revision(self, source: str) -> ProofResult:
         """Lock-safety rules at the target's sizes; record the result."""
@@ -567,7 +616,7 @@ class Toolbox:
         return summarize_lint(report)
 
     def estimate_revision(self, source: str) -> ProofResult:
-        """Time and locks of `source` scaled to the target's row counts."""
+        """Time and locks of `source` scaled to the sizes of the tables it touches."""
         self.calls.append("estimate_revision")
         _require_source(source)
         report = self._estimate(source)
@@ -575,24 +624,23 @@ class Toolbox:
         return summarize_estimate(report)
 
     def submit_draft(self, revision_source: str, spec: SpecDraft | dict[str, Any]) -> SubmitResult:
-        """The final answer. Accepted only when this exact source passed verify_revision and
-        has no lint errors; otherwise the model is told what to do first."""
+        """The final answer. Accepted only when this exact source passed verify_revision
+        (preflight included) and has no lint errors; otherwise the model is told what to do."""
         self.calls.append("submit_draft")
         _require_source(revision_source)
         if not isinstance(spec, SpecDraft):
             spec = SpecDraft.model_validate(spec)
         digest = source_digest(revision_source)
-        verification = self.proofs.verify.get(digest)
-        if verification is None:
+        proof = self.proofs.verify.get(digest)
+        if proof is None:
             raise ToolboxError(
                 "this revision source has not been verified: call verify_revision with exactly "
                 "this source, repair it until it passes, then submit"
             )
-        if not verification.passed:
-            reasons = "; ".join(verification.reasons[:3]) or "verification failed"
+        if not proof.passed:
             raise ToolboxError(
-                f"the last verification of this source failed ({reasons}): repair the revision, "
-                "verify it again, then submit the version that passed"
+                f"the last verification of this source failed ({proof.detail}): repair the "
+                "revision, verify it again, then submit the version that passed"
             )
         lint = self.proofs.lint.get(digest)
         if lint is None:
@@ -602,12 +650,15 @@ class Toolbox:
             first = next(f for f in lint.findings if f.severity == "error")
             raise ToolboxError(
                 f"lint found {lint.errors} error(s) in this source, e.g. {first.rule}: "
-                f"{first.message}. Fix them (or, when a finding is wrong for this table, add "
+                f"{first.message} Fix them (or, when a finding is wrong for this table, add "
                 "`# migagent: ignore[RULE] reason` on that line), verify again, then submit"
             )
         spec = spec.model_copy(update={"revision_source": revision_source})
         self.submission = Submission(
-            revision_source=revision_source, spec=spec, verification=verification, lint=lint
+            revision_source=revision_source,
+            spec=spec,
+            verification=proof.verification,
+            lint=lint,
         )
         return SubmitResult(
             accepted=True,
@@ -615,48 +666,9 @@ class Toolbox:
         )
 
     # ----------------------------------------------- the proof engines (other modules)
-    def _verify(self, source: str) -> Any:
-        """`migagent verify` on a scratch copy of the schema: a VerificationReport."""
-        from migagent.tools.verify import RevisionSource, StartingPoint, verify_revision
-
-        try:
-            return verify_revision(
-                RevisionSource.from_text(source, name="revision.py"),
-                StartingPoint("template", self.template, f"a scratch copy of {self.source_label}"),
-                sandbox=self.sandbox,
-                rows=self.sample_rows,
-            )
-        except MigagentError as exc:
-            raise ToolboxError(str(exc)) from exc
-
     def lint_context(self) -> Any:
-        """What the linter is told about the target: sizes, version, indexes, column types."""
-        from migagent.tools.lint.context import LintContext
-
-        snap = self.snapshot
-        indexes: dict[str, list[list[str]]] = {}
-        index_tables: dict[str, str] = {}
-        columns: dict[str, dict[str, str]] = {}
-        catalog_rows: dict[str, int] = {}
-        for name, t in snap.tables.items():
-            keys = [name.lower()] + ([t.name.lower()] if t.schema_name == "public" else [])
-            for key in keys:
-                catalog_rows[key] = max(t.row_estimate, 0)
-                indexes[key] = [list(ix.keys) for ix in t.indexes]
-                columns[key] = {c.name: c.type for c in t.columns}
-            for ix in t.indexes:
-                index_tables[f"{t.schema_name}.{ix.name}".lower()] = name
-                if t.schema_name == "public":
-                    index_tables[ix.name.lower()] = name
-        return LintContext(
-            rows=dict(self.rows),
-            catalog_rows=catalog_rows,
-            pg_version=snap.server_version // 10_000,
-            indexes=indexes,
-            index_tables=index_tables,
-            column_types=columns,
-            catalog_known=True,
-        )
+        """What the linter is told about the target: the proof stage's one context."""
+        return self.proof_inputs.lint_context()
 
     def _lint(self, source: str) -> Any:
         from migagent.tools.lint import lint_revision_source
@@ -673,7 +685,7 @@ class Toolbox:
             return estimate_revision(
                 source,
                 self.template,
-                rows=self.row_counts(),
+                rows=self.proof_inputs.sizes(),
                 sandbox=self.sandbox,
             )
         except MigagentError as exc:
@@ -711,6 +723,27 @@ def summarize_verification(report: Any) -> ProofResult:
     return ProofResult(tool="verify", ok=report.passed, summary=summary, details=details)
 
 
+def summarize_proof(proof: Any) -> ProofResult:
+    """The proof as the model sees it: the verification, then what the target's rows say."""
+    result = summarize_verification(proof.verification)
+    failures = proof.preflight_failures
+    if proof.preflight is not None:
+        result.details["target_preflight"] = [
+            f"{r.status}: {r.message}" for r in proof.preflight.results
+        ]
+    if proof.notices:
+        result.details["notices"] = list(proof.notices)
+    if proof.lint_errors:
+        result.details["lint_errors"] = list(proof.lint_errors)
+    if failures:
+        result.ok = False
+        result.summary = "the target's rows would make this fail: " + "; ".join(failures[:3])
+    elif result.ok and not proof.passed:
+        result.ok = False
+        result.summary = f"verification FAILED: {proof.detail}"
+    return result
+
+
 def summarize_lint(report: Any) -> ProofResult:
     findings = [
         {
@@ -740,97 +773,18 @@ def summarize_estimate(report: Any) -> ProofResult:
 
 
 # ------------------------------------------------------------ read-only checks
-_FORBIDDEN_FUNCTIONS = (
-    "pg_terminate_backend",
-    "pg_cancel_backend",
-    "pg_reload_conf",
-    "pg_rotate_logfile",
-    "pg_switch_wal",
-    "pg_create_restore_point",
-    "pg_promote",
-    "pg_advisory",
-    "pg_try_advisory",
-    "pg_notify",
-    "pg_logical_emit_message",
-    "pg_read_file",
-    "pg_read_binary_file",
-    "pg_ls_",
-    "pg_stat_file",
-    "pg_stat_reset",
-    "pg_sleep",
-    "set_config",
-    "lo_",
-    "dblink",
-    "pg_file_",
-)
-
-
-class _ReadOnlyCheck(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.problem: str | None = None
-
-    def visit(self, ancestors, node):
-        if self.problem:
-            return
-        if isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt):
-            self.problem = "data-modifying statements (INSERT/UPDATE/DELETE/MERGE) are refused"
-        elif isinstance(node, ast.SelectStmt):
-            if node.intoClause is not None:
-                self.problem = "SELECT INTO creates a table and is refused"
-            elif node.lockingClause:
-                self.problem = "SELECT ... FOR UPDATE/SHARE takes row locks and is refused"
-        elif isinstance(node, ast.FuncCall):
-            name = node.funcname[-1].sval.lower() if node.funcname else ""
-            if name.startswith(_FORBIDDEN_FUNCTIONS):
-                self.problem = f"the function {name}() is refused on the target"
+def _inspect(sql: str) -> query_guard.Inspected:
+    try:
+        return query_guard.inspect(sql)
+    except query_guard.QueryRefused as exc:
+        raise ToolboxError(str(exc)) from None
 
 
 def check_read_only(sql: str) -> ast.SelectStmt | ast.ExplainStmt:
-    """Parse `sql` and return its one statement if it is a plain SELECT or an EXPLAIN
-    (without ANALYZE) of one; raise ToolboxError saying why not otherwise."""
-    try:
-        stmts = parse_sql(sql)
-    except ParseError as exc:
-        raise ToolboxError(f"the query does not parse: {exc}") from exc
-    if len(stmts) != 1:
-        raise ToolboxError(f"give exactly one statement (got {len(stmts)})")
-    stmt = stmts[0].stmt
-    if isinstance(stmt, ast.ExplainStmt):
-        for opt in stmt.options or ():
-            if opt.defname.lower() == "analyze" and _option_on(opt):
-                raise ToolboxError(
-                    "EXPLAIN ANALYZE executes the query and is refused on the target; "
-                    "use plain EXPLAIN, or run_sql_in_scratch to time it on the scratch copy"
-                )
-        if not isinstance(stmt.query, ast.SelectStmt):
-            raise ToolboxError("only EXPLAIN of a SELECT is allowed on the target")
-        inner = stmt.query
-    elif isinstance(stmt, ast.SelectStmt):
-        inner = stmt
-    else:
-        kind = type(stmt).__name__.removesuffix("Stmt")
-        raise ToolboxError(
-            f"only SELECT or EXPLAIN (without ANALYZE) may run on the target, not {kind}; "
-            "use run_sql_in_scratch to try changes on a scratch copy"
-        )
-    check = _ReadOnlyCheck()
-    check(inner)
-    if check.problem:
-        raise ToolboxError(check.problem)
-    return stmt
-
-
-def _option_on(opt: ast.DefElem) -> bool:
-    arg = opt.arg
-    if arg is None:
-        return True
-    value = (
-        getattr(arg, "sval", None) or getattr(arg, "boolval", None) or getattr(arg, "ival", None)
-    )
-    if isinstance(arg, ast.Boolean):
-        return bool(arg.boolval)
-    return str(value).lower() not in {"false", "off", "0", "no"}
+    """The one statement of `sql` if its shape may run on the target (a SELECT, or
+    EXPLAIN without ANALYZE of one; see `query_guard`); ToolboxError saying why not.
+    The functions it calls are checked against the target by `query_target`."""
+    return _inspect(sql).statement
 
 
 def _require_source(source: str) -> None:

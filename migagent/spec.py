@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
-Source = Literal["measured", "introspected", "drafted"]
+Source = Literal["measured", "target", "introspected", "drafted"]
 Risk = Literal["None", "Low", "Medium", "High"]
 MigrationType = Literal["Schema change", "Data migration", "Both"]
 IndexBuilding = Literal["Online", "Offline", "Not applicable"]
@@ -77,6 +77,11 @@ def drafted(value: T) -> Fact[T]:
 def measured(value: T, evidence: str) -> Fact[T]:
     """A value produced by verify/lint/estimate; `evidence` carries the figures."""
     return Fact[Any](value=value, source="measured", evidence=evidence)  # type: ignore[return-value]
+
+
+def on_target(value: T, evidence: str) -> Fact[T]:
+    """A value measured on the target's own rows (read-only); `evidence` gives the query."""
+    return Fact[Any](value=value, source="target", evidence=evidence)  # type: ignore[return-value]
 
 
 def introspected(value: T, evidence: str) -> Fact[T]:
@@ -358,6 +363,12 @@ class SpecMeta(_Model):
     )
     lint: LintStatus = "not_run"
     lint_detail: str = ""
+    #: the target preflight: one line per data-dependent statement asked of the target's rows
+    preflight: list[str] = Field(default_factory=list)
+    #: which server ran the proof (and the target's version when it differs)
+    proof_server: str = ""
+    #: what the proof had to leave out or assume (schema copy, sample rows)
+    notices: list[str] = Field(default_factory=list)
     created_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 

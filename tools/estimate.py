@@ -67,6 +67,40 @@ def _human(seconds: float) -> str:
     return f"~{seconds / 3600:.1f} h"
 
 
+def touched_tables(source: str) -> set[str]:
+    """Tables the upgrade's SQL names (qualified, lower case), from Alembic's offline SQL."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    from migagent.tools.lint.revision import revision_statements
+
+    try:
+        captured = revision_statements(source, "estimate.py")
+    except MigagentError:
+        return set()
+    found: set[str] = set()
+
+    class _Tables(Visitor):
+        def visit_RangeVar(self, _ancestors, node: ast.RangeVar) -> None:
+            found.add(f"{node.schemaname or 'public'}.{node.relname}".lower())
+
+    for stmt in captured.statements:
+        _Tables()(stmt.node)
+    return found
+
+
+def sizes_of_touched(source: str, rows: dict[str, int]) -> dict[str, int]:
+    """`rows` restricted to the tables the revision touches (all of `rows` when unknown)."""
+    touched = touched_tables(source)
+    if not touched:
+        return dict(rows)
+
+    def key(name: str) -> str:
+        return (name if "." in name else f"public.{name}").lower()
+
+    return {t: n for t, n in rows.items() if key(t) in touched}
+
+
 def estimate_revision(
     source: str,
     template: str,
@@ -89,7 +123,8 @@ def estimate_revision(
 
     sandbox = sandbox or Sandbox.open()
     module = RevisionSource.from_text(source, name="estimate.py").load()
-    target_table, target = max(rows.items(), key=lambda kv: kv[1], default=("", 0))
+    touched = sizes_of_touched(source, rows)
+    target_table, target = max(touched.items(), key=lambda kv: kv[1], default=("", 0))
     est = Estimate(target_rows=target, target_table=target_table, budget_s=budget_s)
     with sandbox.scratch(template) as db, db.connect() as conn:
         snap = snapshot(conn)

@@ -21,7 +21,6 @@ from migagent.tools.verify import (
     StartingPoint,
     VerificationReport,
     find_project,
-    verify_revision,
 )
 from migagent.tools.verify.runner import short_sql
 
@@ -84,23 +83,52 @@ def verify_command(
     source = RevisionSource.from_path(revision_file)
     start = _starting_point(source, db, schema_file, history)
     queries = list(check) + (_read_checks(checks_file) if checks_file else [])
+    from migagent.tools.proof import ProofInputs, prove
     from migagent.tools.sandbox import Sandbox
 
-    report = verify_revision(
+    sandbox = Sandbox.open(sandbox_url)
+    if db:
+        inputs = ProofInputs.for_target(sandbox, db, sample_rows=rows)
+    else:
+        inputs = ProofInputs(sandbox=sandbox, start=start, sample_rows=rows)
+    proof = prove(
         source,
-        start,
-        sandbox=Sandbox.open(sandbox_url),
-        rows=rows,
+        inputs,
         checks=queries,
+        lint=False,
+        require_change=False,
         lock_timeout_ms=lock_timeout,
         statement_timeout_ms=statement_timeout,
         check_round_trip=not no_round_trip,
     )
+    report = proof.verification
+    assert report is not None
     if as_json:
-        out.print_json(report.model_dump_json())
+        data = report.model_dump(mode="json")
+        data["passed"] = proof.passed
+        if proof.preflight is not None:
+            data["preflight"] = proof.preflight.model_dump(mode="json")
+        data["notices"] = proof.notices
+        import json
+
+        out.print_json(json.dumps(data))
     else:
         print_report(report)
-    raise typer.Exit(report.exit_code)
+        print_proof_extras(proof)
+    raise typer.Exit(proof.exit_code)
+
+
+def print_proof_extras(proof) -> None:
+    """What the target's rows said, and what the proof had to leave out."""
+    if proof.preflight is not None and proof.preflight.results:
+        out.print("target preflight (read-only, on the target's rows):", style="bold")
+        for r in proof.preflight.results:
+            mark = {"ok": "ok", "violations": "FAILS", "unknown": "unknown"}.get(r.status, r.status)
+            out.print(f"  {mark}: {r.message}", markup=False)
+    for note in proof.notices:
+        out.print(f"notice: {note}", markup=False, style="yellow")
+    if not proof.passed and proof.preflight_failures:
+        out.print(f"FAILED on the target's data: {proof.detail}", markup=False, style="bold red")
 
 
 def _starting_point(
