@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import importlib.metadata
 import itertools
+import json
 import os
 import re
 import secrets
@@ -32,13 +33,24 @@ from psycopg import sql
 
 from migagent.errors import DatabaseError, UsageError, first_line
 from migagent.tools import pgurl
+from migagent.tools.sqlscript import (
+    Statement,
+    StatementFailed,
+    adapt_script,
+    run_script,
+    script_key,
+    split_script,
+)
 
 SANDBOX_URL_ENV = "MIGAGENT_SANDBOX_URL"
 HOME_ENV = "MIGAGENT_HOME"
 SCRATCH_PREFIX = "migagent_s_"
 TEMPLATE_PREFIX = "migagent_t_"
 STAND_IN_MARK = "migagent stand-in"
-LOADER_VERSION = "1"  # bump when the way templates are loaded changes
+LOADER_VERSION = "2"  # bump when the way templates are loaded changes
+COPY_NOTICES = "copy_notices"  # key of the template note listing what a copy left out
+DUMP_LOCK_TIMEOUT_MS = 3000  # pg_dump gives up on a table lock after this long
+DUMP_TIMEOUT_S = 300  # and on the whole dump after this long
 
 
 def bin_dir() -> Path:
@@ -232,103 +244,241 @@ class Sandbox:
     def template_from_sql(self, schema_sql: str, *, source: str = "schema") -> str:
         """Load SQL once into a template database and return its name.
 
-        A failed load leaves nothing behind and raises a DatabaseError quoting
-        PostgreSQL.
+        The script is split before anything runs, so a refused psql meta-command
+        creates nothing; a failed load leaves nothing behind and raises a
+        DatabaseError quoting PostgreSQL.
         """
-        return self.build_template(
-            f"sql\0{schema_sql}", lambda url: self.load_sql(url, schema_sql, source=source)
-        )
+        statements = split_script(adapt_script(schema_sql, self.version), source=source)
+
+        def build(url: str) -> None:
+            self._load(url, statements, source=source)
+
+        return self.build_template(f"sql\0{schema_sql}", build)
 
     def template_from_file(self, path: str | Path) -> str:
         """`template_from_sql` for a schema file (`--schema-file`)."""
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise UsageError(
-                f"schema file {path} does not exist", "give the path of a .sql file"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(
-                f"cannot read schema file {path}: {exc}", "give a readable UTF-8 .sql file"
-            ) from None
-        return self.template_from_sql(text, source=str(path))
+        return self.template_from_sql(read_schema_file(path), source=str(path))
 
     def template_from_target(self, target_url: str) -> str:
-        """Copy the target's schema (never its rows) into a template, read-only."""
-        return self.template_from_sql(dump_schema(target_url), source=pgurl.redact(target_url))
+        """Copy the target's schema (never its rows) into a template, read-only.
+
+        Tolerant, unlike a schema file: the target is a real server, and what the
+        sandbox cannot hold (an option its PostgreSQL does not know, an extension
+        nothing uses) is left out rather than failing the copy; `copy_notices`
+        says what was left out.
+        """
+        source = pgurl.redact(target_url)
+        dump = adapt_script(dump_schema(target_url), self.version)
+        statements = split_script(dump, source=source)
+
+        def build(url: str) -> str | None:
+            notices = self._load(url, statements, source=source, tolerant=True)
+            return json.dumps({COPY_NOTICES: notices}) if notices else None
+
+        # keyed by the statements: pg_dump's \restrict key makes every dump's text differ
+        return self.build_template(f"target\0{script_key(statements)}", build)
+
+    def copy_notices(self, template: str) -> list[str]:
+        """What `template_from_target` left out of this template, one sentence each."""
+        try:
+            note = json.loads(self.template_note(template) or "{}")
+        except ValueError:
+            return []  # a note some other build wrote
+        return [str(n) for n in note.get(COPY_NOTICES, [])] if isinstance(note, dict) else []
 
     def load_sql(self, db_url: str, schema_sql: str, *, source: str = "schema") -> None:
-        """Run a SQL script (plain SQL or a pg_dump script, COPY included) with psql."""
-        proc = subprocess.run(
-            [
-                str(bin_dir() / "psql"),
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "--no-psqlrc",
-                "-d",
-                pgurl.libpq_url(db_url),
-                "-f",
-                "-",
-            ],
-            input=adapt_script(schema_sql, self.version),
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"},
-        )
-        if proc.returncode != 0:
-            message = _psql_error(proc.stderr) or f"psql exited with {proc.returncode}"
-            missing = re.search(r'extension "([^"]+)" is not available', proc.stderr)
-            if missing:
-                raise DatabaseError(
-                    f"{source} needs the PostgreSQL extension {missing.group(1)}, "
-                    "which the sandbox server does not have",
-                    f"set {SANDBOX_URL_ENV} to a server that has it installed",
-                )
-            raise DatabaseError(
-                f"{source} failed to load: {message}",
-                "fix the SQL (it must run on an empty database), or point "
-                f"{SANDBOX_URL_ENV} at a server that supports it",
-            )
+        """Run a SQL script (plain SQL or a pg_dump script, COPY included) with psycopg.
+
+        psql meta-commands are refused (UsageError), never run.
+        """
+        statements = split_script(adapt_script(schema_sql, self.version), source=source)
+        self._load(db_url, statements, source=source)
+
+    def _load(
+        self, db_url: str, statements: list[Statement], *, source: str, tolerant: bool = False
+    ) -> list[str]:
+        """Run split statements; return the notices of what tolerant mode left out."""
+        with pgurl.connect(
+            db_url, autocommit=True, options="-c client_min_messages=warning"
+        ) as conn:
+            conn.prepare_threshold = None  # every statement runs once
+            try:
+                return run_script(conn, statements, tolerant=tolerant)
+            except StatementFailed as exc:
+                raise load_error(exc, source, tolerant=tolerant) from exc.error
 
 
 _OPEN: dict[str, Sandbox] = {}  # one Sandbox per server per process, by URL
 
 
 # -------------------------------------------------------------------- helpers
-def adapt_script(script: str, server_version: int) -> str:
-    """Drop settings a newer pg_dump emits that an older sandbox server rejects."""
-    if server_version >= 170000:
-        return script
-    return re.sub(r"(?m)^SET transaction_timeout = .*;\n?", "", script)
+def read_schema_file(path: str | Path) -> str:
+    """The text of a schema file; a one-line UsageError for anything but UTF-8 SQL."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(
+            f"schema file {path} does not exist", "give the path of a .sql file"
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read schema file {path}: {exc.strerror or exc}",
+            "give a readable UTF-8 .sql file",
+        ) from None
+    if data.startswith(b"PGDMP"):
+        raise UsageError(
+            f"schema file {path} is a pg_dump archive, not SQL",
+            f"convert it: pg_restore --schema-only -f schema.sql {path}",
+        )
+    if b"\0" in data:
+        raise UsageError(f"schema file {path} is binary, not SQL text", "give a UTF-8 .sql file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"schema file {path} is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+            f"at offset {exc.start})",
+            "convert it to UTF-8, e.g. with iconv",
+        ) from None
 
 
-def dump_schema(target_url: str) -> str:
-    """`pg_dump --schema-only` of the target with the wheel's pg_dump (reads only)."""
-    proc = subprocess.run(
-        [
-            str(bin_dir() / "pg_dump"),
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--no-publications",
-            "--no-subscriptions",
-            "--no-security-labels",
-            "--no-tablespaces",
-            "-d",
-            pgurl.libpq_url(target_url),
-        ],
-        capture_output=True,
-        text=True,
+def load_error(exc: StatementFailed, source: str, *, tolerant: bool) -> DatabaseError:
+    """The user's view of a failed statement: which statement, PostgreSQL's words.
+
+    Schema files get a line number; target copies name the statement, since
+    nobody has seen the dump its lines would count.
+    """
+    where = exc.statement.summary
+    missing = re.search(r'extension "([^"]+)" is not available', str(exc.error))
+    needed = [missing.group(1)] if missing else exc.skipped_extensions
+    if needed:
+        cause = "" if missing else f" ({where}: {exc.message})"
+        return DatabaseError(
+            f"{source} needs the PostgreSQL extension {', '.join(needed)}, "
+            f"which the sandbox server does not have{cause}",
+            f"set {SANDBOX_URL_ENV} (or --sandbox-url) to a server that has it installed",
+        )
+    if tolerant:
+        return DatabaseError(
+            f"cannot copy the schema of {source} into the sandbox: {where}: {exc.message}",
+            f"set {SANDBOX_URL_ENV} (or --sandbox-url) to a server of the target's version",
+        )
+    return DatabaseError(
+        f"{source} failed to load: line {exc.line}: {exc.message} (in {where})",
+        "fix the SQL (it must run on an empty database), or point "
+        f"{SANDBOX_URL_ENV} at a server that supports it",
     )
+
+
+def dump_schema(
+    target_url: str,
+    *,
+    lock_timeout_ms: int = DUMP_LOCK_TIMEOUT_MS,
+    timeout_s: float = DUMP_TIMEOUT_S,
+) -> str:
+    """`pg_dump --schema-only` of the target with the wheel's pg_dump (reads only).
+
+    pg_dump takes an ACCESS SHARE lock on every table, and sets its own session's
+    statement and lock timeouts to 0: a migration holding ACCESS EXCLUSIVE on the
+    target would hang us. So its lock wait is bounded (--lock-wait-timeout), and
+    the error says who holds the lock.
+    """
+    url = pgurl.libpq_url(target_url)
+    try:
+        proc = subprocess.run(
+            [
+                str(bin_dir() / "pg_dump"),
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "--no-publications",
+                "--no-subscriptions",
+                "--no-security-labels",
+                "--no-tablespaces",
+                f"--lock-wait-timeout={lock_timeout_ms}",
+                "-d",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env={**os.environ, "PGCONNECT_TIMEOUT": "10"},
+        )
+    except subprocess.TimeoutExpired:
+        raise DatabaseError(
+            f"cannot copy the schema of {pgurl.redact(target_url)}: "
+            f"pg_dump did not finish within {timeout_s:g} s",
+            "check that the target server is responsive, then try again",
+        ) from None
     if proc.returncode != 0:
+        locked = re.search(r"Query was: LOCK TABLE (.+?) IN ACCESS SHARE MODE", proc.stderr, re.S)
+        if locked and "timeout" in proc.stderr:
+            tables = re.split(r",\s*", locked.group(1))
+            holder = lock_holder(url, tables)
+            raise DatabaseError(
+                f"cannot copy the schema of {pgurl.redact(target_url)}: "
+                + (holder or f"a table lock did not come free within {lock_timeout_ms} ms"),
+                "try again when it is released",
+            )
         raise DatabaseError(
             f"cannot read the schema of {pgurl.redact(target_url)}: {_psql_error(proc.stderr)}",
             "check the --db URL and that the user may read the catalog",
         )
     return proc.stdout
+
+
+_LOCK_HOLDERS = """
+SELECT format('%I.%I', n.nspname, c.relname), l.pid, l.granted, a.query,
+       extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))::int,
+       pg_blocking_pids(l.pid)
+FROM pg_locks l
+JOIN pg_class c ON c.oid = l.relation
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.pid IS DISTINCT FROM pg_backend_pid()
+ORDER BY format('%I.%I', n.nspname, c.relname) = ANY(%s) DESC, l.granted DESC, 5 DESC
+LIMIT 1
+"""
+
+
+def lock_holder(target_url: str, tables: list[str]) -> str | None:
+    """Who holds (or queues for) the ACCESS EXCLUSIVE lock that blocks reading
+    `tables` on the target, as a sentence; None if nobody does any more."""
+    try:
+        with pgurl.connect(
+            target_url,
+            autocommit=True,
+            options="-c statement_timeout=5000 -c default_transaction_read_only=on",
+        ) as conn:
+            row = conn.execute(_LOCK_HOLDERS, (tables,)).fetchone()
+    except (psycopg.Error, DatabaseError):
+        return None
+    return describe_lock_holder(*row) if row else None
+
+
+def describe_lock_holder(
+    table: str,
+    pid: int | None,
+    granted: bool,
+    query: str | None,
+    seconds: int | None,
+    blockers: list[int] | None = None,
+) -> str:
+    """e.g. `table public.orders is locked by pid 1234 (ACCESS EXCLUSIVE, "LOCK TABLE
+    orders", running 12 s)`."""
+    who = f"pid {pid}" if pid is not None else "a prepared transaction"
+    text = " ".join((query or "").split())
+    shown = f'"{text if len(text) <= 80 else text[:77] + "..."}", ' if text else ""
+    if granted:
+        return f"table {table} is locked by {who} (ACCESS EXCLUSIVE, {shown}running {seconds} s)"
+    behind = f" behind pid {', '.join(map(str, blockers))}" if blockers else ""
+    return (
+        f"table {table} is about to be locked by {who} "
+        f"(ACCESS EXCLUSIVE, {shown}waiting {seconds} s{behind})"
+    )
 
 
 def _psql_error(stderr: str) -> str:
