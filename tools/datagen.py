@@ -17,7 +17,12 @@ to the 10k-100k rows the time estimator asks for:
   simple (`IN (...)` lists, bounds, `length(...) <= n`, `a < b`) and filter
   the generated rows (`WHERE (check) IS NOT FALSE`) always, so every row
   inserted is valid;
-- identity, serial and generated columns are left to PostgreSQL.
+- identity, serial and generated columns are left to PostgreSQL;
+- facts about the target's rows (`migagent.tools.datafacts`) are constraints
+  too (`apply_facts`): a copy of the snapshot gets them as NOT NULL, unique
+  indexes, foreign keys and CHECKs, so the machinery above honours them; a
+  `castable` fact makes the column's values those of the new type, and rows
+  duplicating a unique fact's key are deleted (no real index drops them).
 
 Each table is inserted under a savepoint: a table that cannot be filled is
 retried with only its required columns, then skipped with PostgreSQL's reason.
@@ -27,23 +32,27 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
 from pydantic import BaseModel, Field
 
-from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
+from migagent.tools.datafacts import DataFact, DataFacts
+from migagent.tools.introspect.model import Column, Constraint, Index, SchemaSnapshot, Table
 from migagent.tools.introspect.sqltext import balanced, check_expression
 
 SKIP_TABLES = frozenset({"alembic_version"})
 NULL_EVERY = 10  # nullable columns are NULL in one row in this many
+FACT_PREFIX = "migagent_fact_"  # names of the constraints and indexes facts add to the model
 
 
 class DataGenResult(BaseModel):
     rows: dict[str, int] = Field(default_factory=dict)  # table -> rows inserted
     existing: dict[str, bool] = Field(default_factory=dict)  # tables that already had rows
     skipped: dict[str, str] = Field(default_factory=dict)  # table -> why it got no rows
+    facts: list[str] = Field(default_factory=list)  # DataFact.describe() of each fact applied
     duration_ms: float = 0.0
 
     @property
@@ -62,6 +71,8 @@ class TableInsert:
     ctes: list[str] = field(default_factory=list)
     joins: list[str] = field(default_factory=list)
     filters: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    #: statements run after the insert: DELETEs of rows duplicating a unique fact's key
+    cleanup: list[str] = field(default_factory=list)
 
     def sql(self, columns: list[str] | None = None) -> str:
         """The statement, with all columns or only `columns` (others get defaults/NULL)."""
@@ -97,17 +108,25 @@ def generate(
     rows: int = 100,
     tables: list[str] | None = None,
     only_empty: bool = True,
+    facts: DataFacts | None = None,
 ) -> DataGenResult:
     """Insert about `rows` rows into every (empty) table of `snap`, and commit.
 
     `tables` limits generation to those tables (parents must already have rows
     for their foreign keys to be filled). Tables that already hold rows are
     left alone when `only_empty` (their rows still serve as FK parents).
+    `facts` are properties of the target's rows that the generated rows keep
+    too (`apply_facts`); `result.facts` says which ones applied.
     """
     t0 = time.perf_counter()
     result = DataGenResult()
     if rows <= 0:
         return result
+    applied = applicable_facts(snap, facts)
+    result.facts = [f.describe() for f in applied]
+    casts = castable_columns(snap, applied)
+    if applied:
+        snap = apply_facts(snap, DataFacts(facts=tuple(applied)))
     wanted = [
         t
         for name, t in snap.tables.items()
@@ -128,7 +147,9 @@ def generate(
     conn.autocommit = False
     try:
         for table in order:
-            insert = plan_insert(snap, table, rows, parents_with_rows=ready)
+            insert = plan_insert(
+                snap, table, rows, parents_with_rows=ready, casts=casts.get(table.qualified_name)
+            )
             if isinstance(insert, str):
                 result.skipped[table.qualified_name] = insert
                 continue
@@ -143,6 +164,8 @@ def generate(
             if error is not None:
                 result.skipped[table.qualified_name] = error
                 continue
+            for statement in insert.cleanup:
+                count -= _try(conn, statement)[0]
             result.rows[table.qualified_name] = count
             if count:
                 ready.add(table.qualified_name)
@@ -236,11 +259,263 @@ def self_links(table: Table) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------- facts
+def applicable_facts(snap: SchemaSnapshot, facts: DataFacts | None) -> list[DataFact]:
+    """The facts about tables and columns `snap` has, that datagen can honour.
+
+    A fact about a column the revision adds, or a NOT NULL on a column no
+    generator fills, has nothing to shape here (the latter would skip the table).
+    """
+    return [f for f in (facts.facts if facts else ()) if _applies(snap, f)]
+
+
+def apply_facts(snap: SchemaSnapshot, facts: DataFacts | None) -> SchemaSnapshot:
+    """A copy of `snap` in which every applicable fact is one more constraint.
+
+    not_null -> the column is NOT NULL; unique -> a unique index; references ->
+    a foreign key; check and max_length -> a CHECK. The copy is only a recipe
+    for datagen: the sandbox's schema never changes. `castable` has no schema
+    form: `castable_columns` carries it to `plan_insert`.
+    """
+    out = snap.model_copy(deep=True)
+    for i, fact in enumerate(applicable_facts(snap, facts)):
+        table = out.table(fact.table)
+        assert table is not None  # applicable facts name existing tables
+        _apply(out, table, fact, f"{FACT_PREFIX}{i}")
+    return out
+
+
+def castable_columns(snap: SchemaSnapshot, facts: list[DataFact]) -> dict[str, dict[str, DataFact]]:
+    """table -> column -> its `castable` fact (the type whose values it gets)."""
+    out: dict[str, dict[str, DataFact]] = {}
+    for fact in facts:
+        table = snap.table(fact.table)
+        if fact.kind == "castable" and table is not None:
+            out.setdefault(table.qualified_name, {})[fact.columns[0]] = fact
+    return out
+
+
+def _applies(snap: SchemaSnapshot, fact: DataFact) -> bool:
+    table = snap.table(fact.table)
+    if table is None or table.partition_of is not None:
+        return False
+    cols = [table.column(c) for c in fact.columns]
+    if any(c is None for c in cols):
+        return False
+    if fact.kind == "not_null":
+        return bool(cols) and all(_fillable(snap, table, c) for c in cols if c is not None)
+    if fact.kind == "unique":
+        return bool(fact.columns or fact.expressions)
+    if fact.kind == "references":
+        parent = snap.table(fact.ref_table or "")
+        # a NOT NULL self-reference has no first row to point at: the table would get none
+        self_ref = parent is table and not all(c.nullable for c in cols if c is not None)
+        return (
+            parent is not None
+            and not self_ref
+            and 0 < len(fact.columns) == len(fact.ref_columns)
+            and all(parent.column(c) is not None for c in fact.ref_columns)
+        )
+    if fact.kind == "check":
+        return bool(fact.expression)
+    if fact.kind == "castable":
+        target = cast_type(snap, fact.type_name or "")
+        return len(cols) == 1 and _value(_Ctx(snap, table), "v", target, unique=False) is not None
+    if fact.kind == "max_length":
+        col = cols[0] if len(cols) == 1 else None
+        return col is not None and (fact.max_length or 0) >= 1 and is_text(snap, col.type)
+    return False
+
+
+def _fillable(snap: SchemaSnapshot, table: Table, col: Column) -> bool:
+    """PostgreSQL or a generator gives the column a value in every row."""
+    fk_cols = {c for con in table.constraints if con.kind == "foreign_key" for c in con.columns}
+    return (
+        col.default is not None
+        or col.identity is not None
+        or col.generated is not None
+        or col.name in fk_cols
+        or _value(_Ctx(snap, table), col.name, col.type, unique=False) is not None
+    )
+
+
+def _apply(snap: SchemaSnapshot, table: Table, fact: DataFact, name: str) -> None:
+    """Add `fact` to `table` (a table of the copy) as the constraint it amounts to."""
+    cols = ", ".join(_ident(c) for c in fact.columns)
+    if fact.kind == "not_null":
+        for c in fact.columns:
+            column = table.column(c)
+            if column is not None:
+                column.nullable = False
+    elif fact.kind == "unique":
+        keys = list(fact.columns or fact.expressions)
+        table.indexes.append(
+            Index(
+                name=name,
+                table=table.qualified_name,
+                method="btree",
+                unique=True,
+                keys=keys,
+                predicate=fact.predicate,
+                nulls_not_distinct=fact.nulls_not_distinct,
+                definition=fact.describe(),
+            )
+        )
+    elif fact.kind == "references":
+        parent = snap.table(fact.ref_table or "")
+        assert parent is not None
+        refs = ", ".join(_ident(c) for c in fact.ref_columns)
+        table.constraints.append(
+            Constraint(
+                name=name,
+                kind="foreign_key",
+                definition=f"FOREIGN KEY ({cols}) REFERENCES {parent.qualified_name}({refs})",
+                columns=list(fact.columns),
+                ref_table=parent.qualified_name,
+                ref_columns=list(fact.ref_columns),
+            )
+        )
+    elif fact.kind in ("check", "max_length"):
+        expr = (
+            fact.expression
+            if fact.kind == "check"
+            else f"char_length({_ident(fact.columns[0])}) <= {fact.max_length}"
+        )
+        table.constraints.append(
+            Constraint(
+                name=name,
+                kind="check",
+                definition=f"CHECK (({expr}))",
+                columns=referenced(table, expr or ""),
+            )
+        )
+
+
+_IDENT_TOKEN = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
+
+
+def referenced(table: Table, expr: str) -> list[str]:
+    """The table's columns an SQL expression mentions (outside string literals)."""
+    text = re.sub(r"'(?:[^']|'')*'", "''", expr)
+    out: list[str] = []
+    for quoted, bare in _IDENT_TOKEN.findall(text):
+        name = quoted.replace('""', '"') if quoted else bare.lower()
+        if table.column(name) is not None and name not in out:
+            out.append(name)
+    return out
+
+
+def dedupe(table: Table, idx: Index) -> str:
+    """A DELETE of the rows repeating an earlier row's key of `idx`.
+
+    For a fact's unique index: it is not in the database, so ON CONFLICT does
+    not drop the duplicates. NULL keys do not collide unless NULLS NOT DISTINCT.
+    """
+    ident = sql.Identifier(table.schema_name, table.name).as_string()
+    keys = [_ident(k) if table.column(k) is not None else f"({k})" for k in idx.keys]
+    where = [] if idx.nulls_not_distinct else [f"{k} IS NOT NULL" for k in keys]
+    if idx.predicate:
+        where.append(f"({idx.predicate})")
+    cond = f" WHERE {' AND '.join(where)}" if where else ""
+    return (
+        f"DELETE FROM {ident} WHERE (tableoid, ctid) IN (SELECT tableoid, ctid FROM"
+        f" (SELECT tableoid, ctid, row_number() OVER (PARTITION BY {', '.join(keys)}"
+        f" ORDER BY ctid) AS rn FROM {ident}{cond}) AS d WHERE d.rn > 1)"
+    )
+
+
+_TYPE_ALIASES = {
+    "int": "integer",
+    "int4": "integer",
+    "int2": "smallint",
+    "int8": "bigint",
+    "bool": "boolean",
+    "float4": "real",
+    "float8": "double precision",
+    "float": "double precision",
+    "decimal": "numeric",
+    "timestamptz": "timestamp with time zone",
+    "timestamp": "timestamp without time zone",
+    "timetz": "time with time zone",
+    "varchar": "character varying",
+    "char": "character",
+    "string": "text",
+}
+
+
+def cast_type(snap: SchemaSnapshot, type_name: str) -> str:
+    """`type_name` as `_value` knows types: an enum or domain of `snap` by its key,
+    a built-in type by its `format_type` spelling (int4 -> integer, varchar(5) ->
+    character varying(5))."""
+    text = " ".join(type_name.split())
+    named = {**snap.enums, **snap.domains}
+    for key in (text, f"public.{text}", text.lower(), f"public.{text.lower()}"):
+        if key in named:
+            return key
+    m = re.match(r"^(.+?)\s*(\(.*\))?$", text.lower())
+    if not m:
+        return text
+    return _TYPE_ALIASES.get(m.group(1), m.group(1)) + re.sub(r"\s+", "", m.group(2) or "")
+
+
+def _column_value(ctx: _Ctx, name: str, type_name: str, *, unique: bool) -> str | None:
+    """A value for column `name`: of its own type, or of its `castable` fact's type."""
+    fact = ctx.casts.get(name)
+    if fact is None:
+        return _value(ctx, name, type_name, unique=unique)
+    target = cast_type(ctx.snap, fact.type_name or "")
+    value = _value(ctx, name, target, unique=unique)
+    return None if value is None else f"(({value})::{_base_type(ctx.snap, target)})::text"
+
+
+def _pick(values: list[str]) -> str:
+    """One of the SQL literals `values`, cycling with the row number."""
+    return f"(ARRAY[{', '.join(values)}])[1 + (g % {len(values)})]"
+
+
+def _literal_text(literal: str) -> str:
+    """The text of an SQL literal as `_LITERAL` found it ('it''s' -> it's, 42 -> 42)."""
+    return literal[1:-1].replace("''", "'") if literal.startswith("'") else literal
+
+
+def _fit(base: str, n: int, *, unique: bool) -> str:
+    """`base` cut to `n` characters; a unique column this short gets the row
+    number's digits instead (cutting `sku-123` would repeat values)."""
+    if unique and n < 8:
+        return f"right(lpad(g::text, {n}, '0'), {n})"
+    return f"left(({base})::text, {n})"
+
+
+_TEXT_TYPE = re.compile(
+    r"^(text|character varying|varchar|character|char|bpchar|citext|\w+\.citext)(\(\d+\))?$"
+)
+
+
+def is_text(snap: SchemaSnapshot, type_name: str) -> bool:
+    """A string type (domains resolved): `char_length` and `left` apply to its values."""
+    return bool(_TEXT_TYPE.match(_base_type(snap, type_name).lower()))
+
+
+_DISTINCT_TYPE = re.compile(
+    r"^(smallint|integer|bigint|numeric.*|real|double precision|uuid|date|timestamp.*"
+    r"|bytea|inet|cidr|macaddr8?)$"
+)
+
+
+def distinct_possible(snap: SchemaSnapshot, type_name: str) -> bool:
+    """Whether the generators give a column of this type many distinct, comparable
+    values (not booleans, enums or json): a uniqueness fact then costs no rows."""
+    return is_text(snap, type_name) or bool(
+        _DISTINCT_TYPE.match(_base_type(snap, type_name).lower())
+    )
+
+
 # ------------------------------------------------------------------ planning
 @dataclass
 class _Ctx:
     snap: SchemaSnapshot
     table: Table
+    casts: Mapping[str, DataFact] = field(default_factory=dict)  # column -> its castable fact
     unique: set[str] = field(default_factory=set)
     checks: list[str] = field(default_factory=list)  # bare boolean expressions
     filters: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # (expr, columns)
@@ -252,9 +527,13 @@ def plan_insert(
     rows: int,
     *,
     parents_with_rows: set[str] | frozenset[str] = frozenset(),
+    casts: Mapping[str, DataFact] | None = None,
 ) -> TableInsert | str:
-    """The INSERT for one table, or the reason there can be none."""
-    ctx = _Ctx(snap, table)
+    """The INSERT for one table, or the reason there can be none.
+
+    `casts`: column -> `castable` fact; the column gets values of the fact's type.
+    """
+    ctx = _Ctx(snap, table, casts or {})
     for con in table.constraints:
         if con.kind in ("primary_key", "unique"):
             ctx.unique.update(con.columns)
@@ -263,7 +542,8 @@ def plan_insert(
             ctx.filters.append((ctx.checks[-1], frozenset(con.columns)))
     for idx in table.indexes:
         if idx.unique:
-            ctx.unique.update(k for k in idx.keys if table.column(k) is not None)
+            for k in idx.keys:  # a column, or the columns an expression (lower(email)) reads
+                ctx.unique.update([k] if table.column(k) is not None else referenced(table, k))
 
     # foreign keys: CTEs over parent rows, joined by row number
     ctes: list[str] = []
@@ -316,7 +596,7 @@ def plan_insert(
             elif fk_nullable.get(col.name):
                 expr = f"CASE WHEN g % {NULL_EVERY} = 3 THEN NULL ELSE {expr} END"
         else:
-            expr = shaped.get(col.name) or _value(
+            expr = shaped.get(col.name) or _column_value(
                 ctx, col.name, col.type, unique=col.name in ctx.unique
             )
             if expr is None:
@@ -337,6 +617,7 @@ def plan_insert(
         ctes=ctes,
         joins=joins,
         filters=ctx.filters,
+        cleanup=[dedupe(table, idx) for idx in table.indexes if idx.name.startswith(FACT_PREFIX)],
     )
 
 
@@ -403,6 +684,8 @@ _IN_LIST = re.compile(
     r"^\(*\s*\(?([\w\"]+)\)?(?:::[\w ]+)?\s+=\s+ANY\s+\(+ARRAY\[(.*)\]\)*(?:::[\w \[\]]+)?\)*$",
     re.S,
 )
+# `c IN (...)` as written (a fact's expression is not deparsed into `= ANY (ARRAY[...])`)
+_IN_PAREN = re.compile(r"^\(*\s*\(?([\w\"]+)\)?(?:::[\w ]+)?\s+IN\s+\((.*)\)\)*$", re.S | re.I)
 _CMP = re.compile(r"\(*\s*([\w\"]+)\s*(>=|>|<=|<)\s*\(?'?(-?[\d.]+)'?\)?(?:::[\w ]+)?\s*\)*$")
 _LEN = re.compile(r"\(*(?:char_length|length)\(([\w\"]+)\)\s*(<=|<)\s*(\d+)\)*$")
 _COLS_CMP = re.compile(r"^\(*([\w\"]+)\s*(<=|<|>=|>)\s*([\w\"]+)\)*$")
@@ -445,13 +728,14 @@ def _shape_from_checks(ctx: _Ctx) -> dict[str, str]:
     highs: dict[str, tuple[float, bool]] = {}
     out: dict[str, str] = {}
     maxlen: dict[str, int] = {}
+    listed: dict[str, list[str]] = {}  # column -> the literals of its IN list
     pairs: list[tuple[str, str, str]] = []
     exprs = list(ctx.checks)
     for col in ctx.table.columns:
         exprs.extend(f.replace(_ident(col.name), col.name) for f in _domain_filters(ctx.snap, col))
     for check in exprs:
         for part in _split_and(check):
-            m = _IN_LIST.match(part)
+            m = _IN_LIST.match(part) or _IN_PAREN.match(part)
             if m and ctx.table.column(_unq(m.group(1))):
                 col = ctx.table.column(_unq(m.group(1)))
                 values = [
@@ -459,7 +743,8 @@ def _shape_from_checks(ctx: _Ctx) -> dict[str, str]:
                     for s, num in _LITERAL.findall(m.group(2))
                 ]
                 if values:
-                    out[col.name] = f"(ARRAY[{', '.join(values)}])[1 + (g % {len(values)})]"
+                    out[col.name] = _pick(values)
+                    listed[col.name] = values
                 continue
             m = _LEN.match(part)
             if m and ctx.table.column(_unq(m.group(1))):
@@ -497,9 +782,12 @@ def _shape_from_checks(ctx: _Ctx) -> dict[str, str]:
         out[name] = f"{lo} + (g % {span + 1})" if span else f"{lo}"
     for name, n in maxlen.items():
         col = ctx.table.column(name)
-        base = out.get(name) or _value(ctx, name, col.type, unique=name in ctx.unique)
-        if base is not None and n >= 1:
-            out[name] = f"left(({base})::text, {n})"
+        base = out.get(name) or _column_value(ctx, name, col.type, unique=name in ctx.unique)
+        fitting = [v for v in listed.get(name, []) if len(_literal_text(v)) <= n]
+        if fitting:  # the listed values that fit, rather than cut ones the list lacks
+            out[name] = _pick(fitting)
+        elif base is not None and n >= 1:
+            out[name] = _fit(base, n, unique=name in ctx.unique and name not in ctx.casts)
     for a, op, b in pairs:
         ca, cb = ctx.table.column(a), ctx.table.column(b)
         fam = _family(_base_type(ctx.snap, ca.type))
@@ -507,7 +795,7 @@ def _shape_from_checks(ctx: _Ctx) -> dict[str, str]:
             continue
         # make the larger side follow the smaller one
         small, large = (a, b) if op.startswith("<") else (b, a)
-        base = out.get(small) or _value(
+        base = out.get(small) or _column_value(
             ctx, small, ctx.table.column(small).type, unique=small in ctx.unique
         )
         if base is None or large in out:

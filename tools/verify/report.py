@@ -159,6 +159,8 @@ class DataSummary(_Model):
     tables: dict[str, TableData] = Field(default_factory=dict)
     skipped: dict[str, str] = Field(default_factory=dict)  # table -> why no rows were generated
     upgrade_row_changes: dict[str, tuple[int, int]] = Field(default_factory=dict)  # before, after
+    #: what the generated rows keep true of the target's (DataFact.describe() of each applied)
+    facts: list[str] = Field(default_factory=list)
 
 
 class CheckResult(_Model):

@@ -31,6 +31,7 @@ import psycopg
 
 from migagent.errors import UsageError
 from migagent.tools import datagen
+from migagent.tools.datafacts import DataFacts
 from migagent.tools.introspect import snapshot
 from migagent.tools.introspect.diff import diff_snapshots
 from migagent.tools.sandbox import TEMPLATE_PREFIX, Sandbox, ScratchDatabase
@@ -119,8 +120,13 @@ def verify_revision(
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
     check_round_trip: bool = True,
+    data_facts: DataFacts | None = None,
 ) -> VerificationReport:
     """Run the revision's upgrade, downgrade and upgrade again on a scratch copy of `start`.
+
+    `data_facts`: what the target's rows are like (no NULL skus, no orphans, ...);
+    the generated rows are like that too, so the proof fails or passes for the
+    reasons the real data would give.
 
     Returns the report (passed or not). Raises MigagentError only for usage and
     environment problems (bad starting point, unreachable sandbox).
@@ -141,9 +147,11 @@ def verify_revision(
         report.server_version = sandbox.version
         template = _prepare(start, sandbox, source, module, lock_timeout_ms, statement_timeout_ms)
         started = time.perf_counter()
-        template, gen, f0 = data_template(sandbox, template, rows)
+        template, gen, f0 = data_template(sandbox, template, rows, data_facts)
         with sandbox.scratch(template) as db:
             run.execute(db, module, gen, f0, started)
+        if report.data is not None and gen is not None:
+            report.data.facts = gen.facts
     except MigrationError as exc:  # replaying history failed
         run.fail("data", f"replaying the Alembic history failed: {exc.message}", exc=exc)
     return run.finish(t0)
@@ -468,11 +476,11 @@ def _touched(changes, *phases: list[StatementRecord]) -> tuple[set[str], set[str
 
 
 # ------------------------------------------------------------ data template
-DATAGEN_VERSION = "2"  # bump when datagen's output changes
+DATAGEN_VERSION = "3"  # bump when datagen's output changes
 
 
 def data_template(
-    sandbox: Sandbox, template: str | None, rows: int
+    sandbox: Sandbox, template: str | None, rows: int, facts: DataFacts | None = None
 ) -> tuple[str | None, datagen.DataGenResult | None, fp.Fingerprint | None]:
     """`template` plus generated rows, as a template of its own (cached by name).
 
@@ -481,6 +489,9 @@ def data_template(
     generated once per schema, not once per verification. What datagen did
     (rows, skipped tables) and the data's fingerprint are kept in the
     database's comment: every clone has exactly these rows.
+
+    `facts` shape the rows (`datagen.apply_facts`) and are part of the name:
+    the same schema, rows and facts give the same data template.
 
     Returns (template to clone, datagen result, fingerprint); None for what the
     caller must still produce in its scratch copy.
@@ -494,12 +505,14 @@ def data_template(
         from migagent.tools import pgurl
 
         with pgurl.connect(url, autocommit=True) as conn:
-            gen = datagen.generate(conn, snapshot(conn), rows=rows)
+            gen = datagen.generate(conn, snapshot(conn), rows=rows, facts=facts)
             prints = fp.fingerprint(conn)
         return json.dumps({"datagen": gen.model_dump(mode="json"), "fingerprint": fp.dump(prints)})
 
     name = sandbox.build_template(
-        f"data\0{DATAGEN_VERSION}\0{template}\0{rows}", build, base=template
+        f"data\0{DATAGEN_VERSION}\0{template}\0{rows}\0{facts.key() if facts else ''}",
+        build,
+        base=template,
     )
     cached = json.loads(sandbox.template_note(name) or "{}")
     return (
