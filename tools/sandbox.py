@@ -429,7 +429,7 @@ def dump_schema(
 
 
 _LOCK_HOLDERS = """
-SELECT format('%I.%I', n.nspname, c.relname), l.pid, l.granted, a.query,
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), l.pid, l.granted, a.query,
        extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))::int,
        pg_blocking_pids(l.pid)
 FROM pg_locks l
@@ -439,7 +439,8 @@ LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND l.pid IS DISTINCT FROM pg_backend_pid()
-ORDER BY format('%I.%I', n.nspname, c.relname) = ANY(%s) DESC, l.granted DESC, 5 DESC
+ORDER BY quote_ident(n.nspname) || '.' || quote_ident(c.relname) = ANY(%s::text[]) DESC,
+         l.granted DESC, 5 DESC
 LIMIT 1
 """
 

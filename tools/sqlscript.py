@@ -113,9 +113,11 @@ def _take(
     """Split the complete statements off the tokens of text[pending:...], whose line
     ends at `end`. Returns where the unsplit SQL now starts and where to read on."""
     start: int | None = None  # first token of the statement being read
+    head: list[str] = []  # its first words: is it CREATE [OR REPLACE] FUNCTION?
+    depth = parens = 0  # BEGIN ATOMIC ... END nesting; parentheses
     for offset, name in tokens:
         at = pending + offset
-        if name == "ASCII_59":  # ;
+        if name == "ASCII_59" and depth == 0:  # ;
             if start is not None:
                 stmt = _statement(text, start, at)
                 if _is_copy_from_stdin(stmt.sql):
@@ -123,10 +125,32 @@ def _take(
                     out.append(replace(stmt, copy_data=text[end:data_end]))
                     return after, after
                 out.append(stmt)
-            start = None
-        elif start is None:
+            start, head, parens = None, [], 0
+            continue
+        if start is None:
             start = at
+        if len(head) < 4:
+            head.append(name)
+        parens += (name == "ASCII_40") - (name == "ASCII_41")
+        if parens == 0 and _is_routine(head):
+            depth = _atomic_depth(depth, name)
     return (end if start is None else start), end
+
+
+def _is_routine(head: list[str]) -> bool:
+    """CREATE [OR REPLACE] FUNCTION|PROCEDURE: its body may be BEGIN ATOMIC ...; END."""
+    words = head[1:2] if head[1:3] != ["OR", "REPLACE"] else head[3:4]
+    return head[:1] == ["CREATE"] and bool(words) and words[0] in {"FUNCTION", "PROCEDURE"}
+
+
+def _atomic_depth(depth: int, name: str) -> int:
+    """psql's rule for semicolons inside BEGIN ATOMIC: BEGIN opens, END closes, and
+    CASE (which also ends with END) opens once inside a BEGIN."""
+    if name == "BEGIN_P" or (name == "CASE" and depth > 0):
+        return depth + 1
+    if name == "END_P" and depth > 0:
+        return depth - 1
+    return depth
 
 
 def _meta_command_at(text: str, pending: int, pos: int, end: int) -> int | None:
