@@ -274,11 +274,14 @@ def test_data_template_is_cached_per_facts(sandbox: Sandbox) -> None:
 
 # ----------------------------------------------------------- target profile
 TARGET = """
-CREATE TABLE products (id serial PRIMARY KEY, sku text, note text, email text, code varchar(40));
-INSERT INTO products (sku, note, email, code)
+CREATE TABLE products (
+    id serial PRIMARY KEY, sku text, note text, email text, code varchar(40), doc json, flag boolean
+);
+INSERT INTO products (sku, note, email, code, doc, flag)
 SELECT 'SKU-' || (g % 5), CASE WHEN g % 3 = 0 THEN NULL ELSE 'note' END,
-       'buyer' || g || '@shop.test', 'C' || g
+       'buyer' || g || '@shop.test', 'C' || g, json_build_object('g', g), g % 2 = 0
 FROM generate_series(1, 50) AS g;
+CREATE TABLE empty_one (id int, name text);
 """
 
 
@@ -299,6 +302,8 @@ def test_profile_exact_counts(target_db) -> None:
     assert ("unique", "email") in found and ("unique", "code") in found
     assert ("unique", "sku") not in found  # five skus, repeated
     assert ("unique", "id") not in found  # the primary key says it already
+    assert ("not_null", "doc") in found and ("unique", "doc") not in found  # json: no equality
+    assert not [f for f in facts.facts if f.table == "public.empty_one"]  # no rows, no evidence
     assert {f.source for f in facts.facts} == {"exact count"}
     lengths = {f.columns[0]: f.max_length for f in facts.facts if f.kind == "max_length"}
     assert lengths["code"] == 3 and lengths["sku"] == 5
@@ -309,6 +314,7 @@ def test_profile_from_pg_stats(target_db) -> None:
     found = kinds(facts)
     assert {("not_null", "sku"), ("not_null", "email"), ("unique", "email")} <= found
     assert ("not_null", "note") not in found and ("unique", "sku") not in found
+    assert ("unique", "flag") not in found  # two values cannot be unique in generated rows
     assert {f.source for f in facts.facts} == {"pg_stats"}
 
 

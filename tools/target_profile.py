@@ -7,7 +7,7 @@ the target has none, strings no longer than the target's longest. Each becomes
 a `DataFact` that `tools.datagen` treats as one more constraint.
 
 Two sources, both bounded (a statement timeout on every query, one query per
-table):
+table, exact counts only while the time budget lasts):
 
 - "exact count": tables below `exact_below_rows` rows get one aggregate
   query (`count(c)`, `count(DISTINCT c)`, `max(char_length(c))` per column);
@@ -20,6 +20,7 @@ A query that fails (timeout, no privilege) costs its table's facts, nothing more
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import psycopg
@@ -32,6 +33,7 @@ from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
 EXACT_BELOW_ROWS = 10_000  # tables smaller than this are counted exactly
 EXACT_MAX_BYTES = 64 * 1024 * 1024  # ... unless their heap is larger (stale or no estimate)
 QUERY_TIMEOUT_MS = 5_000
+BUDGET_MS = 30_000  # after this, the remaining tables get pg_stats facts only
 MIN_UNIQUE_ROWS = 10  # fewer rows than this being distinct says nothing about the column
 DISTINCT_TOLERANCE = 1e-4  # pg_stats values are float4
 
@@ -60,8 +62,10 @@ def profile_facts(
     *,
     exact_below_rows: int = EXACT_BELOW_ROWS,
     timeout_ms: int = QUERY_TIMEOUT_MS,
+    budget_ms: int = BUDGET_MS,
 ) -> DataFacts:
     """The facts the target's rows support (`conn`: `tools.target.connect_readonly`)."""
+    deadline = time.monotonic() + budget_ms / 1000
     stats = _pg_stats(conn, snapshot, timeout_ms)
     facts: list[DataFact] = []
     for table in profiled_tables(snapshot):
@@ -69,7 +73,7 @@ def profile_facts(
         if not columns:
             continue
         rows, heap = _size(snapshot, table)
-        if rows < exact_below_rows and heap <= EXACT_MAX_BYTES:
+        if rows < exact_below_rows and heap <= EXACT_MAX_BYTES and time.monotonic() < deadline:
             counts = _exact_counts(conn, snapshot, table, columns, timeout_ms)
             if counts is not None:
                 facts += exact_facts(snapshot, table, counts)
