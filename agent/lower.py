@@ -36,17 +36,12 @@ from pydantic import BaseModel, Field
 
 from migagent.agent import plan as P
 from migagent.agent.satypes import normalize_type, sa_type, type_family
-from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
-from migagent.tools.policy import LARGE_ROWS, is_large, type_rewrites
+from migagent.tools.introspect.model import Column, Constraint, SchemaSnapshot, Table
+from migagent.tools.policy import LARGE_ROWS, default_volatility, is_large, type_rewrites
 from migagent.tools.sql import quote_ident, quote_literal, quote_table
 
 BATCH_SIZE = 5_000
 LOCK_TIMEOUT = "5s"
-
-_VOLATILE = re.compile(
-    r"\b(gen_random_uuid|uuid_generate_v[14]|random|clock_timestamp|nextval|txid_current|timeofday)\s*\(",
-    re.I,
-)
 
 
 class LoweringError(Exception):
@@ -210,7 +205,11 @@ class _Lowerer:
 
     def lower(self, plan: P.DraftPlan) -> Lowered:
         downs: list[list[Step]] = []
+        self.plan = plan
+        self.consumed: set[int] = set()  # ops lowered together with an earlier one
         for op in plan.operations:
+            if id(op) in self.consumed:
+                continue
             if isinstance(op, P.CreateTable):
                 self.ctx.new_tables.add(_qual(op.table))
             before = len(self.out.upgrade)
@@ -221,9 +220,8 @@ class _Lowerer:
         for down in reversed(downs):
             self.out.downgrade.extend(down)
         if self.touched_existing:
-            setting = Step(code=f'op.execute("SET lock_timeout = {lit(self.ctx.lock_timeout)}")')
-            self.out.upgrade.insert(0, setting)
-            self.out.downgrade.insert(0, setting)
+            self.out.upgrade = self._with_lock_timeout(self.out.upgrade)
+            self.out.downgrade = self._with_lock_timeout(self.out.downgrade)
         if not self.out.upgrade:
             raise LoweringError("the plan has no operations")
         self.out.imports = ["from alembic import op", "import sqlalchemy as sa"]
@@ -231,6 +229,29 @@ class _Lowerer:
         if "postgresql." in code:
             self.out.imports.append("from sqlalchemy.dialects import postgresql")
         return self.out
+
+    def _with_lock_timeout(self, steps: list[Step]) -> list[Step]:
+        """`SET LOCAL lock_timeout` at the start of every transaction the steps run in, and
+        a session `SET lock_timeout` for each autocommit run (where every statement is its
+        own transaction), reset when the run ends: a lock that cannot be had within the
+        timeout fails the migration (retry it) instead of queueing all traffic behind it,
+        and the setting does not outlive the migration's transactions."""
+        value = lit(self.ctx.lock_timeout)
+        local = f'op.execute("SET LOCAL lock_timeout = {value}")'
+        out: list[Step] = []
+        prev: bool | None = None
+        for s in steps:
+            if s.autocommit and prev is not True:
+                out.append(Step(code=f'op.execute("SET lock_timeout = {value}")', autocommit=True))
+            if not s.autocommit and prev is not False:
+                if prev is True:
+                    out.append(Step(code='op.execute("RESET lock_timeout")', autocommit=True))
+                out.append(Step(code=local))
+            out.append(s)
+            prev = s.autocommit
+        if prev is True:
+            out.append(Step(code='op.execute("RESET lock_timeout")', autocommit=True))
+        return out
 
     # -- tables ------------------------------------------------------------------
     def _create_table(self, op: P.CreateTable) -> list[Step]:
@@ -294,9 +315,11 @@ class _Lowerer:
         t = self.table(op.table)
         c = op.column
         large = self.ctx.large(op.table)
-        volatile = c.default is not None and _VOLATILE.search(c.default)
+        volatile = c.default is not None and default_volatility(c.default) == "volatile"
         rows = self.ctx.row_count(op.table)
         tname = py(t.name)
+        if large and c.generated and not c.identity:
+            return self._maintained_column(t, op.table, c)
         if large and volatile and not c.generated:
             # a volatile default rewrites the table under ACCESS EXCLUSIVE: add bare,
             # set the default for new rows, backfill old rows in batches
@@ -348,6 +371,55 @@ class _Lowerer:
             )
         )
         return [Step(code=f"op.drop_column({tname}, {py(c.name)}{_tkw(op.table)})")]
+
+    def _maintained_column(self, t: Table, table: str, c: P.ColumnDef) -> list[Step]:
+        """A stored generated column on a large table, without the rewrite that ADD COLUMN
+        ... GENERATED ALWAYS AS ... STORED does under ACCESS EXCLUSIVE: a plain column kept
+        up to date by a BEFORE INSERT OR UPDATE trigger computing the same expression,
+        existing rows backfilled in keyset batches (indexes on it then build CONCURRENTLY)."""
+        tq, col = qt(t.qualified_name), qi(c.name)
+        fn = _ident_trunc(f"{t.name}_{c.name}_maintain")
+        fnq = f"{qi(t.schema_name)}.{qi(fn)}"
+        bare = c.model_copy(update={"generated": None, "default": None, "nullable": True})
+        if sa_type(c.type, self.enums) is None:
+            raw = Column(name=c.name, type=normalize_type(c.type), nullable=True)
+            self.up(f"op.execute({py(f'ALTER TABLE {tq} ADD COLUMN {self.raw_column(raw)}')})")
+        else:
+            self.up(f"op.add_column({py(t.name)}, {self.sa_column(bare)}{_tkw(table)})")
+        body = (
+            f"CREATE FUNCTION {fnq}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n    NEW.{col} := {_on_new_row(c.generated, t)};\n    RETURN NEW;\nEND\n$$"
+        )
+        self.up(f"op.execute({py(body)})")
+        self.up(
+            f"op.execute({py(f'CREATE TRIGGER {qi(fn)} BEFORE INSERT OR UPDATE ON {tq} FOR EACH ROW EXECUTE FUNCTION {fnq}()')})"
+        )
+        self.out.upgrade.extend(
+            self._batched(t, f"{col} = {c.generated}", f"{col} IS DISTINCT FROM ({c.generated})")
+        )
+        if not c.nullable:
+            self._safe_not_null(t, c.name, c.type)
+        self.out.notes.append(
+            f"{t.name}.{c.name}: form 'trigger-maintained column' instead of a STORED generated "
+            f"column, because adding a generated column rewrites {t.name} "
+            f"(~{self.ctx.row_count(table):,} rows) under ACCESS EXCLUSIVE; a plain column is "
+            f"added (catalog only), trigger {fn} computes {c.generated} on every INSERT and "
+            "UPDATE, existing rows are backfilled in batches and its index is built CONCURRENTLY. "
+            "Unlike a generated column it can be written directly (the trigger overwrites it)"
+        )
+        t.columns.append(
+            Column(
+                name=c.name,
+                type=normalize_type(c.type),
+                nullable=c.nullable,
+                position=len(t.columns) + 1,
+            )
+        )
+        return [
+            Step(code=f"op.execute({py(f'DROP TRIGGER {qi(fn)} ON {tq}')})"),
+            Step(code=f"op.execute({py(f'DROP FUNCTION {fnq}()')})"),
+            Step(code=f"op.drop_column({py(t.name)}, {py(c.name)}{_tkw(table)})"),
+        ]
 
     def _drop_column(self, op: P.DropColumn) -> list[Step]:
         t = self.table(op.table)
@@ -453,6 +525,9 @@ class _Lowerer:
         large = self.ctx.large(op.table)
         zone = "UTC" if zone_steps else None
         rewrites = type_rewrites(old, new, pg=pg, timezone=zone, using=using) is not False
+        fks = self._referencing(t, c)
+        if rewrites and fks and self.ctx.large(op.table, *(o.qualified_name for o, _ in fks)):
+            return self._key_type(op, t, c, new, fks)
         if (
             large
             and rewrites
@@ -571,6 +646,230 @@ class _Lowerer:
         )
         in_views = any(_mentions(v.definition, t.name) for v in snap.views.values())
         return not referenced and not in_views
+
+    # -- a referenced key's type, online ---------------------------------------------
+    def _referencing(self, t: Table, c: Column) -> list[tuple[Table, Constraint]]:
+        """(table, foreign key) of every foreign key that references `t`.`c`."""
+        return [
+            (other, k)
+            for other in self.snap.tables.values()
+            for k in other.constraints
+            if k.kind == "foreign_key"
+            and k.ref_table == t.qualified_name
+            and c.name in k.ref_columns
+        ]
+
+    def _key_type(
+        self,
+        op: P.AlterColumnType,
+        t: Table,
+        c: Column,
+        new: str,
+        fks: list[tuple[Table, Constraint]],
+    ) -> list[Step]:
+        """A rewriting type change of a key that foreign keys reference, on large tables:
+        the key and every referencing column the plan changes with it move to shadow
+        columns synced by triggers, backfilled in batches; a unique index is built
+        CONCURRENTLY; one short transaction (SET LOCAL lock_timeout) swaps the columns,
+        attaches the index as the key and re-creates the foreign keys NOT VALID, which are
+        then validated without blocking writes. Raises LoweringError with the reason when
+        that cannot keep the schema exact (the downgrade must restore it)."""
+        key = next(
+            (
+                k
+                for k in t.constraints
+                if k.kind in ("primary_key", "unique") and k.columns == [c.name]
+            ),
+            None,
+        )
+        problems: list[str] = []
+        if key is None:
+            problems.append(f"{t.name}.{c.name} is referenced but is not a one-column key")
+        if op.using or op.reverse_using:
+            problems.append("the change has a USING expression")
+        swaps: list[tuple[Table, Column, str]] = [(t, c, new)]
+        for other, k in fks:
+            if len(k.columns) != 1:
+                problems.append(f"foreign key {k.name} on {other.name} has several columns")
+                continue
+            child = next(
+                (
+                    o
+                    for o in self.plan.operations
+                    if isinstance(o, P.AlterColumnType)
+                    and o is not op
+                    and self.snap.table(o.table) is other
+                    and o.column == k.columns[0]
+                ),
+                None,
+            )
+            if child is not None:
+                if child.using or child.reverse_using:
+                    problems.append(f"the change of {other.name}.{child.column} has a USING")
+                swaps.append((other, other.column(k.columns[0]), normalize_type(child.new_type)))
+                self.consumed.add(id(child))
+        for tb, col, _to in swaps:
+            problems += self._key_swap_blockers(tb, col, key, fks)
+        if problems:
+            cols = ", ".join(f"{tb.name}.{col.name}" for tb, col, _ in swaps)
+            raise LoweringError(
+                f"changing {cols} to {new} rewrites {', '.join(tb.name for tb, _, _ in swaps)} "
+                "under ACCESS EXCLUSIVE at these sizes, and the online form (shadow columns, "
+                "batched backfill, concurrent unique index, swap, foreign keys NOT VALID then "
+                "VALIDATE) cannot keep the schema exact here: "
+                + "; ".join(dict.fromkeys(problems))
+                + ". To make it safe: run the plain ALTER in a maintenance window (draft "
+                "with --force to write it), or make the change by hand with a planned column "
+                "order change"
+            )
+        olds = [col.type for _, col, _ in swaps]
+        up = self._key_swap_steps(t, key, fks, swaps)
+        self.out.upgrade.extend(up)
+        for (_, col, to), _old in zip(swaps, olds, strict=True):
+            col.type = to
+        down = self._key_swap_steps(
+            t, key, fks, [(tb, col, old) for (tb, col, _), old in zip(swaps, olds, strict=True)]
+        )
+        self.out.notes = list(dict.fromkeys(self.out.notes))
+        self.out.notes.append(
+            f"form 'online key type change': {', '.join(f'{tb.name}.{col.name}' for tb, col, _ in swaps)} "
+            f"-> {new} through shadow columns synced by triggers and backfilled in batches, a "
+            f"unique index built CONCURRENTLY, one short swap transaction under SET LOCAL "
+            f"lock_timeout (retry the migration if it times out), then the foreign keys "
+            f"{', '.join(k.name for _, k in fks)} re-created NOT VALID and validated without "
+            "blocking writes; because a plain ALTER would rewrite the tables under ACCESS EXCLUSIVE"
+        )
+        self.out.warnings.append(
+            f"the downgrade changes {t.name}.{c.name} back to {olds[0]}: it fails if values "
+            f"beyond {olds[0]} were written meanwhile"
+        )
+        return down
+
+    def _key_swap_blockers(
+        self, t: Table, c: Column, key: Constraint | None, fks: list[tuple[Table, Constraint]]
+    ) -> list[str]:
+        out = []
+        last = max(col.position for col in t.columns)
+        if c.position != last:
+            out.append(
+                f"{t.name}.{c.name} is column {c.position} of {last}: the swapped column ends "
+                "up last and PostgreSQL cannot move it back, so the downgrade could not restore "
+                "the column order"
+            )
+        if c.identity or c.generated or (c.default and "nextval(" in c.default):
+            out.append(f"{t.name}.{c.name} is an identity, serial or generated column")
+        own = {key.name if key else None} | {k.name for _, k in fks}
+        for k in t.constraints:
+            uses = (
+                c.name in k.columns
+                if k.kind == "foreign_key"
+                else k.kind != "not_null" and _mentions(k.definition, c.name)
+            )
+            if uses and k.name not in own:
+                out.append(f"constraint {k.name} on {t.name} uses {c.name}")
+        for ix in t.indexes:
+            if ix.constraint and ix.constraint in own:
+                continue
+            text = [*ix.keys, *ix.include, ix.predicate or ""]
+            if any(_mentions(x, c.name) for x in text) and not _rebuildable(ix, c.name):
+                out.append(f"index {ix.name} on {t.name} uses {c.name} with other columns")
+        if any(_mentions(tr.definition, c.name) for tr in t.triggers):
+            out.append(f"a trigger on {t.name} uses {c.name}")
+        if any(_mentions((p.using or "") + (p.with_check or ""), c.name) for p in t.policies):
+            out.append(f"a policy on {t.name} uses {c.name}")
+        if any(_mentions(v.definition, t.name) for v in self.snap.views.values()):
+            out.append(f"a view reads {t.name}")
+        return out
+
+    def _key_swap_steps(
+        self,
+        t: Table,
+        key: Constraint,
+        fks: list[tuple[Table, Constraint]],
+        swaps: list[tuple[Table, Column, str]],
+    ) -> list[Step]:
+        """The steps of `_key_type` that change `swaps` (table, column, to type)."""
+
+        def sql(text: str, autocommit: bool = False) -> Step:
+            return Step(code=f"op.execute({py(text)})", autocommit=autocommit)
+
+        prep: list[Step] = []
+        fill: list[Step] = []
+        build: list[Step] = []
+        swap: list[Step] = [
+            sql(f"ALTER TABLE {qt(o.qualified_name)} DROP CONSTRAINT {qi(k.name)}") for o, k in fks
+        ]
+        finish: list[Step] = []
+        ktmp_index = _ident_trunc(f"{key.name}_{swaps[0][2].split('(')[0].replace(' ', '_')}")
+        for tb, col, to in swaps:
+            tq, cq = qt(tb.qualified_name), qi(col.name)
+            tmp = _shadow_name(col.name, to)
+            tmpq = qi(tmp)
+            fn = _ident_trunc(f"{tb.name}_sync_{tmp}")
+            fnq = f"{qi(tb.schema_name)}.{qi(fn)}"
+            prep += [
+                sql(f"ALTER TABLE {tq} ADD COLUMN {tmpq} {to}"),
+                sql(
+                    f"CREATE FUNCTION {fnq}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                    f"BEGIN\n    NEW.{tmpq} := NEW.{cq};\n    RETURN NEW;\nEND\n$$"
+                ),
+                sql(
+                    f"CREATE TRIGGER {qi(fn)} BEFORE INSERT OR UPDATE ON {tq} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {fnq}()"
+                ),
+            ]
+            fill += self._batched(tb, f"{tmpq} = {cq}", f"{tmpq} IS DISTINCT FROM {cq}")
+            if not col.nullable:
+                fill += self._not_null_steps(tb, tmp, to)
+            if tb is t:
+                build.append(
+                    sql(f"CREATE UNIQUE INDEX CONCURRENTLY {qi(ktmp_index)} ON {tq} ({tmpq})", True)
+                )
+                swap.append(sql(f"ALTER TABLE {tq} DROP CONSTRAINT {qi(key.name)}"))
+            renames = []
+            for ix in tb.indexes:
+                if ix.constraint or not _rebuildable(ix, col.name):
+                    continue
+                ix_tmp = _ident_trunc(f"{ix.name}_{tmp}")
+                definition = re.sub(
+                    r"^CREATE (UNIQUE )?INDEX \S+ ON ",
+                    rf"CREATE \1INDEX CONCURRENTLY {qi(ix_tmp)} ON ",
+                    ix.definition,
+                )
+                definition = re.sub(rf"\({re.escape(cq)}\)", f"({tmpq})", definition)
+                build.append(sql(definition, True))
+                renames.append(
+                    sql(f"ALTER INDEX {qi(tb.schema_name)}.{qi(ix_tmp)} RENAME TO {qi(ix.name)}")
+                )
+            swap += [
+                sql(f"DROP TRIGGER {qi(fn)} ON {tq}"),
+                sql(f"DROP FUNCTION {fnq}()"),
+                sql(f"ALTER TABLE {tq} DROP COLUMN {cq}"),
+                sql(f"ALTER TABLE {tq} RENAME COLUMN {tmpq} TO {cq}"),
+                *renames,
+            ]
+            if col.default is not None:
+                swap.append(sql(f"ALTER TABLE {tq} ALTER COLUMN {cq} SET DEFAULT {col.default}"))
+            if col.comment:
+                swap.append(sql(f"COMMENT ON COLUMN {tq}.{cq} IS {lit(col.comment)}"))
+        words = "PRIMARY KEY" if key.kind == "primary_key" else "UNIQUE"
+        swap.append(
+            sql(
+                f"ALTER TABLE {qt(t.qualified_name)} ADD CONSTRAINT {qi(key.name)} "
+                f"{words} USING INDEX {qi(ktmp_index)}"
+            )
+        )
+        for o, k in fks:
+            definition = re.sub(r"\s+NOT VALID$", "", k.definition)
+            swap.append(
+                sql(
+                    f"ALTER TABLE {qt(o.qualified_name)} ADD CONSTRAINT {qi(k.name)} {definition} NOT VALID"
+                )
+            )
+            finish.append(
+                sql(f"ALTER TABLE {qt(o.qualified_name)} VALIDATE CONSTRAINT {qi(k.name)}", True)
+            )
+        return [*prep, *fill, *build, *swap, *finish]
 
     def _swap_type(self, t: Table, c, to: str, tmp: str, value: str) -> list[Step]:
         """Change `c`'s type online: a shadow column kept in sync by a trigger, backfilled
@@ -1050,9 +1349,13 @@ bind = op.get_bind()
 last = None
 while True:
     if last is None:
-        keys = bind.execute(sa.text({py(select_first)})).scalars().all()
+        found = bind.execute(sa.text({py(select_first)}))
     else:
-        keys = bind.execute(sa.text({py(select_next)}), {{"last": last}}).scalars().all()
+        found = bind.execute(sa.text({py(select_next)}), {{"last": last}})
+    if found is None:  # offline (alembic --sql): no rows come back; show one batch
+        bind.execute(sa.text({py(update)}), {{"lo": 0, "hi": 0}})
+        break
+    keys = found.scalars().all()
     if not keys:
         break
     bind.execute(sa.text({py(update)}), {{"lo": keys[0], "hi": keys[-1]}})
@@ -1094,6 +1397,27 @@ def lower(plan: P.DraftPlan, ctx: LowerContext) -> Lowered:
 # ---------------------------------------------------------------- utilities
 def _is_identifier(s: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", s))
+
+
+def _rebuildable(ix, column: str) -> bool:
+    """An index on `column` alone (no expression, INCLUDE or predicate): the online key
+    type change rebuilds it CONCURRENTLY on the shadow column under the same name."""
+    return ix.keys == [column] and not ix.include and not ix.predicate and not ix.constraint
+
+
+def _on_new_row(expr: str, t: Table) -> str:
+    """`coalesce(name, '')` -> `coalesce(NEW.name, '')`: an expression over `t`'s columns as a
+    row trigger computes it (string literals and function names are left alone)."""
+    names = sorted((c.name for c in t.columns), key=len, reverse=True)
+    parts = re.split(r"('(?:[^']|'')*')", expr)
+    for i in range(0, len(parts), 2):
+        for n in names:
+            parts[i] = re.sub(
+                rf'(?<![\w."$:])(?:"{re.escape(n)}"|{re.escape(n)})(?![\w"$])(?!\s*\()',
+                f"NEW.{qi(n)}",
+                parts[i],
+            )
+    return "".join(parts)
 
 
 def _mentions(expr: str, column: str) -> bool:

@@ -97,8 +97,8 @@ def test_lock_timeout_on_existing_tables_only(snap):
     _, up, down = code(
         snap, [P.SetDefault(table="public.products", column="sku", default="'x'")], {"products": 10}
     )
-    assert up.startswith('op.execute("SET lock_timeout') and down.startswith(
-        'op.execute("SET lock_timeout'
+    assert up.startswith('op.execute("SET LOCAL lock_timeout') and down.startswith(
+        'op.execute("SET LOCAL lock_timeout'
     )
     create = P.CreateTable(
         table="notes", columns=[P.ColumnDef(name="id", type="bigint", primary_key=True)]

@@ -145,3 +145,19 @@ def type_rewrites(
     if o is None or n is None:
         return True
     return rewrite_needed(o, n, pg, timezone)
+
+
+# ---------------------------------------------------------------- volatility
+def default_volatility(expr: str) -> str:
+    """`'volatile'`, `'unknown'` or `'stable'` for a column default written as SQL, by the
+    linter's rule (`add-column-volatile-default`): a volatile default rewrites the table
+    when the column is added. Unparseable text is `'unknown'`."""
+    from pglast import parse_sql
+
+    from migagent.tools.lint.rules.columns import volatility
+
+    try:
+        node = parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+    except Exception:
+        return "unknown"
+    return volatility(node)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import A_Expr_Kind, AlterTableType, BoolExprType
 
 from migagent.tools.lint.locks import relname
 from migagent.tools.lint.rules.base import (
@@ -120,6 +120,36 @@ def set_logged(stmt: Statement, c: RuleContext):
         )
 
 
+def _one_batch(where) -> bool:
+    """Whether a WHERE bounds the statement to one batch: a key range (`k >= a AND k <= b`,
+    `k BETWEEN a AND b`) or `ctid = ANY(ARRAY(SELECT ctid ... LIMIT n))`."""
+    if where is None:
+        return False
+    lower, upper = set(), set()
+    found = False
+
+    def walk(node) -> None:
+        nonlocal found
+        if isinstance(node, ast.BoolExpr) and node.boolop == BoolExprType.AND_EXPR:
+            for arg in node.args:
+                walk(arg)
+        elif isinstance(node, ast.A_Expr) and isinstance(node.lexpr, ast.ColumnRef):
+            col = sql_of(node.lexpr).split(".")[-1]
+            name = node.name[-1].sval if node.name else ""
+            if node.kind == A_Expr_Kind.AEXPR_BETWEEN:
+                lower.add(col)
+                upper.add(col)
+            elif name in (">", ">="):
+                lower.add(col)
+            elif name in ("<", "<="):
+                upper.add(col)
+            elif name == "=" and col == "ctid" and "LIMIT" in sql_of(node.rexpr).upper():
+                found = True
+
+    walk(where)
+    return found or bool(lower & upper)
+
+
 def _batched_update_sql(node: ast.UpdateStmt, rel: str) -> str | None:
     """`UPDATE ... WHERE ctid = ANY(ARRAY(SELECT ctid ... LIMIT n))` that terminates:
     only when every SET value is a constant, so updated rows drop out of the filter."""
@@ -148,6 +178,8 @@ def unbatched_dml(stmt: Statement, c: RuleContext):
     table = table_of(node.relation)
     if c.created(table):
         return
+    if not stmt.in_transaction and _one_batch(node.whereClause):
+        return  # a batch committed on its own (autocommit), bounded by a key range or LIMIT
     rel = relname(node.relation)
     verb = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
     scope = "every row of" if node.whereClause is None else "rows of"
