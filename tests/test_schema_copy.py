@@ -368,3 +368,22 @@ def test_split_keeps_begin_atomic_bodies_whole_as_psql_does() -> None:
         'CREATE TABLE begin_end ("begin" int)',
         "COMMIT",
     ]
+
+
+def test_a_target_statement_the_sandbox_rejects_is_named_not_numbered(box: Sandbox) -> None:
+    from migagent.tools.sandbox import load_error
+    from migagent.tools.sqlscript import StatementFailed
+
+    dump = "CREATE TABLE a (id int);\n\nCREATE VIEW v AS\n  SELECT nope FROM a;\n"
+    with box.scratch() as db, db.connect(autocommit=True) as conn:
+        assert run_script(conn, split_script("SET no_such_setting = 1;"), tolerant=True) == [
+            "dropped SET no_such_setting (the sandbox's PostgreSQL 18 does not know the setting)"
+        ]
+        with pytest.raises(StatementFailed) as raised:
+            run_script(conn, split_script(dump), tolerant=True)
+    error = load_error(raised.value, "postgresql://app@prod/shop", tolerant=True)
+    assert str(error) == (
+        "cannot copy the schema of postgresql://app@prod/shop into the sandbox: "
+        'CREATE VIEW v AS SELECT nope FROM a: column "nope" does not exist. '
+        "Set MIGAGENT_SANDBOX_URL (or --sandbox-url) to a server of the target's version"
+    )

@@ -16,6 +16,7 @@ extension it lacks) and says what it left out, as a notice.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,9 @@ _META = re.compile(r"\\([A-Za-z]+|[^\sA-Za-z])")
 _COPY_FROM_STDIN = re.compile(r"(?is)^\s*COPY\b.*\bFROM\s+STDIN\b")
 _UNKNOWN_PARAM = re.compile(r'unrecognized parameter "([^"]+)"')
 _MISSING_EXT = re.compile(r'extension "([^"]+)" is not available')
+_END_OF_COPY = re.compile(r"^\\\.\r?(?:\n|\Z)", re.M)
+# undefined_object, undefined_function, undefined_table, invalid_schema_name
+_UNDEFINED = frozenset({"42704", "42883", "42P01", "3F000"})
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})  # pglast's scanner reports them
 MAX_REPAIRS = 20  # per statement: each retry may reveal one more unknown option
 
@@ -67,6 +71,7 @@ def split_script(text: str, *, source: str = "schema") -> list[Statement]:
     `\\restrict` / `\\unrestrict`, naming `source` and the line.
     """
     statements: list[Statement] = []
+    lines = _Lines(text)
     pending = 0  # where the SQL not yet split off starts
     pos = 0
     while pos < len(text):
@@ -74,14 +79,14 @@ def split_script(text: str, *, source: str = "schema") -> list[Statement]:
         meta = _meta_command_at(text, pending, pos, end) if "\\" in text[pos:end] else None
         if meta is not None:
             before = _tokens(text[pending:meta])
-            pending, resume = _take(text, pending, end, before or [], statements)
+            pending, resume = _take(text, lines, pending, end, before or [], statements)
             if resume != end:  # a COPY before the backslash took the lines after it
                 pos = resume
                 continue
             word = _meta_name(text, meta)
             if word not in IGNORED_META:
                 raise UsageError(
-                    f"{source} line {_line_of(text, meta)}: psql meta-command \\{word} "
+                    f"{source} line {lines.of(meta)}: psql meta-command \\{word} "
                     "is not allowed in a schema file",
                     "remove it",
                 )
@@ -98,17 +103,23 @@ def split_script(text: str, *, source: str = "schema") -> list[Statement]:
         if tokens is None:  # inside a quote, dollar quote or comment
             pos = end
         elif isinstance(tokens, str):  # a scanner error: the server will report it
-            statements.append(_statement(text, pending, end))
+            statements.append(_statement(text, lines, _first_token(text, pending, end), end))
             pending = pos = end
         else:
-            pending, pos = _take(text, pending, end, tokens, statements)
+            pending, pos = _take(text, lines, pending, end, tokens, statements)
     if _tokens(text[pending:]) != []:
-        statements.append(_statement(text, pending, len(text)))
+        first = _first_token(text, pending, len(text))
+        statements.append(_statement(text, lines, first, len(text)))
     return [s for s in statements if s.sql.strip()]
 
 
 def _take(
-    text: str, pending: int, end: int, tokens: list[tuple[int, str]], out: list[Statement]
+    text: str,
+    lines: _Lines,
+    pending: int,
+    end: int,
+    tokens: list[tuple[int, str]],
+    out: list[Statement],
 ) -> tuple[int, int]:
     """Split the complete statements off the tokens of text[pending:...], whose line
     ends at `end`. Returns where the unsplit SQL now starts and where to read on."""
@@ -119,8 +130,8 @@ def _take(
         at = pending + offset
         if name == "ASCII_59" and depth == 0:  # ;
             if start is not None:
-                stmt = _statement(text, start, at)
-                if _is_copy_from_stdin(stmt.sql):
+                stmt = _statement(text, lines, start, at)
+                if head[0] == "COPY" and _is_copy_from_stdin(stmt.sql):
                     data_end, after = _copy_data_end(text, end)
                     out.append(replace(stmt, copy_data=text[end:data_end]))
                     return after, after
@@ -184,21 +195,21 @@ def _tokens(chunk: str) -> list[tuple[int, str]] | str | None:
         return None if str(exc).startswith("unterminated") else str(exc)
 
 
-def _statement(text: str, start: int, stop: int) -> Statement:
+def _statement(text: str, lines: _Lines, first: int, stop: int) -> Statement:
+    return Statement(sql=text[first:stop].rstrip(), line=lines.of(first))
+
+
+def _first_token(text: str, start: int, stop: int) -> int:
+    """Where the first token after `start` is (past comments), if the scanner can tell."""
     tokens = _tokens(text[start:stop])
-    first = start + tokens[0][0] if isinstance(tokens, list) and tokens else start
-    return Statement(sql=text[first:stop].rstrip(), line=_line_of(text, first))
+    return start + tokens[0][0] if isinstance(tokens, list) and tokens else start
 
 
 def _copy_data_end(text: str, pos: int) -> tuple[int, int]:
     """Where the COPY data starting at `pos` ends, and where the script resumes
     (after the `\\.` line; at the end of the script if there is none, as in psql)."""
-    while pos < len(text):
-        end = _line_end(text, pos)
-        if text[pos:end].rstrip("\r\n") == "\\.":
-            return pos, end
-        pos = end
-    return len(text), len(text)
+    match = _END_OF_COPY.search(text, pos)
+    return (match.start(), match.end()) if match else (len(text), len(text))
 
 
 def _is_copy_from_stdin(sql_text: str) -> bool:
@@ -215,8 +226,14 @@ def _line_end(text: str, pos: int) -> int:
     return len(text) if nl < 0 else nl + 1
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+class _Lines:
+    """Line numbers of offsets in a script, without recounting it for every statement."""
+
+    def __init__(self, text: str) -> None:
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def of(self, offset: int) -> int:
+        return bisect.bisect_left(self.newlines, offset) + 1
 
 
 def adapt_script(script: str, server_version: int) -> str:
@@ -259,7 +276,9 @@ class StatementFailed(Exception):
     def __init__(self, statement: Statement, error: psycopg.Error, skipped: list[str]) -> None:
         self.statement = statement
         self.error = error
-        self.skipped_extensions = skipped
+        # the extensions left out that this failure is likely due to: an object that
+        # does not exist (a type, function, operator class ...) after one was left out
+        self.skipped_extensions = list(skipped) if error.sqlstate in _UNDEFINED else []
         super().__init__(f"{statement.summary}: {error}")
 
     @property
