@@ -551,3 +551,91 @@ def test_report_summary_and_facts(target_db):
     assert sorted(f.kind for f in facts.facts) == ["not_null", "references"]
     assert report.summary().splitlines()[0] == "target preflight: 1 info, 2 ok"
     assert all(r.duration_ms > 0 for r in report.results)
+
+
+def test_numeric_pattern_is_confirmed_by_casting_and_dates_are_tried(target_db):
+    url = target_db(
+        "CREATE TABLE m (id int PRIMARY KEY, amount text, day text);"
+        "INSERT INTO m VALUES (1, '1.5', '2024-02-28'), (2, ' -2e3 ', '2024-03-01'),"
+        " (3, 'NaN', 'tomorrow'), (4, NULL, NULL);"
+    )
+    src = revision(
+        """
+        op.alter_column("m", "amount", type_=sa.Numeric(), postgresql_using="amount::numeric")
+        op.alter_column("m", "day", type_=sa.Date(), postgresql_using="day::date")
+        """
+    )
+    amount, day = preflight(url, src).results
+    assert amount.status == "ok" and day.status == "ok"
+    bad = target_db(
+        "CREATE TABLE m (id int PRIMARY KEY, amount text, day text);"
+        "INSERT INTO m VALUES (1, '12,5', '2024-02-30'), (2, '7', '2024-01-01');"
+    )
+    amount, day = preflight(bad, src).results
+    assert (amount.status, amount.violating_rows, amount.example) == ("violations", 1, "12,5")
+    assert day.status == "violations"
+    if day.check.method == "trial":  # PG 15: the conversion itself ran and stopped at the error
+        assert day.violating_rows is None and "2024-02-30" in day.message
+    else:
+        assert day.violating_rows == 1
+
+
+def test_foreign_key_to_a_table_the_revision_creates(target_db):
+    url = target_db(ORDERS)
+    src = revision(
+        """
+        op.create_table("catalog", sa.Column("id", sa.Integer(), primary_key=True))
+        op.create_foreign_key("fk_cat", "order_items", "catalog", ["product_id"], ["id"])
+        """
+    )
+    r = only(preflight(url, src))
+    assert (r.status, r.violating_rows) == ("violations", 200)  # the NULL key passes
+    assert "public.catalog (created empty by this revision)" in r.message
+    filled = revision(
+        """
+        op.create_table("catalog", sa.Column("id", sa.Integer(), primary_key=True))
+        op.execute("INSERT INTO catalog SELECT id FROM products")
+        op.create_foreign_key("fk_cat", "order_items", "catalog", ["product_id"], ["id"])
+        """
+    )
+    r = only(preflight(url, filled))
+    assert r.status == "unknown" and "INSERT at statement 1" in r.message
+
+
+def test_explicit_cast_to_shorter_varchar_truncates_as_information(target_db):
+    url = target_db(PRODUCTS + "UPDATE products SET code = 'much-too-long' WHERE id = 1;")
+    src = revision(
+        'op.alter_column("products", "code", type_=sa.String(5), postgresql_using="code::varchar(5)")'
+    )
+    report = preflight(url, src)
+    r = only(report)
+    assert (r.status, r.violating_rows) == ("info", 1) and not report.failed
+    assert "would be truncated to 5 characters" in r.message
+
+
+def test_trial_conversion_on_a_sample(target_db):
+    url = target_db(
+        "CREATE TABLE t (id int PRIMARY KEY, v text);"
+        "INSERT INTO t SELECT g, CASE WHEN g % 50 = 0 THEN 'x' ELSE g::text END"
+        " FROM generate_series(1, 100000) g;"
+    )
+    src = revision(
+        'op.alter_column("t", "v", type_=sa.Integer(), postgresql_using="trim(v)::integer")'
+    )
+    r = only(preflight(url, src, sample_above_rows=1_000, sample_rows=2_000))
+    assert r.sampled and r.check.method == "trial" and r.status == "violations"
+    assert '"x"' in r.message and "in a sample" in r.message
+
+
+def test_statements_after_a_data_migration_are_noted(target_db):
+    url = target_db(PRODUCTS)
+    src = revision(
+        """
+        op.alter_column("products", "sku", nullable=False)
+        ids = op.get_bind().execute(sa.text("SELECT id FROM products")).fetchall()
+        op.alter_column("products", "price", nullable=False)
+        """
+    )
+    report = preflight(url, src)
+    assert [r.columns for r in report.results] == [("sku",)]
+    assert report.notes and "were not checked" in report.notes[0]
