@@ -250,12 +250,13 @@ def script_key(statements: Iterable[Statement]) -> str:
 
 
 # ------------------------------------------------------------------- running
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """What a repair decided: run `sql` instead (None: leave the statement out)."""
 
     sql: str | None
-    notice: str | None
+    notices: tuple[str, ...] = ()  # what was left out, one sentence each
+    skipped_extension: str | None = None  # an extension left out, for later failures
 
 
 @dataclass
@@ -307,19 +308,22 @@ def run_script(
     notices: list[str] = []
     for stmt in statements:
         current: str | None = stmt.sql
-        for _ in range(MAX_REPAIRS):
+        attempts = 0
+        while current is not None:
             try:
                 _execute(conn, current, stmt.copy_data)
                 break
             except psycopg.Error as exc:
-                outcome = repair(current, exc, ctx) if tolerant else None
+                attempts += 1
+                outcome = (
+                    repair(current, exc, ctx) if tolerant and attempts <= MAX_REPAIRS else None
+                )
                 if outcome is None:
                     raise StatementFailed(stmt, exc, ctx.skipped_extensions) from exc
-                if outcome.notice:
-                    notices.append(outcome.notice)
+                notices.extend(outcome.notices)
+                if outcome.skipped_extension:
+                    ctx.skipped_extensions.append(outcome.skipped_extension)
                 current = outcome.sql
-                if current is None:
-                    break
     return notices
 
 
@@ -355,19 +359,22 @@ def drop_unknown_column_option(
     option = _unknown_parameter(error)
     if option is None or not isinstance(node, ast.AlterTableStmt):
         return None
-    cmds, dropped = [], None
+    cmds, dropped = [], []
     for cmd in node.cmds or ():
         if cmd.subtype == enums.AlterTableType.AT_SetOptions and _has_option(cmd.def_, option):
-            dropped = f"{_relname(node.relation)}.{cmd.name}"
+            dropped.append(f"{_relname(node.relation)}.{cmd.name}")
             kept = _without_option(cmd.def_, option)
             if kept:
                 cmds.append(_copy_node(cmd, def_=kept))
             continue
         cmds.append(cmd)
-    if dropped is None:
+    if not dropped:
         return None
-    notice = f"dropped column option {option} on {dropped} ({ctx.sandbox} does not know it)"
-    return Outcome(_sql(_copy_node(node, cmds=tuple(cmds))) if cmds else None, notice)
+    notices = tuple(
+        f"dropped column option {option} on {column} ({ctx.sandbox} does not know it)"
+        for column in dropped
+    )
+    return Outcome(_sql(_copy_node(node, cmds=tuple(cmds))) if cmds else None, notices)
 
 
 def drop_unknown_reloption(node: ast.Node, error: psycopg.Error, ctx: Context) -> Outcome | None:
@@ -389,7 +396,7 @@ def drop_unknown_reloption(node: ast.Node, error: psycopg.Error, ctx: Context) -
         if not changed:
             return None
         repaired = _sql(_copy_node(node, cmds=tuple(cmds))) if cmds else None
-        return Outcome(repaired, _reloption_notice(option, node.relation, ctx))
+        return Outcome(repaired, (_reloption_notice(option, node.relation, ctx),))
     holder, relation = _options_holder(node)
     if holder is None or not _has_option(holder.options, option):
         return None
@@ -397,7 +404,7 @@ def drop_unknown_reloption(node: ast.Node, error: psycopg.Error, ctx: Context) -
     fixed = _copy_node(holder, options=kept)
     if isinstance(node, ast.CreateTableAsStmt):
         fixed = _copy_node(node, into=fixed)
-    return Outcome(_sql(fixed), _reloption_notice(option, relation, ctx))
+    return Outcome(_sql(fixed), (_reloption_notice(option, relation, ctx),))
 
 
 def skip_missing_extension(node: ast.Node, error: psycopg.Error, ctx: Context) -> Outcome | None:
@@ -406,12 +413,11 @@ def skip_missing_extension(node: ast.Node, error: psycopg.Error, ctx: Context) -
     match = _MISSING_EXT.search(str(error))
     if not isinstance(node, ast.CreateExtensionStmt) or not match:
         return None
-    ctx.skipped_extensions.append(match.group(1))
-    return Outcome(
-        None,
+    notice = (
         f"skipped extension {match.group(1)} ({ctx.sandbox} does not have it, "
-        "and nothing in the schema needs it)",
+        "and nothing in the schema needs it)"
     )
+    return Outcome(None, (notice,), skipped_extension=match.group(1))
 
 
 def skip_comment_on_skipped_extension(
@@ -423,7 +429,7 @@ def skip_comment_on_skipped_extension(
         and node.objtype == enums.ObjectType.OBJECT_EXTENSION
         and getattr(node.object, "sval", None) in ctx.skipped_extensions
     ):
-        return Outcome(None, None)
+        return Outcome(None)
     return None
 
 
@@ -431,7 +437,7 @@ def drop_unknown_setting(node: ast.Node, error: psycopg.Error, ctx: Context) -> 
     """`SET x = ...` for a setting a newer pg_dump knows and the sandbox does not."""
     if not isinstance(node, ast.VariableSetStmt) or "unrecognized configuration" not in str(error):
         return None
-    return Outcome(None, f"dropped SET {node.name} ({ctx.sandbox} does not know the setting)")
+    return Outcome(None, (f"dropped SET {node.name} ({ctx.sandbox} does not know the setting)",))
 
 
 REPAIRS: tuple[Repair, ...] = (
