@@ -639,3 +639,18 @@ def test_statements_after_a_data_migration_are_noted(target_db):
     report = preflight(url, src)
     assert [r.columns for r in report.results] == [("sku",)]
     assert report.notes and "were not checked" in report.notes[0]
+
+
+def test_percent_signs_reach_the_target_as_written(target_db):
+    """Alembic's offline rendering escapes % as %%; the checks must run the SQL as written."""
+    url = target_db(PRODUCTS + "UPDATE products SET code = 'x%y' WHERE id = 1;")
+    src = revision(
+        """
+        op.create_check_constraint("even", "products", "id % 2 = 0")
+        op.create_check_constraint("no_pct", "products", "code NOT LIKE '%\\\\%%'")
+        """
+    )
+    even, no_pct = preflight(url, src).results
+    assert (even.status, even.violating_rows) == ("violations", 50)
+    assert even.message.startswith("50 rows of public.products violate CHECK (id % 2 = 0)")
+    assert (no_pct.status, no_pct.violating_rows) == ("violations", 1)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pglast import ast
 from pglast.stream import RawStream
+from pglast.visitors import Visitor
 
 from migagent.tools.introspect.model import Column, Index, SchemaSnapshot, Table
 from migagent.tools.lint.statements import Statement
@@ -42,6 +43,20 @@ class PlanState:
 def deparse(node: Any) -> str:
     """SQL text of an expression node, as PostgreSQL's parser would read it back."""
     return RawStream()(node)
+
+
+def columns_in(node: object) -> list[str]:
+    """Column names an expression reads, in order of appearance."""
+    found: list[str] = []
+
+    class _Cols(Visitor):
+        def visit_ColumnRef(self, _ancestors, ref):
+            last = ref.fields[-1]
+            if isinstance(last, ast.String) and last.sval not in found:
+                found.append(last.sval)
+
+    _Cols()(node)
+    return found
 
 
 def qualify(schema: str | None, name: str) -> str:

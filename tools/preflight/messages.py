@@ -41,14 +41,27 @@ def finding(check: PreflightCheck, n: int, groups: int | None, example: str | No
             )
             return f"{rows(n)} of {t} {have} {cols} with no row in {parent}{_eg(example)}"
         case "check":
-            return f"{rows(n)} of {t} violate CHECK ({check.expression}){_eg(example)}"
+            verb = "violates" if n == 1 else "violate"
+            return f"{rows(n)} of {t} {verb} CHECK ({check.expression}){_eg(example)}"
         case "cast":
+            one = n == 1
+            value = f"a {cols} value" if one else f"{cols} values"
             if check.method == "length":
-                verb = "would be truncated to" if check.truncates else "are longer than"
-                return f"{rows(n)} of {t} {have} {cols} values that {verb} {check.max_length} characters{_eg(example)}"
+                verb = ("is" if one else "are") + " longer than"
+                if check.truncates:
+                    verb = "would be truncated to"
+                limit = f"{check.max_length} characters"
+                return f"{rows(n)} of {t} {have} {value} that {verb} {limit}{_eg(example)}"
             if check.method == "enum_labels":
-                return f"{rows(n)} of {t} {have} {cols} not among the labels of {check.type_name}{_eg(example)}"
-            return f"{rows(n)} of {t} {have} {cols} that does not convert to {check.type_name}{_eg(example)}"
+                return (
+                    f"{rows(n)} of {t} {have} {value} not among the labels of"
+                    f" {check.type_name}{_eg(example)}"
+                )
+            does = "does" if one else "do"
+            return (
+                f"{rows(n)} of {t} {have} {value} that {does} not convert to"
+                f" {check.type_name}{_eg(example)}"
+            )
         case "add_column_not_null":
             return f"{t} has {rows(n)}, and the new NOT NULL column has no default to fill them"
         case "drop_column":

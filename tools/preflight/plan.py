@@ -9,6 +9,8 @@ rows it writes) so later statements are asked about in the target's names.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 
 from pglast import ast
@@ -16,7 +18,7 @@ from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from migagent.tools.introspect.model import SchemaSnapshot
 from migagent.tools.lint.revision import revision_statements
-from migagent.tools.lint.statements import Statement
+from migagent.tools.lint.statements import Statement, split_sql
 from migagent.tools.preflight.context import PlanContext, PlanState, qualify, rv_name
 from migagent.tools.preflight.kinds import checks_for
 from migagent.tools.preflight.model import PreflightCheck
@@ -35,13 +37,36 @@ def plan_checks(source: str, snapshot: SchemaSnapshot) -> list[PreflightCheck]:
 
 def plan(source: str, snapshot: SchemaSnapshot, filename: str = "<revision>") -> Plan:
     captured = revision_statements(source, filename, "upgrade")
-    out = plan_statements(captured.statements, snapshot)
+    out = plan_statements(_unescape_percent(captured.statements), snapshot)
     if captured.stopped:
         line, why = captured.stopped
         out.notes.append(
             f"upgrade() stopped at line {line} in offline mode ({why}): the statements after it"
             " were not checked against the target"
         )
+    return out
+
+
+_PROBE = "from alembic import op\nrevision = 'p'\ndown_revision = None\n\ndef upgrade():\n    op.execute(\"SELECT '%'\")\n"
+
+
+@functools.cache
+def _capture_doubles_percent() -> bool:
+    """Whether the offline capture renders `%` as `%%` (SQLAlchemy's psycopg2 dialect
+    escapes it for pyformat parameters): `a % 2` would reach the target as the
+    nonexistent operator `%%`, and `LIKE '%x'` as a different pattern."""
+    return "%%" in revision_statements(_PROBE, "<probe>").statements[0].sql
+
+
+def _unescape_percent(statements: list[Statement]) -> list[Statement]:
+    if not _capture_doubles_percent():
+        return statements
+    out = []
+    for s in statements:
+        if "%%" in s.sql:
+            text = s.sql.replace("%%", "%")
+            s = dataclasses.replace(s, sql=text, node=split_sql(text)[0].node)
+        out.append(s)
     return out
 
 
@@ -137,12 +162,11 @@ def _track(node: ast.Node, ctx: PlanContext) -> None:
             labels = list(ctx.snapshot.enums[name].labels)
         if labels is not None:
             state.enum_labels[name] = [*labels, node.newVal]
-    elif isinstance(node, ast.CreateDomainStmt | ast.CompositeTypeStmt):
-        names = [s.sval for s in (node.domainname if hasattr(node, "domainname") else ())]
-        if names:
-            state.created_types.add(
-                qualify(*names) if len(names) == 2 else qualify(None, names[-1])
-            )
+    elif isinstance(node, ast.CreateDomainStmt):
+        names = [s.sval for s in node.domainname]
+        state.created_types.add(qualify(*names) if len(names) == 2 else qualify(None, names[-1]))
+    elif isinstance(node, ast.CompositeTypeStmt):
+        state.created_types.add(rv_name(node.typevar))
     elif isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt):
         verb = type(node).__name__.removesuffix("Stmt").upper()
         state.written.setdefault(ctx.target_name(rv_name(node.relation)), f"{verb} at {where}")

@@ -24,6 +24,7 @@ from typing import Literal
 
 from psycopg import sql
 
+from migagent.tools.lint.rules.base import type_spec_from_text
 from migagent.tools.preflight.model import PreflightCheck
 
 INT_RANGES: dict[str, tuple[int, int]] = {
@@ -231,8 +232,6 @@ def _valid(check: PreflightCheck) -> sql.Composable:
 
 
 def _base_type(check: PreflightCheck) -> str:
-    from migagent.tools.lint.rules.base import type_spec_from_text
-
     spec = type_spec_from_text(check.type_name or "")
     return spec.name if spec else ""
 

@@ -1,8 +1,8 @@
 """ALTER COLUMN TYPE: values the conversion rejects (or, for an explicit cast to
 varchar(n), silently truncates).
 
-How each conversion is decided (the method travels with the check; see the
-module docstring of `tools.preflight` for exact vs approximate):
+How each conversion is decided (the method travels with the check, its
+exactness in `EXACTNESS`):
 
 - to an enum: the value must be one of its labels (`enum_labels`);
 - to varchar(n)/char(n): `char_length(value) <= n` (`length`);

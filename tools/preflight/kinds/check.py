@@ -5,10 +5,9 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import ConstrType, NullTestType
 
-from migagent.tools.preflight.context import PlanContext, deparse, short
+from migagent.tools.preflight.context import PlanContext, columns_in, deparse, short
 from migagent.tools.preflight.kinds.not_null import not_null_check
 from migagent.tools.preflight.kinds.registry import kind
-from migagent.tools.preflight.kinds.unique import _columns_in
 from migagent.tools.preflight.model import PreflightCheck
 
 
@@ -33,7 +32,7 @@ def check_constraint(con: ast.Constraint, ctx: PlanContext) -> list[PreflightChe
     return [
         ctx.check(
             "check",
-            columns=tuple(_columns_in(con.raw_expr)),
+            columns=tuple(columns_in(con.raw_expr)),
             expression=expression,
             exactness="exact: evaluates the expression on every row; false is a violation",
             fix=(

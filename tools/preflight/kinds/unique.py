@@ -5,7 +5,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import ConstrType
 
-from migagent.tools.preflight.context import PlanContext, deparse, short
+from migagent.tools.preflight.context import PlanContext, columns_in, deparse, short
 from migagent.tools.preflight.kinds.not_null import not_null_check
 from migagent.tools.preflight.kinds.registry import kind
 from migagent.tools.preflight.model import PreflightCheck
@@ -84,22 +84,6 @@ def unique_constraint(con: ast.Constraint, ctx: PlanContext) -> list[PreflightCh
     return out
 
 
-def _columns_in(node: object) -> list[str]:
-    """Column names an expression reads, in order of appearance."""
-    from pglast.visitors import Visitor
-
-    found: list[str] = []
-
-    class _Cols(Visitor):
-        def visit_ColumnRef(self, _ancestors, ref):
-            last = ref.fields[-1]
-            if isinstance(last, ast.String) and last.sval not in found:
-                found.append(last.sval)
-
-    _Cols()(node)
-    return found
-
-
 @kind(ast.IndexStmt)
 def unique_index(node: ast.IndexStmt, ctx: PlanContext) -> list[PreflightCheck]:
     """CREATE UNIQUE INDEX [CONCURRENTLY], with expressions, a partial predicate and
@@ -116,7 +100,7 @@ def unique_index(node: ast.IndexStmt, ctx: PlanContext) -> list[PreflightCheck]:
         else:
             any_expr = True
             key = deparse(elem.expr)
-            columns += [c for c in _columns_in(elem.expr) if c not in columns]
+            columns += [c for c in columns_in(elem.expr) if c not in columns]
             if not key.startswith("(") and not isinstance(elem.expr, ast.FuncCall):
                 key = f"({key})"
         if elem.collation:
