@@ -196,6 +196,30 @@ def test_table_locked_on_the_target_names_the_holder_within_seconds(
     ), str(raised.value)
 
 
+def test_lock_queued_behind_a_long_transaction_names_both(box: Sandbox, target_db) -> None:
+    """An ALTER waiting for ACCESS EXCLUSIVE blocks every read queued behind it."""
+    import threading
+
+    url = target_db("CREATE TABLE orders (id int PRIMARY KEY);")
+    with psycopg.connect(url) as reader, psycopg.connect(url) as alter:
+        reader.execute("SELECT * FROM orders")  # ACCESS SHARE in an open transaction
+        waiting = threading.Thread(target=alter.execute, args=("ALTER TABLE orders ADD x int",))
+        waiting.start()
+        time.sleep(0.5)
+        with pytest.raises(DatabaseError) as raised:
+            box.template_from_target(url)
+        reader.rollback()
+        waiting.join()
+        alter.rollback()
+        pids = reader.info.backend_pid, alter.info.backend_pid
+    assert re.search(
+        rf"table public\.orders is about to be locked by pid {pids[1]} "
+        r'\(ACCESS EXCLUSIVE, "ALTER TABLE orders ADD x int", waiting \d+ s '
+        rf"behind pid {pids[0]}\)",
+        str(raised.value),
+    ), str(raised.value)
+
+
 # ------------------------------------------------------------- schema files
 @pytest.mark.parametrize(
     ("command", "shown"), [("\\! touch {marker}", "\\!"), ("\\c other", "\\c")]
