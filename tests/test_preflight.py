@@ -654,3 +654,35 @@ def test_percent_signs_reach_the_target_as_written(target_db):
     assert (even.status, even.violating_rows) == ("violations", 50)
     assert even.message.startswith("50 rows of public.products violate CHECK (id % 2 = 0)")
     assert (no_pct.status, no_pct.violating_rows) == ("violations", 1)
+
+
+def test_planning_is_pure_and_picks_the_conversion_method_by_server_version():
+    from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
+
+    def snap(version: int) -> SchemaSnapshot:
+        table = Table(
+            schema_name="public",
+            name="stock",
+            row_estimate=10,
+            columns=[
+                Column(name="qty", type="text"),
+                Column(name="code", type="character varying(20)"),
+            ],
+        )
+        return SchemaSnapshot(server_version=version, tables={"public.stock": table})
+
+    src = revision(
+        """
+        op.alter_column("stock", "qty", type_=sa.Integer(), postgresql_using="qty::integer")
+        op.alter_column("stock", "qty", type_=sa.Date(), postgresql_using="qty::date")
+        op.alter_column("stock", "code", type_=sa.String(5))
+        op.alter_column("stock", "code", type_=sa.Text())
+        op.execute("ALTER TABLE IF EXISTS gone ALTER COLUMN x SET NOT NULL")
+        """
+    )
+    assert [c.method for c in plan_checks(src, snap(150004))] == ["pattern", "trial", "length"]
+    assert [c.method for c in plan_checks(src, snap(170002))] == [
+        "pg_input_is_valid",
+        "pg_input_is_valid",
+        "length",
+    ]

@@ -99,6 +99,8 @@ def _checks(node: ast.Node, ctx: PlanContext) -> list[PreflightCheck]:
         return checks_for(type(node), node, ctx)
     if node.objtype != ObjectType.OBJECT_TABLE:
         return []
+    if node.missing_ok and ctx.target_table() is None and not ctx.created():
+        return []  # ALTER TABLE IF EXISTS on a table the target does not have: a no-op
     out: list[PreflightCheck] = []
     for cmd in node.cmds or ():
         con = cmd.def_

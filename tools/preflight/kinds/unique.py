@@ -90,6 +90,8 @@ def unique_index(node: ast.IndexStmt, ctx: PlanContext) -> list[PreflightCheck]:
     NULLS NOT DISTINCT as written."""
     if not node.unique:
         return []
+    if node.if_not_exists and node.idxname and ctx.find_index(node.idxname) is not None:
+        return []  # IF NOT EXISTS and the target has it: nothing is built
     columns: list[str] = []
     keys: list[str] = []
     any_expr = False
