@@ -128,9 +128,9 @@ def test_explain_analyze_false_is_allowed():
     check_read_only("EXPLAIN (ANALYZE false) SELECT 1")
 
 
-def test_read_only_transaction_stops_writes_the_parser_lets_through(toolbox, target):
-    # nextval() is a plain function call to the parser; the read-only transaction refuses it
-    with pytest.raises(ToolboxError, match="read-only transaction"):
+def test_volatile_functions_are_refused_before_they_run(toolbox, target):
+    # nextval() is VOLATILE in the target's pg_proc (tests/test_attacks_query.py has the rest)
+    with pytest.raises(ToolboxError, match="nextval is VOLATILE"):
         toolbox.query_target("SELECT nextval('authors_id_seq')")
     assert _count_authors(target.url) == 3
 

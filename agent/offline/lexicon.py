@@ -174,7 +174,7 @@ def parse_value(raw: str, sql_type: str | None = None) -> str | None:
         return "'{}'::jsonb"
     if re.match(r"^(?:an?\s+)?empty\s+(?:array|list)\b", low):
         return "'{}'"
-    if re.match(r"^(?:gen_random_uuid\(\)|a\s+random\s+uuid|random\s+uuid|new\s+uuid)", low):
+    if re.match(r"^(?:gen_random_uuid\(\)?|a\s+random\s+uuid|random\s+uuid|new\s+uuid)", low):
         return "gen_random_uuid()"
     m = re.match(r"^-?\d+(?:\.\d+)?\b", low)
     if m:
