@@ -10,6 +10,18 @@ NULLs and 0.01% duplicated values) and `order_items` (--rows rows referencing pr
 UNIQUE on sku, FOREIGN KEY order_items -> products) through `run_check`, exactly
 (sample_above_rows above the table size) and sampled (sample_above_rows=0), and prints
 the median time of each over --runs after a warm-up, with what each found.
+
+Measured on the 2-CPU dev container (shared; load average 3-6), PG 15, 1M rows, warm cache,
+sample_rows 10,000 (two runs: load 3.5 / load 6.4):
+
+| check | exact | sampled (~10.8k rows) | found exact / sampled |
+|---|---:|---:|---|
+| SET NOT NULL | 30 / 50 ms | 2 / 2 ms | 100 / 1 (~92 est.) |
+| UNIQUE | 523 / 922 ms | 77 / 167 ms | 200 rows in 100 groups / 2 in 1 (~101 est.) |
+| FOREIGN KEY | 192 / 563 ms | 9 / 22 ms | 100 / 2 (~190 est.) |
+
+The sampled unique check still reads the whole table once (it counts the sampled keys
+exactly), so it is cheaper than the exact GROUP BY but not bounded by the sample size.
 """
 
 from __future__ import annotations
