@@ -62,10 +62,15 @@ review instead."""
 
 T = TypeVar("T")
 
+# Reads the target (read-only transactions) or migagent's own state; writes nothing.
 _READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-# Runs on a scratch copy that is dropped afterwards: changes nothing that lasts.
+# Writes: creates a throwaway database on the sandbox server, runs the model's SQL or
+# revision in it (which may drop and rewrite anything in that copy: destructive), as
+# an unprivileged role, then drops it. Each call starts from a fresh copy, so calling
+# again with the same input has no further effect (idempotent). Never the target, no
+# other database, nothing outside migagent's sandbox (not open-world).
 _SCRATCH = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
 )
 
 

@@ -520,7 +520,15 @@ class Toolbox:
         )
 
     def run_sql_in_scratch(self, sql: str, limit: int = DEFAULT_ROW_LIMIT) -> ScratchResult:
-        """Run SQL statement by statement on a fresh scratch copy of the schema (dropped after)."""
+        """Run SQL statement by statement on a fresh scratch copy of the schema (dropped after).
+
+        The copy is fenced (`migagent.tools.fence`): owned by, and run as, a role
+        without superuser or server-file rights, so the model's SQL can change
+        anything in the copy and nothing outside it (no COPY ... PROGRAM, no
+        dblink, no DROP DATABASE of another database, no SET ROLE). The role may
+        lift statement_timeout for its session, so the whole call also has a
+        wall-clock budget after which its statement is cancelled.
+        """
         self.calls.append("run_sql_in_scratch")
         limit = max(1, min(int(limit), MAX_ROW_LIMIT))
         try:
@@ -530,37 +538,53 @@ class Toolbox:
         if not statements:
             raise ToolboxError("no SQL statement given")
         results: list[QueryResult] = []
-        with self.sandbox.scratch(self.template) as db:
+        budget_s = 2 * SCRATCH_TIMEOUT_MS / 1000
+        with contextlib.ExitStack() as stack:
             try:
-                conn = pgurl.connect(
-                    db.url, autocommit=True, options=f"-c statement_timeout={SCRATCH_TIMEOUT_MS}"
+                db = stack.enter_context(self.sandbox.scratch(self.template, fenced=True))
+                conn = stack.enter_context(
+                    pgurl.connect(
+                        db.url,
+                        autocommit=True,
+                        options=f"-c statement_timeout={SCRATCH_TIMEOUT_MS}",
+                    )
                 )
             except MigagentError as exc:
                 raise ToolboxError(f"cannot open a scratch database: {exc}") from exc
-            with conn:
-                for text in statements:
-                    try:
-                        cur = conn.execute(text)
-                    except psycopg.Error as exc:
-                        return ScratchResult(
-                            ok=False,
-                            results=results,
-                            error=first_line(exc),
-                            failed_statement=text,
-                        )
-                    fetched = cur.fetchmany(limit + 1) if cur.description else []
-                    results.append(
-                        QueryResult(
-                            statement=text,
-                            status=cur.statusmessage or "",
-                            columns=[d.name for d in cur.description or []],
-                            rows=[[_cell(v) for v in row] for row in fetched[:limit]],
-                            row_count=len(fetched[:limit])
-                            if cur.description
-                            else max(cur.rowcount, 0),
-                            truncated=len(fetched) > limit,
-                        )
+            expired = threading.Event()
+
+            def cancel() -> None:
+                expired.set()
+                with contextlib.suppress(Exception):
+                    conn.cancel_safe(timeout=5)
+
+            timer = threading.Timer(budget_s, cancel)
+            timer.daemon = True
+            timer.start()
+            stack.callback(timer.cancel)
+            for text in statements:
+                try:
+                    if expired.is_set():
+                        raise psycopg.errors.QueryCanceled("the time budget is spent")
+                    cur = conn.execute(text)
+                except psycopg.Error as exc:
+                    error = first_line(exc)
+                    if expired.is_set():
+                        error = f"the SQL ran longer than {budget_s:g} s in all and was cancelled"
+                    return ScratchResult(
+                        ok=False, results=results, error=error, failed_statement=text
                     )
+                fetched = cur.fetchmany(limit + 1) if cur.description else []
+                results.append(
+                    QueryResult(
+                        statement=text,
+                        status=cur.statusmessage or "",
+                        columns=[d.name for d in cur.description or []],
+                        rows=[[_cell(v) for v in row] for row in fetched[:limit]],
+                        row_count=len(fetched[:limit]) if cur.description else max(cur.rowcount, 0),
+                        truncated=len(fetched) > limit,
+                    )
+                )
         return ScratchResult(ok=True, results=results)
 
     # ================================================================== proofs

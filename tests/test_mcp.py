@@ -118,7 +118,11 @@ def test_lists_the_toolbox_tools_with_descriptions_and_schemas(schema_file: Path
                 assert tool.output_schema and tool.output_schema["type"] == "object"
             assert listed["describe_table"].input_schema["required"] == ["table"]
             assert listed["query_target"].annotations.read_only_hint is True
-            assert listed["run_sql_in_scratch"].annotations.destructive_hint is False
+            # writes (and may destroy) a throwaway copy on the sandbox; never the target
+            for name in ("run_sql_in_scratch", "verify_revision", "estimate_revision"):
+                hints = listed[name].annotations
+                assert hints.read_only_hint is False and hints.destructive_hint is True
+                assert hints.open_world_hint is False
             submit = listed["submit_draft"].input_schema
             assert set(submit["required"]) == {"revision_source", "spec"}
 

@@ -132,8 +132,20 @@ class Sandbox:
 
     # ---------------------------------------------------------------- scratch
     @contextlib.contextmanager
-    def scratch(self, template: str | None = None) -> Iterator[ScratchDatabase]:
-        """A fresh database (a clone of `template`, or empty), dropped on exit."""
+    def scratch(
+        self, template: str | None = None, *, fenced: bool = False
+    ) -> Iterator[ScratchDatabase]:
+        """A fresh database (a clone of `template`, or empty), dropped on exit.
+
+        `fenced`: its objects owned by, and connected to as, the unprivileged role of
+        `migagent.tools.fence` (for SQL and revisions a model wrote).
+        """
+        if fenced:
+            from migagent.tools.fence import fenced_scratch
+
+            with fenced_scratch(self, template) as db:
+                yield db
+            return
         name = self.create_database(template)
         try:
             yield ScratchDatabase(name=name, url=pgurl.with_database(self.url, name))

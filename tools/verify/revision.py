@@ -85,6 +85,11 @@ class RevisionSource:
                 f"importing the revision raised {describe_exception(exc)}",
                 python_location(exc, self.label),
             ) from None
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt, ... at module top level
+            raise RevisionLoadError(
+                f"the revision raised {describe_base_exception(exc)} at module top level",
+                python_location(exc, self.label),
+            ) from None
         finally:
             sys.modules.pop(name, None)
         upgrade = getattr(module, "upgrade", None)
@@ -186,6 +191,20 @@ def find_project(revision_path: Path) -> AlembicProject | None:
 def describe_exception(exc: BaseException) -> str:
     first = (str(exc).strip().splitlines() or [""])[0]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def describe_base_exception(exc: BaseException) -> str:
+    """`SystemExit(0)`, `KeyboardInterrupt()`, `Stop('why')`: the exception as raised."""
+    args = ", ".join(_short_repr(a) for a in exc.args)
+    return f"{type(exc).__name__}({args})"
+
+
+def _short_repr(value: object, limit: int = 80) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def python_location(exc: BaseException, label: str) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
 import threading
 import time
 import types
@@ -31,6 +32,7 @@ from migagent.tools.verify import locks as lk
 from migagent.tools.verify.report import StatementRecord
 from migagent.tools.verify.revision import (
     RevisionModule,
+    describe_base_exception,
     describe_exception,
     python_location,
 )
@@ -167,14 +169,28 @@ class MigrationSession:
         env = EnvironmentContext(Config(), None)
         self._start = time.perf_counter()
         self._recording = True
+        interrupt = _InterruptWatch()
         try:
-            with paths, env:
+            with paths, env, interrupt:
                 env.configure(connection=self.conn, target_metadata=None)
                 ctx = env.get_context()
                 with ctx.begin_transaction(), Operations.context(ctx):
                     fn()
         except Exception as exc:
             raise self._error(phase, direction, label, exc) from None
+        except BaseException as exc:
+            # SystemExit, KeyboardInterrupt, GeneratorExit or a BaseException subclass
+            # raised by the revision: a failed step, never an exit of migagent. A real
+            # Ctrl-C (SIGINT while the revision ran) still interrupts.
+            if interrupt.signalled and isinstance(exc, KeyboardInterrupt):
+                raise
+            raise MigrationError(
+                phase,
+                f"the revision raised {describe_base_exception(exc)} in {direction}()",
+                statements=self._records,
+                location=python_location(exc, label),
+                kind="python",
+            ) from None
         finally:
             self._recording = False
             self._stop_timers()
@@ -349,6 +365,35 @@ class MigrationSession:
             location=python_location(exc, label),
             kind="python",
         )
+
+
+class _InterruptWatch:
+    """Tells a real SIGINT from a revision's own `raise KeyboardInterrupt` (main thread only)."""
+
+    def __init__(self) -> None:
+        self.signalled = False
+        self._previous: object = None
+
+    def __enter__(self) -> _InterruptWatch:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+
+            def handler(signum: int, frame: object) -> None:
+                self.signalled = True
+                if callable(previous):
+                    previous(signum, frame)
+                elif previous != signal.SIG_IGN:
+                    raise KeyboardInterrupt
+
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, handler)
+                self._previous = previous
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
 
 
 def run_migration(

@@ -1,0 +1,400 @@
+"""`verify_untrusted`: verify a revision a model wrote without trusting its Python.
+
+`verify_revision` imports the revision and calls its `upgrade()` inside the
+calling process, which holds the target's URL, the API key and the sandbox's
+superuser connection; a revision that loops forever never returns. Here:
+
+1. the source is checked statically first (`static_check`): a disallowed
+   import, builtin, `_name` attribute or connection-opening call is a failed
+   `load` step naming the line, and nothing of the revision runs;
+2. `verify_revision` runs in a child process (`python -m
+   migagent.tools.verify.fenced`, its own session and process group) whose
+   environment has no credentials and which never sees the target's URL (a
+   target starting point is copied into a template by the parent first) (no MIGAGENT_DATABASE_URL, DATABASE_URL,
+   PG* variables, API keys; HOME is a private empty folder, so no ~/.pgpass),
+   with memory and file-size limits; request and report travel as JSON;
+3. the child's scratch databases are fenced (`migagent.tools.fence`): the
+   migration connects as the unprivileged `migagent_fence` role;
+4. a wall-clock limit (`DEFAULT_TIMEOUT_S`, or MIGAGENT_REVISION_TIMEOUT in
+   seconds): past it the child's process group is killed, its database
+   sessions are terminated (they carry a per-run application_name) and every
+   scratch database named with its pid is dropped; the report fails with
+   "the revision ran longer than N s".
+
+The child still knows the sandbox's admin URL (it creates the scratch
+databases and templates); on the embedded server, trust authentication lets
+any local process connect as the superuser anyway. What keeps the revision's
+Python from using either is step 1; this is a fence against a model's
+mistakes and casual escapes, not an operating-system sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel, TypeAdapter
+
+from migagent.errors import DatabaseError, MigagentError, UsageError, first_line
+from migagent.tools.sandbox import SCRATCH_PREFIX, Sandbox, home_dir
+from migagent.tools.verify.report import Failure, StepResult, VerificationReport
+from migagent.tools.verify.revision import RevisionSource
+from migagent.tools.verify.static_check import check_source
+from migagent.tools.verify.verify import StartingPoint
+
+DEFAULT_TIMEOUT_S = 120.0
+TIMEOUT_ENV = "MIGAGENT_REVISION_TIMEOUT"
+MEMORY_LIMIT_BYTES = 4 * 1024**3  # address space of the child (RLIMIT_AS)
+FILE_LIMIT_BYTES = 64 * 1024**2  # largest file the child may write (RLIMIT_FSIZE)
+APP_NAME_PREFIX = "migagent-fenced-"
+#: Variables the child keeps; everything else (credentials included) is dropped.
+KEPT_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "SYSTEMROOT",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+)
+_STDERR_TAIL = 2000
+
+
+def revision_timeout_s() -> float:
+    """MIGAGENT_REVISION_TIMEOUT (seconds) if set and positive, else DEFAULT_TIMEOUT_S."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(
+            f"{TIMEOUT_ENV}={raw!r} is not a number of seconds", f"set {TIMEOUT_ENV}=120"
+        ) from None
+    if value <= 0:
+        raise UsageError(f"{TIMEOUT_ENV} must be positive (got {raw})", f"set {TIMEOUT_ENV}=120")
+    return value
+
+
+def verify_untrusted(
+    source: str | RevisionSource,
+    start: StartingPoint,
+    *,
+    name: str = "revision.py",
+    sandbox: Sandbox | None = None,
+    timeout_s: float | None = None,
+    **verify_kwargs: Any,
+) -> VerificationReport:
+    """`verify_revision` for model-written source: static check, child process, fenced
+    role, time limit (`timeout_s`, default MIGAGENT_REVISION_TIMEOUT or 120 s).
+
+    Returns the report (passed or not); raises MigagentError only for usage and
+    environment problems, as `verify_revision` does.
+    """
+    revision = (
+        source
+        if isinstance(source, RevisionSource)
+        else RevisionSource.from_text(source, name=name)
+    )
+    limit = float(timeout_s) if timeout_s is not None else revision_timeout_s()
+    t0 = time.perf_counter()
+    violations = check_source(revision.text, filename=revision.label)
+    if violations:
+        report = _failed(revision, start, "load", [str(v) for v in violations], t0)
+        report.failure.location = f"{revision.label}:{violations[0].line}"  # type: ignore[union-attr]
+        return report
+    sandbox = sandbox or Sandbox.open()
+    fenced = _can_fence(sandbox)
+    if start.kind == "target":
+        # the child never gets the target's URL: copy its schema here (read-only, cached)
+        template = sandbox.template_from_target(start.value or "")
+        start = StartingPoint("template", template, start.label)
+    with tempfile.TemporaryDirectory(prefix="migagent-fenced-") as tmp:
+        request = {
+            "source": revision.text,
+            "label": revision.label,
+            "path": str(revision.path) if revision.path else None,
+            "start": _start_payload(start),
+            "sandbox": {"url": sandbox.url, "embedded": sandbox.embedded},
+            "fenced": fenced,
+            "kwargs": {k: _encode(v) for k, v in verify_kwargs.items()},
+            "result": str(Path(tmp) / "result.json"),
+            "loaded": str(Path(tmp) / "loaded"),
+            "limits": {"memory": MEMORY_LIMIT_BYTES, "file": FILE_LIMIT_BYTES, "cpu": limit + 5},
+        }
+        app_name = APP_NAME_PREFIX + secrets.token_hex(6)
+        stderr_path = Path(tmp) / "stderr"
+        with open(stderr_path, "wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "migagent.tools.verify.fenced"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env=_child_env(tmp, app_name),
+                cwd=tmp,
+                start_new_session=True,
+            )
+            timed_out = False
+            try:
+                proc.communicate(json.dumps(request).encode(), timeout=limit)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                _kill(proc)
+                _clean_up(sandbox, proc.pid, app_name)
+        if timed_out:
+            step = "upgrade" if Path(request["loaded"]).exists() else "load"
+            message = f"the revision ran longer than {limit:g} s (limit {TIMEOUT_ENV})"
+            return _failed(revision, start, step, [message], t0)
+        return _read_result(
+            revision, start, Path(request["result"]), proc.returncode, stderr_path, t0
+        )
+
+
+# ------------------------------------------------------------------ parent side
+def _can_fence(sandbox: Sandbox) -> bool:
+    """Whether the scratch databases can be fenced: the role can be set up, or the
+    sandbox user is no superuser (then it is the fence itself)."""
+    from migagent.tools import fence
+
+    try:
+        fence.ensure_role(sandbox)
+        return True
+    except DatabaseError:
+        with sandbox.admin() as conn:
+            superuser = conn.execute(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()[0]
+        if superuser:
+            raise
+        return False
+
+
+def _child_env(tmp: str, app_name: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in KEPT_ENV or k.startswith("LC_")}
+    env.update(
+        HOME=tmp,
+        MIGAGENT_HOME=str(home_dir()),
+        PGAPPNAME=app_name,
+        PGPASSFILE=os.devnull,
+        PGSERVICEFILE=os.devnull,
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's whole process group (it is its own session leader)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
+def _clean_up(sandbox: Sandbox, pid: int, app_name: str) -> None:
+    """End the child's database sessions, then drop every scratch database it named.
+
+    Sessions first: a CREATE DATABASE still running for a dead child would
+    otherwise finish after the sweep and leave a database behind.
+    """
+    prefix = f"{SCRATCH_PREFIX}{pid}_".replace("_", r"\_") + "%"
+    try:
+        with sandbox.admin() as conn:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                rows = conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = %s AND pid <> pg_backend_pid()",
+                    (app_name,),
+                ).fetchall()
+                if not rows:
+                    break
+                time.sleep(0.05)
+            names = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix,)
+                ).fetchall()
+            ]
+    except (psycopg.Error, MigagentError):
+        return
+    for name in names:
+        sandbox.drop_database(name)
+
+
+def _read_result(
+    revision: RevisionSource,
+    start: StartingPoint,
+    path: Path,
+    returncode: int | None,
+    stderr_path: Path,
+    t0: float,
+) -> VerificationReport:
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError):
+        tail = _tail(stderr_path)
+        why = f"the verification process exited with code {returncode} and no report"
+        return _failed(revision, start, "load", [f"{why}: {tail}" if tail else why], t0)
+    if "error" in payload:
+        err = payload["error"]
+        cls = {"UsageError": UsageError, "DatabaseError": DatabaseError}.get(
+            err["type"], MigagentError
+        )
+        raise cls(err["problem"], err.get("fix"))
+    return decode_report(payload)
+
+
+def _tail(path: Path) -> str:
+    try:
+        text = path.read_bytes()[-_STDERR_TAIL:].decode(errors="replace")
+    except OSError:
+        return ""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _failed(
+    revision: RevisionSource, start: StartingPoint, step: str, reasons: list[str], t0: float
+) -> VerificationReport:
+    report = VerificationReport(source=revision.label, starting_point=start.describe())
+    report.steps.append(StepResult(name=step, status="failed", reasons=reasons))  # type: ignore[arg-type]
+    report.failure = Failure(step=step, message=reasons[0])  # type: ignore[arg-type]
+    report.passed = False
+    report.duration_ms = round((time.perf_counter() - t0) * 1000, 3)
+    return report
+
+
+# ------------------------------------------------------------------ encoding
+def _start_payload(start: StartingPoint) -> dict[str, Any]:
+    value = start.value
+    if start.kind in ("file", "history") and value is not None:
+        value = str(Path(value).resolve())  # the child runs in another folder
+    return {"kind": start.kind, "value": value, "label": start.label}
+
+
+def _encode(value: Any) -> Any:
+    """JSON for a verify_revision keyword: plain values as they are, pydantic models
+    with their class so the child can rebuild them."""
+    if isinstance(value, BaseModel):
+        cls = type(value)
+        return {
+            "__model__": f"{cls.__module__}:{cls.__qualname__}",
+            "data": value.model_dump(mode="json"),
+        }
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "__model__" in value:
+        module, _, qualname = value["__model__"].partition(":")
+        cls: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        return cls.model_validate(value["data"])
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def encode_report(report: VerificationReport) -> dict[str, Any]:
+    """The report as JSON, with the fields `model_dump` leaves out (`exclude=True`)."""
+    data = report.model_dump(mode="json")
+    hidden = {}
+    for field_name, info in VerificationReport.model_fields.items():
+        if info.exclude:
+            value = getattr(report, field_name)
+            hidden[field_name] = TypeAdapter(info.annotation).dump_python(value, mode="json")
+    return {"report": data, "hidden": hidden}
+
+
+def decode_report(payload: dict[str, Any]) -> VerificationReport:
+    report = VerificationReport.model_validate(payload["report"])
+    for field_name, value in payload.get("hidden", {}).items():
+        info = VerificationReport.model_fields[field_name]
+        setattr(report, field_name, TypeAdapter(info.annotation).validate_python(value))
+    return report
+
+
+# ------------------------------------------------------------------ child side
+def _limit_resources(limits: dict[str, float]) -> None:
+    try:
+        import resource
+    except ImportError:  # not on POSIX: the wall-clock limit still applies
+        return
+    for which, value in (
+        (resource.RLIMIT_AS, limits.get("memory")),
+        (resource.RLIMIT_FSIZE, limits.get("file")),
+        (resource.RLIMIT_CPU, limits.get("cpu")),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        if value is None:
+            continue
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(which, (int(value), int(value)))
+
+
+def _child_main() -> int:
+    """Read the request on stdin, verify, write the report where the parent said."""
+    request = json.loads(sys.stdin.read())
+    _limit_resources(request.get("limits", {}))
+    result = Path(request["result"])
+    try:
+        payload = _child_verify(request)
+    except MigagentError as exc:
+        payload = {"error": {"type": type(exc).__name__, "problem": exc.problem, "fix": exc.fix}}
+    result.write_text(json.dumps(payload))
+    return 0
+
+
+def _child_verify(request: dict[str, Any]) -> dict[str, Any]:
+    from migagent.tools.fence import FencedSandbox
+    from migagent.tools.verify.verify import verify_revision
+
+    box = request["sandbox"]
+    sandbox: Sandbox = (
+        FencedSandbox(url=box["url"], embedded=box["embedded"])
+        if request["fenced"]
+        else Sandbox(url=box["url"], embedded=box["embedded"])
+    )
+    path = request["path"]
+    revision = RevisionSource(
+        text=request["source"], label=request["label"], path=Path(path) if path else None
+    )
+    start = StartingPoint(**request["start"])
+    kwargs = {k: _decode(v) for k, v in request["kwargs"].items()}
+    with contextlib.suppress(MigagentError):
+        revision.load()  # the top level runs here first, so a hang there reads as "load"
+    Path(request["loaded"]).touch()
+    try:
+        report = verify_revision(revision, start, sandbox=sandbox, **kwargs)
+    finally:
+        sandbox.drop_all()
+    return encode_report(report)
+
+
+if __name__ == "__main__":
+    try:
+        _code = _child_main()
+    except BaseException as exc:  # whatever it was, the parent reads the last stderr line
+        sys.stderr.write(f"\n{type(exc).__name__}: {first_line(exc)}\n")
+        _code = 3
+    sys.exit(_code)

@@ -1,0 +1,291 @@
+"""A static check of model-written revision source, before any of it runs.
+
+A revision needs Alembic's `op`, SQLAlchemy and a few pure standard modules;
+it never needs the file system, processes, the network, new database
+connections or Python's introspection. So before a revision a model wrote is
+imported, its syntax tree is checked: imports only from `ALLOWED_MODULES`, no
+dangerous builtins (`exec`, `eval`, `open`, `__import__`, `getattr`, ...), no
+attribute whose name starts with `_` (`x.__class__`, `__subclasses__`,
+`__globals__`, `__builtins__`) or reaches frames, code objects or the
+database driver, and no call that opens a connection (`create_engine`,
+`engine_from_config`, `.connect()`).
+
+This is a deny-by-default filter, not a sandbox: it makes the ordinary escape
+routes fail loudly, naming the line. The child process and the fenced role
+(`migagent.tools.verify.fenced`, `migagent.tools.fence`) bound what an escape
+that slips through could still reach.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+#: Modules a revision may import (and their submodules, unless listed in DENIED_MODULES).
+#: Pure modules only: nothing here reads files, starts processes or opens sockets.
+ALLOWED_MODULES: tuple[str, ...] = (
+    "__future__",
+    "alembic",
+    "alembic_utils",
+    "sqlalchemy",
+    "typing",
+    "typing_extensions",
+    "datetime",
+    "decimal",
+    "uuid",
+    "enum",
+    "json",
+    "re",
+    "math",
+    "collections",
+    "textwrap",
+    "itertools",
+    "functools",
+    "dataclasses",
+    "fractions",
+    "numbers",
+    "hashlib",
+    "base64",
+    "binascii",
+    "zoneinfo",
+    "calendar",
+    "time",
+    "random",
+    "secrets",
+    "ipaddress",
+    "copy",
+    "abc",
+    "warnings",
+)
+#: Submodules of allowed packages that run programs or project files, unpickle, or
+#: reach the engine, the pool or the driver.
+DENIED_MODULES: tuple[str, ...] = (
+    "alembic.command",
+    "alembic.config",
+    "alembic.script",
+    "alembic.util",
+    "alembic.testing",
+    "alembic.runtime",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "sqlalchemy.event",
+    "sqlalchemy.util",
+    "sqlalchemy.testing",
+    "sqlalchemy.connectors",
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.ext.serializer",
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "sqlalchemy.dialects.postgresql.psycopg2",
+    "sqlalchemy.dialects.postgresql.psycopg2cffi",
+    "sqlalchemy.dialects.postgresql.asyncpg",
+    "sqlalchemy.dialects.postgresql.pg8000",
+)
+#: Builtins that execute code, open files, reach attributes by name or read
+#: namespaces; and the functions that open new database connections.
+DENIED_NAMES: frozenset[str] = frozenset(
+    {
+        "exec",
+        "eval",
+        "compile",
+        "open",
+        "__import__",
+        "getattr",
+        "setattr",
+        "delattr",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "input",
+        "help",
+        "exit",
+        "quit",
+        "__builtins__",
+        "__loader__",
+        "__spec__",
+        "create_engine",
+        "create_async_engine",
+        "engine_from_config",
+        "create_mock_engine",
+        "create_pool_from_url",
+    }
+)
+#: Attributes that reach frames or code, the driver, the engine (new connections),
+#: the Alembic machinery that runs project files, or code-evaluating helpers
+#: (typing's forward references, the ORM's string relationship arguments, pickle).
+DENIED_ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "gi_frame",
+        "gi_code",
+        "cr_frame",
+        "cr_code",
+        "ag_frame",
+        "ag_code",
+        "f_globals",
+        "f_locals",
+        "f_back",
+        "f_builtins",
+        "f_code",
+        "tb_frame",
+        "tb_next",
+        "func_globals",
+        "dbapi",
+        "loaded_dbapi",
+        "import_dbapi",
+        "psycopg",
+        "psycopg2",
+        "asyncpg",
+        "pg8000",
+        "pool",
+        "creator",
+        "raw_connection",
+        "driver_connection",
+        "dbapi_connection",
+        "connection",
+        "engine",
+        "url",
+        "modules",
+        "system",
+        "popen",
+        "command",
+        "config",
+        "script",
+        "util",
+        "testing",
+        "runtime",
+        "serializer",
+        "PickleType",
+        "pickle",
+        "get_type_hints",
+        "ForwardRef",
+        "evaluate_forward_ref",
+        "relationship",
+        "backref",
+        "dynamic_loader",
+        "format_map",
+        "create_engine",
+        "create_async_engine",
+        "engine_from_config",
+        "create_mock_engine",
+        "create_pool_from_url",
+    }
+)
+#: Names that are fine as attributes but not as bare names, and vice versa, are the two
+#: sets above; these are refused both ways.
+DENIED_EITHER: frozenset[str] = frozenset(
+    {"PickleType", "get_type_hints", "ForwardRef", "relationship", "backref", "dynamic_loader"}
+)
+_FORMAT_FIELD_ATTR = re.compile(r"\{[^{}]*[.\[]\s*_")  # "{0.__class__}", "{0[__x]}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def allowed_summary() -> str:
+    return ", ".join(m for m in ALLOWED_MODULES if m != "__future__")
+
+
+def module_allowed(name: str) -> bool:
+    if any(name == d or name.startswith(d + ".") for d in DENIED_MODULES):
+        return False
+    return any(name == a or name.startswith(a + ".") for a in ALLOWED_MODULES)
+
+
+def check_source(source: str, *, filename: str = "revision.py") -> list[Violation]:
+    """Every construct in `source` a revision may not use, in line order (empty: fine).
+
+    A syntax error is left to the loader, which reports it with its location.
+    """
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError:
+        return []
+    checker = _Checker()
+    checker.visit(tree)
+    return sorted(checker.violations, key=lambda v: v.line)
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.violations: list[Violation] = []
+
+    def _flag(self, node: ast.AST, message: str) -> None:
+        self.violations.append(Violation(getattr(node, "lineno", 0), message))
+
+    def _import(self, node: ast.AST, name: str) -> None:
+        if not module_allowed(name):
+            self._flag(
+                node,
+                f"import {name} is not allowed in a revision (allowed: {allowed_summary()})",
+            )
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._import(node, alias.name)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            self._flag(node, "relative imports are not allowed in a revision")
+            return
+        module = node.module or ""
+        self._import(node, module)
+        for alias in node.names:
+            if alias.name == "*":
+                self._flag(node, f"from {module} import * is not allowed in a revision")
+            elif module_allowed(module) and not module_allowed(f"{module}.{alias.name}"):
+                self._import(node, f"{module}.{alias.name}")
+            elif (
+                alias.name in DENIED_NAMES
+                or alias.name in DENIED_ATTRIBUTES
+                or alias.name.startswith("_")
+            ):
+                self._flag(node, f"importing {alias.name} is not allowed in a revision")
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        dunder = node.id.startswith("__") and node.id.endswith("__") and node.id != "__name__"
+        if dunder or node.id in DENIED_NAMES or node.id in DENIED_EITHER:
+            self._flag(node, f"{node.id} is not allowed in a revision")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        attr = node.attr
+        if attr.startswith("_"):
+            self._flag(node, f"the attribute .{attr} is not allowed in a revision (no _names)")
+        elif attr in DENIED_ATTRIBUTES or "connect" in attr.lower():
+            self._flag(node, f"the attribute .{attr} is not allowed in a revision")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and _FORMAT_FIELD_ATTR.search(node.value):
+            self._flag(node, "a format field that reaches a _name is not allowed in a revision")
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self._flag(node, "global statements are not allowed in a revision")
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        self._flag(node, "nonlocal statements are not allowed in a revision")
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._dunder_def(node, node.name)
+        self.generic_visit(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._flag(node, "async functions are not allowed in a revision")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._dunder_def(node, node.name)
+        for kw in node.keywords:
+            if kw.arg == "metaclass":
+                self._flag(node, "metaclasses are not allowed in a revision")
+        self.generic_visit(node)
+
+    def _dunder_def(self, node: ast.AST, name: str) -> None:
+        if name.startswith("__") and name.endswith("__") and name != "__init__":
+            self._flag(node, f"defining {name} is not allowed in a revision")
