@@ -176,6 +176,34 @@ def test_extension_the_sandbox_lacks_that_the_schema_uses_is_named(
     assert "MIGAGENT_SANDBOX_URL (or --sandbox-url)" in message and "\n" not in message
 
 
+def test_policy_for_a_role_the_sandbox_lacks_is_kept_for_public(
+    box: Sandbox, target_db, target_admin: str
+) -> None:
+    import secrets
+
+    if target_admin == box.url:
+        pytest.skip("the target is on the sandbox server, which has every role it has")
+    role = f"migagent_app_{secrets.token_hex(3)}"
+    url = target_db(
+        f"CREATE ROLE {role} NOLOGIN; CREATE TABLE docs (id int, owner text);"
+        " ALTER TABLE docs ENABLE ROW LEVEL SECURITY;"
+        f" CREATE POLICY mine ON docs TO {role} USING (owner = current_user);"
+    )
+    try:
+        template = box.template_from_target(url)
+        with box.scratch(template) as db, db.connect() as conn:
+            roles = conn.execute("SELECT roles FROM pg_policies WHERE policyname = 'mine'")
+            copied = roles.fetchone()[0]
+    finally:
+        with pgurl.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP POLICY mine ON docs; DROP ROLE {role}")
+    assert copied == ["public"]
+    assert box.copy_notices(template) and box.copy_notices(template)[-1] == (
+        f"policy mine on public.docs applies to PUBLIC, not {role} "
+        "(the sandbox server has no such role)"
+    )
+
+
 def test_table_locked_on_the_target_names_the_holder_within_seconds(
     box: Sandbox, target_db
 ) -> None:

@@ -34,6 +34,7 @@ IGNORED_META = frozenset({"restrict", "unrestrict"})
 _META = re.compile(r"\\([A-Za-z]+|[^\sA-Za-z])")
 _COPY_FROM_STDIN = re.compile(r"(?is)^\s*COPY\b.*\bFROM\s+STDIN\b")
 _UNKNOWN_PARAM = re.compile(r'unrecognized parameter "([^"]+)"')
+_MISSING_ROLE = re.compile(r'role "([^"]+)" does not exist')
 _MISSING_EXT = re.compile(r'extension "([^"]+)" is not available')
 _END_OF_COPY = re.compile(r"^\\\.\r?(?:\n|\Z)", re.M)
 # undefined_object, undefined_function, undefined_table, invalid_schema_name
@@ -433,6 +434,28 @@ def skip_comment_on_skipped_extension(
     return None
 
 
+def policy_without_missing_role(
+    node: ast.Node, error: psycopg.Error, ctx: Context
+) -> Outcome | None:
+    """`CREATE POLICY ... TO role` for a role the sandbox server lacks (roles belong to
+    the server, not the dump): keep the policy, so migrations that alter or drop it
+    still run, for its other roles, or PUBLIC if it had no other."""
+    match = _MISSING_ROLE.search(error.diag.message_primary or str(error))
+    if not match or not isinstance(node, ast.CreatePolicyStmt):
+        return None
+    role = match.group(1)
+    kept = tuple(r for r in node.roles or () if getattr(r, "rolename", None) != role)
+    if len(kept) == len(node.roles or ()):
+        return None
+    where = f"policy {node.policy_name} on {_relname(node.table)}"
+    if kept:
+        notice = f"dropped role {role} from {where} (the sandbox server has no such role)"
+    else:
+        kept = (ast.RoleSpec(roletype=enums.RoleSpecType.ROLESPEC_PUBLIC),)
+        notice = f"{where} applies to PUBLIC, not {role} (the sandbox server has no such role)"
+    return Outcome(_sql(_copy_node(node, roles=kept)), (notice,))
+
+
 def drop_unknown_setting(node: ast.Node, error: psycopg.Error, ctx: Context) -> Outcome | None:
     """`SET x = ...` for a setting a newer pg_dump knows and the sandbox does not."""
     if not isinstance(node, ast.VariableSetStmt) or "unrecognized configuration" not in str(error):
@@ -445,6 +468,7 @@ REPAIRS: tuple[Repair, ...] = (
     drop_unknown_reloption,
     skip_missing_extension,
     skip_comment_on_skipped_extension,
+    policy_without_missing_role,
     drop_unknown_setting,
 )
 
