@@ -686,3 +686,20 @@ def test_planning_is_pure_and_picks_the_conversion_method_by_server_version():
         "pg_input_is_valid",
         "length",
     ]
+
+
+def test_text_to_a_new_enum_through_a_using_expression(target_db):
+    url = target_db(
+        "CREATE TABLE orders (id int PRIMARY KEY, status text);"
+        "INSERT INTO orders VALUES (1, 'PAID'), (2, 'Pending'), (3, 'Shipped'), (4, NULL);"
+    )
+    src = revision(
+        """
+        op.execute("CREATE TYPE order_status AS ENUM ('pending', 'paid')")
+        op.execute("ALTER TABLE orders ALTER COLUMN status TYPE order_status"
+                   " USING lower(status)::order_status")
+        """
+    )
+    r = only(preflight(url, src))
+    assert (r.check.method, r.check.using) == ("enum_labels", "lower(status)")
+    assert (r.status, r.violating_rows, r.example) == ("violations", 1, "shipped")

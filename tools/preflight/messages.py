@@ -124,7 +124,7 @@ def fact(check: PreflightCheck, sampled: bool) -> DataFact | None:
             return DataFact(
                 kind="max_length", columns=check.columns, max_length=check.max_length, **base
             )
-        case "cast" if check.method == "enum_labels":
+        case "cast" if check.method == "enum_labels" and not check.using:
             labels = ", ".join(quote_literal(v) for v in check.labels)
             expression = f"({quote_ident(check.columns[0])})::text IN ({labels})"
             return DataFact(kind="check", expression=expression, **base)

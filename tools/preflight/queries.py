@@ -207,7 +207,7 @@ def unique(check: PreflightCheck, sample: Sample | None) -> Probe:
 
 def _valid(check: PreflightCheck) -> sql.Composable:
     """A predicate, true when the column's value converts (never raises)."""
-    value = sql.SQL("({})::text").format(col(check))
+    value = sql.SQL("({})::text").format(_value(check))
     method = check.method
     if method == "enum_labels":
         labels = sql.SQL(", ").join(sql.Literal(v) for v in check.labels)
@@ -236,11 +236,16 @@ def _base_type(check: PreflightCheck) -> str:
     return spec.name if spec else ""
 
 
+def _value(check: PreflightCheck) -> sql.Composable:
+    """What is converted: the column, or the USING expression before its final cast."""
+    return sql.SQL("({})").format(sql.SQL(check.using)) if check.using else col(check)
+
+
 def cast(check: PreflightCheck, sample: Sample | None) -> Probe:
     if check.method == "trial":
         return trial(check, sample)
-    violation = sql.SQL("{} IS NOT NULL AND NOT ({})").format(col(check), _valid(check))
-    return rows_query(check, violation, sample)
+    violation = sql.SQL("{} IS NOT NULL AND NOT ({})").format(_value(check), _valid(check))
+    return rows_query(check, violation, sample, _text(_value(check)))
 
 
 def trial(

@@ -4,7 +4,7 @@ varchar(n), silently truncates).
 How each conversion is decided (the method travels with the check, its
 exactness in `EXACTNESS`):
 
-- to an enum: the value must be one of its labels (`enum_labels`);
+- to an enum: the value, or USING's expression under its final cast, must be a label;
 - to varchar(n)/char(n): `char_length(value) <= n` (`length`);
 - PG 16+, from a string type, a plain cast: `pg_input_is_valid(value, 'type')`;
 - PG 15, from a string type, a plain cast to an integer type, numeric, boolean or uuid:
@@ -74,6 +74,10 @@ def _plain(using: object, column: str, dst: TypeSpec) -> bool:
     )
 
 
+def _casts_to(using: object, dst: TypeSpec) -> bool:
+    return isinstance(using, ast.TypeCast) and type_spec(using.typeName) == dst
+
+
 def _method(
     ctx: PlanContext,
     src: TypeSpec | None,
@@ -100,7 +104,10 @@ def _method(
 
 
 EXACTNESS: dict[str, str] = {
-    "enum_labels": "exact: the value must equal one of the enum's labels (case and spaces count)",
+    "enum_labels": (
+        "exact: the value (or the USING expression before its cast to the enum) must equal"
+        " one of the enum's labels (case and spaces count)"
+    ),
     "length": "exact: counts values longer than the limit (char_length)",
     "pg_input_is_valid": "exact: pg_input_is_valid() runs the new type's input function on each value",
     "pattern": (
@@ -135,6 +142,10 @@ def alter_type(cmd: ast.AlterTableCmd, ctx: PlanContext) -> list[PreflightCheck]
         labels = ctx.snapshot.enums[qualified].labels
     new_type = qualified in ctx.state.created_types
     method = _method(ctx, src, dst, plain, enum=labels is not None, new_type=new_type)
+    shown_using = None if plain else deparse(using)
+    if labels is not None and not plain and _casts_to(using, dst):
+        # USING <expr>::enum: compare <expr> with the labels, no need for the type to exist
+        method, shown_using = "enum_labels", deparse(using.arg)
     skip, skip_status = None, "info"
     if method == "trial" and new_type:
         skip = f"{type_sql} is created by this revision, so the conversion cannot be tried on the target"
@@ -164,7 +175,7 @@ def alter_type(cmd: ast.AlterTableCmd, ctx: PlanContext) -> list[PreflightCheck]
             columns=(cmd.name,),
             type_name=type_sql,
             source_type=current.type if current else None,
-            using=None if plain else deparse(using),
+            using=shown_using,
             method=method,
             labels=tuple(labels or ()),
             max_length=dst.mods[0] if method == "length" else None,
