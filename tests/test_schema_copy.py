@@ -450,3 +450,17 @@ def test_a_target_statement_the_sandbox_rejects_is_named_not_numbered(box: Sandb
         'CREATE VIEW v AS SELECT nope FROM a: column "nope" does not exist. '
         "Set MIGAGENT_SANDBOX_URL (or --sandbox-url) to a server of the target's version"
     )
+
+
+def test_notices_fold_one_option_dropped_from_many_columns() -> None:
+    from migagent.tools.sqlscript import summarize_notices
+
+    why = "(the sandbox's PostgreSQL 18 does not know it)"
+    notices = [f"dropped column option pg_attver on public.t.c{i} {why}" for i in range(5)]
+    notices.insert(2, "skipped extension adminpack (...)")
+    assert summarize_notices(notices) == [
+        "dropped column option pg_attver on 5 columns: public.t.c0, public.t.c1, public.t.c2"
+        f" and 2 more {why}",
+        "skipped extension adminpack (...)",
+    ]
+    assert summarize_notices(notices[:1]) == notices[:1]

@@ -34,6 +34,7 @@ IGNORED_META = frozenset({"restrict", "unrestrict"})
 _META = re.compile(r"\\([A-Za-z]+|[^\sA-Za-z])")
 _COPY_FROM_STDIN = re.compile(r"(?is)^\s*COPY\b.*\bFROM\s+STDIN\b")
 _UNKNOWN_PARAM = re.compile(r'unrecognized parameter "([^"]+)"')
+_PER_COLUMN = re.compile(r"^(dropped column option \S+ on )(\S+) (\(.*\))$")
 _MISSING_ROLE = re.compile(r'role "([^"]+)" does not exist')
 _MISSING_EXT = re.compile(r'extension "([^"]+)" is not available')
 _END_OF_COPY = re.compile(r"^\\\.\r?(?:\n|\Z)", re.M)
@@ -248,6 +249,31 @@ def script_key(statements: Iterable[Statement]) -> str:
     """The content of a script, without comments and meta-commands: pg_dump's
     `\\restrict` key is random, so the raw text of two dumps of one schema differs."""
     return "\0".join(f"{s.sql}\0{s.copy_data or ''}" for s in statements)
+
+
+def summarize_notices(notices: Iterable[str], *, shown: int = 3) -> list[str]:
+    """The notices for a terminal: one option dropped from many columns (pg_attver is on
+    every column of a PostgreSQL 15 catalog) folded into one line, naming a few."""
+    lines: list[str | tuple[str, str]] = []
+    columns: dict[tuple[str, str], list[str]] = {}
+    for notice in notices:
+        match = _PER_COLUMN.match(notice)
+        if not match:
+            lines.append(notice)
+            continue
+        key = (match.group(1), match.group(3))
+        if key not in columns:
+            columns[key] = []
+            lines.append(key)
+        columns[key].append(match.group(2))
+    return [line if isinstance(line, str) else _fold(*line, columns[line], shown) for line in lines]
+
+
+def _fold(prefix: str, why: str, names: list[str], shown: int) -> str:
+    if len(names) == 1:
+        return f"{prefix}{names[0]} {why}"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{prefix}{len(names)} columns: {', '.join(names[:shown])}{more} {why}"
 
 
 # ------------------------------------------------------------------- running
