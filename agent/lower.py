@@ -222,6 +222,19 @@ class _Lowerer:
         if self.touched_existing:
             self.out.upgrade = self._with_lock_timeout(self.out.upgrade)
             self.out.downgrade = self._with_lock_timeout(self.out.downgrade)
+            autocommit = any(s.autocommit for s in self.out.upgrade)
+            self.out.notes.append(
+                f"every transaction starts with SET LOCAL lock_timeout = {lit(self.ctx.lock_timeout)}: "
+                "a lock held by a long-running transaction makes the migration fail fast "
+                "(`canceling statement due to lock timeout`) instead of queueing all traffic "
+                "behind it; retry once that transaction is gone"
+                + (
+                    " (steps already committed in autocommit blocks stay done: check what "
+                    "exists before re-running, or downgrade first)"
+                    if autocommit
+                    else " (the failed transaction rolled back entirely)"
+                )
+            )
         if not self.out.upgrade:
             raise LoweringError("the plan has no operations")
         self.out.imports = ["from alembic import op", "import sqlalchemy as sa"]
@@ -1372,7 +1385,20 @@ while True:
         kw = {"from_sql": op.from_sql, "join_on": op.join_on, "alias": op.alias}
         self._update(t, f"{qi(op.column)} = {op.value}", op.where, **kw)
         if op.reverse is None:
-            return []
+            before = self.ctx.snapshot.table(op.table)
+            if before is None or before.column(op.column) is None:
+                return []  # a column the revision adds: its downgrade drops it
+            # the values the backfill overwrote are kept nowhere: a `pass` that says so
+            self.out.data_loss.append(f"the values of {t.name}.{op.column} the backfill replaced")
+            self.out.irreversible = self.out.irreversible or (
+                f"the backfill of {t.name}.{op.column} overwrites values that are not kept anywhere"
+            )
+            return [
+                Step(
+                    code=f"# {t.name}.{op.column}: the values the upgrade replaced are not kept "
+                    "anywhere, so there is nothing to restore\npass"
+                )
+            ]
         down: list[Step] = []
         self._update(t, f"{qi(op.column)} = {op.reverse}", None, steps=down)
         return down

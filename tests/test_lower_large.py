@@ -77,6 +77,9 @@ CASES: dict[str, list[P.Operation]] = {
         P.AlterColumnType(table="public.orders", column="id", new_type="bigint"),
         P.AlterColumnType(table="public.order_items", column="order_id", new_type="bigint"),
     ],
+    "referenced-key-alone-int-to-bigint": [
+        P.AlterColumnType(table="public.orders", column="id", new_type="bigint")
+    ],
     "volatile-default-not-null": [
         P.AddColumn(
             table="public.customers",
