@@ -17,24 +17,32 @@ when, before it runs:
    it, with no INSERT/UPDATE/DELETE/MERGE anywhere (data-modifying WITH), no
    SELECT INTO and no FOR UPDATE/SHARE at any level;
 3. every function it can call, found anywhere in the parse tree (calls,
-   set-returning functions in FROM, operators, casts and type input
-   functions, attribute notation `t.f`), resolves in the target's own
-   `pg_proc`, and every candidate of that name (and argument count) is
-   IMMUTABLE or STABLE and not on `DENIED` - or is one of the few volatile
-   read-only functions in `VOLATILE_READS` (sizes, clocks, WAL positions).
-   Anything not found is refused.
+   set-returning functions in FROM, operators and their selectivity
+   estimators, casts, type input and typmod functions, domain CHECKs,
+   attribute notation `t.f`, aggregates' support functions) - and, the same
+   way, in the definitions of the views it reads, the USING of row-level
+   security policies on the tables it reads and the bodies of the target's
+   LANGUAGE sql functions it calls - resolves in the target's own `pg_proc`,
+   and every candidate of that name (and argument count) is IMMUTABLE or
+   STABLE and not on `DENIED`, or one of the volatile read-only functions in
+   `VOLATILE_READS` (sizes, clocks, WAL positions). Anything not found is
+   refused, and so are the target's functions in procedural languages
+   (plpgsql, ...), whose bodies cannot be checked.
 
 `inspect(sql)` does 1 and 2 and lists what 3 must look up (pure);
 `check_catalog(conn, refs)` looks it up on the connection the query will run
 on, so the search_path is the one the query sees. Every refusal is a
 `QueryRefused` with one line naming what was refused and why.
 
-Not covered (what remains possible): functions the
-query reaches indirectly - inside views it selects from, RLS policies, or
-the body of a STABLE user function (which may itself call volatile ones) -
-and implicit casts and comparison functions PostgreSQL picks from column
-types. The read-only transaction, statement_timeout and lock_timeout remain
-the backstop for those.
+Not covered (what remains possible): functions PostgreSQL picks from column
+types rather than from names in the text - implicit casts, the comparison and
+hash functions of DISTINCT, GROUP BY, ORDER BY and joins, output functions;
+SQL bodies behind operators and casts (only their volatility is judged);
+compiled (C) functions of extensions, trusted by their volatility; foreign
+tables, which read through their server; and anything readable by the role
+(current_setting, pg_settings, pg_stat_activity are allowed: the role's
+privileges decide what they show). The read-only transaction,
+statement_timeout and lock_timeout remain the backstop.
 """
 
 from __future__ import annotations
@@ -136,6 +144,9 @@ _OPERATOR_TOKENS = frozenset(
         "COLLATE",
         "AT",
         "CASE",
+        "UNION",  # set operations nest left-deep too
+        "INTERSECT",
+        "EXCEPT",
     }
 )
 
@@ -449,6 +460,7 @@ class Proc:
     variadic: bool
     volatility: str  # i, s, v
     language: str  # internal, c, sql, plpgsql, ...
+    support: tuple[Proc, ...] = ()  # an aggregate's transition/final/... functions
 
     @property
     def label(self) -> str:
@@ -551,7 +563,17 @@ def judge(proc: Proc) -> str | None:
 
 
 def _problem(proc: Proc) -> str | None:
-    """What is wrong with `proc`, without its name: "is VOLATILE: ...", "is not allowed: ..."."""
+    """What is wrong with `proc`, without its name: "is VOLATILE: ...", "is not allowed: ...".
+    An aggregate is marked IMMUTABLE whatever it runs: its support functions are judged."""
+    if problem := _own_problem(proc):
+        return problem
+    for support in proc.support:
+        if problem := _own_problem(support):
+            return f"runs {support.label} (aggregate support), which {problem}"
+    return None
+
+
+def _own_problem(proc: Proc) -> str | None:
     for matches, reason in DENIED:
         if matches(proc.name):
             return f"is not allowed: {reason}"
@@ -650,7 +672,17 @@ _PROC_COLUMNS = """n.nspname, p.proname, p.pronargs, p.pronargdefaults,
     (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid = p.prolang)"""
 
 _FUNCTIONS_SQL = f"""
-SELECT {_PROC_COLUMNS}
+SELECT {_PROC_COLUMNS}, (
+    SELECT coalesce(array_agg(ARRAY[sn.nspname, sp.proname, sp.provolatile::text, sl.lanname]),
+                    '{{}}')
+    FROM pg_catalog.pg_aggregate a
+    JOIN pg_catalog.pg_proc sp ON sp.oid IN (
+        a.aggtransfn::oid, a.aggfinalfn::oid, a.aggcombinefn::oid, a.aggserialfn::oid,
+        a.aggdeserialfn::oid, a.aggmtransfn::oid, a.aggminvtransfn::oid, a.aggmfinalfn::oid)
+    JOIN pg_catalog.pg_namespace sn ON sn.oid = sp.pronamespace
+    JOIN pg_catalog.pg_language sl ON sl.oid = sp.prolang
+    WHERE a.aggfnoid = p.oid
+)
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 WHERE p.proname = ANY(%s)
 """
@@ -703,9 +735,16 @@ LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 
 
 def _proc(row: tuple[Any, ...]) -> Proc:
-    schema, name, nargs, ndefaults, variadic, volatility, language = row
+    schema, name, nargs, ndefaults, variadic, volatility, language, *support = row
     return Proc(
-        schema, name, int(nargs), int(ndefaults), bool(variadic), str(volatility), str(language)
+        schema,
+        name,
+        int(nargs),
+        int(ndefaults),
+        bool(variadic),
+        str(volatility),
+        str(language),
+        tuple(Proc(*s[:2], 0, 0, False, *s[2:]) for s in (support[0] if support else ())),
     )
 
 
@@ -716,6 +755,16 @@ _VIEWS_SQL = """
 SELECT n.nspname, c.relname, pg_catalog.pg_get_viewdef(c.oid)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'v' AND c.relname = ANY(%s)
+"""
+
+# row-level security: a policy's USING expression runs for every row a SELECT reads
+_POLICIES_SQL = """
+SELECT n.nspname, c.relname, pol.polname, pg_catalog.pg_get_expr(pol.polqual, pol.polrelid)
+FROM pg_catalog.pg_policy pol
+JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relrowsecurity AND pol.polqual IS NOT NULL AND pol.polcmd IN ('r', '*')
+  AND c.relname = ANY(%s)
 """
 
 # bodies of the target's own LANGUAGE sql functions (the system's are trusted by volatility)
@@ -766,6 +815,10 @@ def expand(
             if any(r.name == name and _in_scope(r.schema, search, schema) for r in relations):
                 label = _label("view", schema, name)
                 groups[label] = definition_references(label, definition)
+        for schema, name, policy, qual in _rows(conn, _POLICIES_SQL, {r.name for r in relations}):
+            if any(r.name == name and _in_scope(r.schema, search, schema) for r in relations):
+                label = f"policy {policy} on {_label('table', schema, name)}"
+                groups[label] = definition_references(label, f"SELECT {qual}")
         sql = _SQL_BODIES_SQL.format(body=body)
         for *row, definition in _rows(conn, sql, {r.name for r in functions}):
             proc = _proc(tuple(row))

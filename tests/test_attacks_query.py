@@ -55,6 +55,14 @@ CREATE FUNCTION public.sneaky_atomic() RETURNS text LANGUAGE sql STABLE
     BEGIN ATOMIC SELECT pg_read_file('/etc/hostname'); END;
 CREATE FUNCTION public.plsneaky() RETURNS boolean LANGUAGE plpgsql STABLE
     AS $$ BEGIN RETURN pg_terminate_backend(pg_backend_pid()); END $$;
+-- an aggregate is IMMUTABLE in pg_proc whatever its transition function is
+CREATE FUNCTION public.agg_step(acc int, v int) RETURNS int LANGUAGE sql VOLATILE
+    AS $$ SELECT acc + v $$;
+CREATE AGGREGATE public.total(int) (SFUNC = public.agg_step, STYPE = int, INITCOND = '0');
+-- a row-level security policy runs on every row read
+CREATE TABLE public.secret (id int);
+ALTER TABLE public.secret ENABLE ROW LEVEL SECURITY;
+CREATE POLICY peek ON public.secret USING (public.noisy(id));
 CREATE FUNCTION public.double_it(v int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT v * 2 $$;
 """
 
@@ -142,6 +150,8 @@ ATTACKS = [
     ),
     Attack("BEGIN ATOMIC body", "SELECT sneaky_atomic()", "pg_read_file is not allowed"),
     Attack("plpgsql function", "SELECT plsneaky()", "written in plpgsql"),
+    Attack("aggregate", "SELECT total(id) FROM t", "agg_step (aggregate support)"),
+    Attack("RLS policy", "SELECT count(*) FROM secret", "policy peek on table public.secret"),
     Attack("EXPLAIN of a call", "EXPLAIN SELECT pg_read_file('/etc/passwd')", "pg_read_file"),
     # operators, casts, types and names resolve to functions too
     Attack("operator", "SELECT {pid} === 1", "operator === runs public.leak"),
