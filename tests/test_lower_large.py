@@ -198,6 +198,13 @@ def test_a_key_that_is_not_the_last_column_is_refused_with_the_reason(sandbox):
     assert "column 1 of 2" in text and "maintenance window" in text
 
 
+def test_one_rows_parser_for_every_command():
+    from migagent.cli import draft, estimate  # noqa: F401  (estimate imports it at call time)
+    from migagent.tools import lint
+
+    assert draft._parse_rows is lint.parse_rows is policy.parse_rows
+
+
 def test_policy_rows_parser():
     assert policy.parse_rows(["orders=50M", "A=1.5k", "b=2_000", "c=1e6", "d=12,000,000"]) == {
         "orders": 50_000_000,
@@ -237,3 +244,13 @@ def test_one_threshold():
     assert LintContext().large_rows == LowerContext(snapshot=None).large_rows == policy.LARGE_ROWS  # type: ignore[arg-type]
     assert policy.is_large(policy.LARGE_ROWS) and not policy.is_large(policy.LARGE_ROWS - 1)
     assert policy.is_large(10, policy.LARGE_BYTES)
+
+
+def test_to_bigint_from_an_unknown_type_is_a_rewrite_error():
+    from migagent.tools.lint import lint_sql
+
+    ctx = LintContext(rows={"orders": 20_000_000}, lock_timeout_preset=True)
+    found = lint_sql("ALTER TABLE orders ALTER COLUMN total TYPE bigint", ctx).findings
+    assert [(f.rule, f.severity) for f in found] == [("column-type-rewrite", "error")]
+    found = lint_sql("ALTER TABLE orders ALTER COLUMN total TYPE text", ctx).findings
+    assert [(f.rule, f.severity) for f in found] == [("column-type-rewrite", "warning")]

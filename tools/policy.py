@@ -131,6 +131,18 @@ def rewrite_needed(old: _Type, new: _Type, pg: int, timezone: str | None) -> boo
     return True
 
 
+#: types no other type becomes without a rewrite (every cast to them from another type
+#: is a function or I/O cast, none binary-coercible)
+_REWRITE_FROM_ANY = {"int2", "int8", "float4", "float8", "bool", "uuid", "date", "jsonb"}
+
+
+def rewrite_from_unknown(new: _Type) -> bool | None:
+    """Whether a change to `new` rewrites when the current type is unknown: True for types
+    that every other type rewrites into (`bigint`: only a bigint column would not, and
+    changing it to bigint is no change); None (it depends) for the rest."""
+    return True if new.name in _REWRITE_FROM_ANY and not new.array else None
+
+
 def type_rewrites(
     old: str, new: str, *, pg: int, timezone: str | None = None, using: str | None = None
 ) -> bool | None:

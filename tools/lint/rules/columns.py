@@ -19,7 +19,7 @@ from migagent.tools.lint.rules.base import (
     type_sql,
 )
 from migagent.tools.lint.statements import Statement
-from migagent.tools.policy import rewrite_needed
+from migagent.tools.policy import rewrite_from_unknown, rewrite_needed
 
 #: Functions PostgreSQL marks VOLATILE that show up as column defaults.
 VOLATILE_FUNCTIONS = {
@@ -467,8 +467,12 @@ def column_type_rewrite(stmt: Statement, c: RuleContext):
             verdict: bool | None = True
             why = "with USING, every row is recomputed"
         elif old is None:
-            verdict = None
-            why = "the current type is unknown (pass --db, or existing_type= in alter_column)"
+            verdict = rewrite_from_unknown(new)
+            why = (
+                f"the current type is unknown, and a change to {new} rewrites from every other type"
+                if verdict
+                else "the current type is unknown (pass --db, or existing_type= in alter_column)"
+            )
         else:
             verdict = rewrite_needed(old, new, c.ctx.pg_version, c.state.timezone or c.ctx.timezone)
             if verdict is False:
