@@ -145,7 +145,9 @@ def test_the_spec_of_a_data_migration_says_it_cannot_be_reversed(shop, embedded,
 
 
 def _verdict(proof) -> tuple:
-    preflight = sorted((r.status, r.message) for r in (proof.preflight.results if proof.preflight else []))
+    preflight = sorted(
+        (r.status, r.message) for r in (proof.preflight.results if proof.preflight else [])
+    )
     return (proof.passed, sorted(proof.lint_errors), preflight, sorted(proof.changes))
 
 
@@ -191,7 +193,9 @@ def test_one_source_one_verdict_through_offline_toolbox_mcp_and_cli(shop, embedd
             assert not answer.is_error, text_of(answer)
             assert answer.structured_content["ok"] is True
             lines = answer.structured_content["details"]["target_preflight"]
-            assert sorted(lines) == sorted(f"{r.status}: {r.message}" for r in offline.preflight.results)
+            assert sorted(lines) == sorted(
+                f"{r.status}: {r.message}" for r in offline.preflight.results
+            )
 
     anyio.run(main)
 

@@ -517,6 +517,8 @@ class _Ctx:
     table: Table
     casts: Mapping[str, DataFact] = field(default_factory=dict)  # column -> its castable fact
     unique: set[str] = field(default_factory=set)
+    #: unique columns that still take NULLs (NULLs never collide, unless NULLS NOT DISTINCT)
+    unique_nullable: set[str] = field(default_factory=set)
     checks: list[str] = field(default_factory=list)  # bare boolean expressions
     filters: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # (expr, columns)
 
@@ -537,13 +539,18 @@ def plan_insert(
     for con in table.constraints:
         if con.kind in ("primary_key", "unique"):
             ctx.unique.update(con.columns)
+            if con.kind == "unique" and "NULLS NOT DISTINCT" not in con.definition.upper():
+                ctx.unique_nullable.update(con.columns)
         elif con.kind == "check":
             ctx.checks.append(check_expression(con.definition))
             ctx.filters.append((ctx.checks[-1], frozenset(con.columns)))
     for idx in table.indexes:
         if idx.unique:
             for k in idx.keys:  # a column, or the columns an expression (lower(email)) reads
-                ctx.unique.update([k] if table.column(k) is not None else referenced(table, k))
+                cols = [k] if table.column(k) is not None else referenced(table, k)
+                ctx.unique.update(cols)
+                if not idx.nulls_not_distinct and not idx.primary:
+                    ctx.unique_nullable.update(cols)
 
     # foreign keys: CTEs over parent rows, joined by row number
     ctes: list[str] = []
@@ -604,7 +611,7 @@ def plan_insert(
                     continue  # leave it NULL / to its default
                 return f"no generator for {col.name} ({col.type}), which is NOT NULL"
             expr = f"({expr})::{_base_type(ctx.snap, col.type)}"
-            if col.nullable and col.name not in ctx.unique:
+            if col.nullable and (col.name not in ctx.unique or col.name in ctx.unique_nullable):
                 expr = f"CASE WHEN g % {NULL_EVERY} = 0 THEN NULL ELSE {expr} END"
         required = not col.nullable or col.name in fk_value
         columns.append((col.name, f"{expr} AS {_ident(col.name)}", required))

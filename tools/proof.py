@@ -104,8 +104,9 @@ class ProofInputs:
 
 def copy_notices(sandbox: Sandbox, template: str) -> list[str]:
     """What copying the schema into the sandbox left out (unknown options, extensions)."""
-    notes = getattr(sandbox, "copy_notices", None)
-    return list(notes(template)) if callable(notes) else []
+    from migagent.tools.sqlscript import summarize_notices
+
+    return summarize_notices(sandbox.copy_notices(template))
 
 
 def lint_context(

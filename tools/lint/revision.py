@@ -142,6 +142,8 @@ def revision_statements(
     with _OP_LOCK:
         ctx = MigrationContext.configure(
             dialect_name="postgresql",
+            # named paramstyle: `%` in the SQL stays `%` (pyformat doubles it to `%%`)
+            dialect_opts={"paramstyle": "named"},
             opts={"as_sql": True, "output_buffer": buf, "literal_binds": True},
         )
         impl = ctx.impl

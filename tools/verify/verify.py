@@ -21,6 +21,7 @@ problems (a bad schema file, an unreachable target) raise `MigagentError`
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -139,6 +140,7 @@ def verify_revision(
         statement_timeout_ms=int(statement_timeout_ms),
     )
     run = _Run(report, list(checks), rows, lock_timeout_ms, statement_timeout_ms, check_round_trip)
+    run.facts = data_facts
     try:
         module = run.load(source)
         if module is None:
@@ -166,6 +168,7 @@ class _Run:
         self.stmt_ms = stmt_ms
         self.round_trip = round_trip
         self.stopped = False
+        self.facts: DataFacts | None = None  # what the target's rows are like
 
     # ----------------------------------------------------------- steps
     def step(self, name, status, reasons=(), started=None) -> StepResult:
@@ -235,7 +238,7 @@ class _Run:
         ):
             # 1. data (generated into a cached template by data_template, or here)
             if gen is None:
-                gen = datagen.generate(conn, snapshot(conn), rows=self.rows)
+                gen = datagen.generate(conn, snapshot(conn), rows=self.rows, facts=self.facts)
             if f0 is None:
                 f0 = fp.fingerprint(conn)
             report.data = DataSummary(
@@ -472,11 +475,20 @@ def _touched(changes, *phases: list[StatementRecord]) -> tuple[set[str], set[str
                     "ROW EXCLUSIVE"
                 ):
                     tables.add(lock.relation)
+            # a statement in an autocommit block holds its row locks too briefly to be
+            # observed: the table it writes to is named in its SQL
+            m = _WRITES.match(s.sql or "")
+            if m:
+                name = m.group(1).replace('"', "")
+                tables.add(name if "." in name else f"public.{name}")
     return tables, columns
 
 
+_WRITES = re.compile(r'\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+(?:ONLY\s+)?([\w."$]+)', re.I)
+
+
 # ------------------------------------------------------------ data template
-DATAGEN_VERSION = "3"  # bump when datagen's output changes
+DATAGEN_VERSION = "4"  # bump when datagen's output changes
 
 
 def data_template(
