@@ -11,8 +11,9 @@ when, before it runs:
    does not recurse; pglast's parser recurses per nesting level and a deep
    enough expression kills the whole process with SIGSEGV. The parse itself
    runs on a thread with a `PARSE_STACK_BYTES` stack, so the bound holds
-   whatever thread the caller runs on (a 1 MB thread stack crashes at 10,000
-   terms; a subprocess per query would cost ~40 ms and is not needed);
+   whatever thread the caller runs on (measured: `1+1+...` crashes an 8 MB
+   main thread at ~25,000 terms and a 1 MB thread at 10,000; 2,000 terms fit
+   256 KB. A subprocess per parse would cost ~40 ms and is not needed);
 2. it is exactly one SELECT, or EXPLAIN of one without options that execute
    it, with no INSERT/UPDATE/DELETE/MERGE anywhere (data-modifying WITH), no
    SELECT INTO and no FOR UPDATE/SHARE at any level;
@@ -183,9 +184,13 @@ def check_size(sql: str) -> None:
         )
 
 
+_STACK_SIZE_LOCK = threading.Lock()  # threading.stack_size is process-wide
+
+
 def parse(sql: str) -> tuple[ast.RawStmt, ...]:
     """pglast's parse on a thread with a known, large stack (see the module docstring)."""
     out: dict[str, Any] = {}
+    worker: threading.Thread | None
 
     def run() -> None:
         try:
@@ -198,18 +203,20 @@ def parse(sql: str) -> tuple[ast.RawStmt, ...]:
         try:
             worker = threading.Thread(target=run, name="migagent-query-guard-parse", daemon=True)
             worker.start()
+        except RuntimeError:  # no room for the stack: the bounds alone fit a default 8 MB one
+            worker = None
         finally:
             threading.stack_size(previous)
-    worker.join()
+    if worker is None:
+        run()
+    else:
+        worker.join()
     error = out.get("error")
     if isinstance(error, ParseError):
         raise QueryRefused(f"the query does not parse: {error}") from error
     if error is not None:
         raise error
     return tuple(out["stmts"])
-
-
-_STACK_SIZE_LOCK = threading.Lock()
 
 
 # ----------------------------------------------------------- 2. the statement
@@ -239,8 +246,8 @@ def _plans_only(opt: ast.DefElem) -> str | None:
     return None
 
 
-# EXPLAIN options by what they do: only ANALYZE executes; TIMING, WAL and
-# SERIALIZE only mean something with it, so they are refused with it.
+# EXPLAIN options that only plan; ANALYZE executes (refused unless off), and TIMING,
+# WAL and SERIALIZE, which only mean something with it, are refused as unknown.
 _EXPLAIN_OPTIONS: dict[str, Callable[[ast.DefElem], str | None]] = {
     "analyze": _refuse_analyze,
     **dict.fromkeys(
@@ -312,20 +319,14 @@ def _func_call(node: ast.FuncCall, parent: Any) -> Iterator[Finding]:
     yield FunctionRef(schema, name, nargs)
 
 
-def _between(prefix: bool, schema: str | None) -> Iterator[Finding]:
-    for op in (">=", "<=", "<", ">"):
-        yield OperatorRef(schema, op, prefix)
-
-
 def _a_expr(node: ast.A_Expr, parent: Any) -> Iterator[Finding]:
-    names = _names(node.name)
-    prefix = node.lexpr is None
     if node.kind in _BETWEEN_KINDS:  # a BETWEEN b AND c is a >= b AND a <= c (or < / >)
-        yield from _between(prefix, None)
+        for op in (">=", "<=", "<", ">"):
+            yield OperatorRef(None, op, False)
         return
-    schema, name = _qualified(names)
+    schema, name = _qualified(_names(node.name))
     if name:
-        yield OperatorRef(schema, name, prefix)
+        yield OperatorRef(schema, name, node.lexpr is None)
 
 
 _BETWEEN_KINDS = frozenset(
@@ -391,11 +392,11 @@ def _tablesample(node: ast.RangeTableSample, parent: Any) -> Iterator[Finding]:
         yield f"TABLESAMPLE method {name} is not allowed: only {', '.join(sorted(_TABLESAMPLE_METHODS))}"
 
 
-# node type -> what it calls or why it is refused; `parent` is the node holding it
 def _range_var(node: ast.RangeVar, parent: Any) -> Iterator[Finding]:
     yield RelationRef(node.schemaname, node.relname)
 
 
+# node type -> what it calls or why it is refused; `parent` is the node holding it
 _NODE_RULES: dict[type, Callable[[Any, Any], Iterator[Finding]]] = {
     ast.InsertStmt: _write,
     ast.UpdateStmt: _write,

@@ -26,10 +26,12 @@ a message written for the model; anything else is a bug.
 | `submit_draft(revision_source, spec)` | the final answer; refused unless that exact source verified |
 
 The target is never written: queries go through `target.connect_readonly`
-(read-only transactions, statement timeout), are parsed with pglast first
-(exactly one SELECT or EXPLAIN without ANALYZE; no SELECT INTO, no FOR
-UPDATE, no data-modifying WITH, no side-effecting admin functions) and are
-cut at a row cap on a server-side cursor.
+(read-only transactions, statement and lock timeouts), must pass
+`query_guard` first (bounded size and nesting; exactly one SELECT or EXPLAIN
+without ANALYZE; no SELECT INTO, FOR UPDATE or data-modifying WITH; every
+function, operator and cast it can reach IMMUTABLE/STABLE in the target's
+pg_proc and not on a short deny list) and are cut at a row cap on a
+server-side cursor.
 """
 
 from __future__ import annotations
