@@ -319,6 +319,16 @@ STATIC_ATTACKS = {
     "ctypes": ("import ctypes", "import ctypes is not allowed"),
     "sys": ("import sys", "import sys is not allowed"),
     "socket": ("import socket", "import socket is not allowed"),
+    "os through uuid": ("import uuid; uuid.os.system('id')", "the attribute .os (a module)"),
+    "types through typing": ("import typing; typing.types.CodeType", "the attribute .types"),
+    "builtins through enum": (
+        "import enum; enum.bltns.open('/etc/passwd')",
+        "the attribute .bltns",
+    ),
+    "codecs through json": (
+        "import json; json.codecs.open('/etc/passwd')",
+        "the attribute .codecs",
+    ),
 }
 
 
@@ -348,6 +358,7 @@ def test_static_check_names_the_line(name: str) -> None:
         "class Status(enum.Enum):\n    A = 'a'\n    def __init__(self, v):\n        self.v = v",
         'x = f"{__name__}"',
         "x = '{0}'.format(1)",
+        "x = sa.types.Integer()\nfrom sqlalchemy.dialects import postgresql\ny = postgresql.types",
     ],
 )
 def test_static_check_allows_what_revisions_use(code: str) -> None:
@@ -633,3 +644,49 @@ def test_a_real_ctrl_c_still_interrupts_verify(sandbox: Sandbox) -> None:
     finally:
         timer.cancel()
     assert time.perf_counter() - t0 < 15
+
+
+AUDIT_PROBE = """
+import os, subprocess, sys, tempfile
+from migagent.tools.verify.fenced import install_audit_hook
+private = tempfile.mkdtemp()
+install_audit_hook(private)
+results = []
+for name, attempt in [
+    ("system", lambda: os.system("true")),
+    ("popen", lambda: subprocess.run(["true"])),
+    ("write", lambda: open("/tmp/migagent_pwned_audit", "w")),
+    ("kill", lambda: os.kill(os.getppid(), 0)),
+    ("remove", lambda: os.remove("/tmp/migagent_pwned_audit")),
+    ("ctypes", lambda: __import__("ctypes").CDLL(None)),
+]:
+    try:
+        attempt()
+        results.append(name + " ran")
+    except PermissionError as exc:
+        results.append(name + " refused" if "migagent fence" in str(exc) else name + " ?")
+with open(os.path.join(private, "ok"), "w") as f:  # its own folder: allowed
+    f.write("x")
+open("/etc/hostname").read()  # reading: allowed
+print(",".join(results))
+"""
+
+
+def test_the_childs_audit_hook_refuses_processes_writes_and_native_code() -> None:
+    """The second layer: what slips past the static check still cannot spawn or write."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", AUDIT_PROBE], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().split(",") == [
+        "system refused",
+        "popen refused",
+        "write refused",
+        "kill refused",
+        "remove refused",
+        "ctypes refused",
+    ]
+    assert not Path("/tmp/migagent_pwned_audit").exists()

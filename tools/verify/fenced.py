@@ -9,13 +9,17 @@ superuser connection; a revision that loops forever never returns. Here:
    `load` step naming the line, and nothing of the revision runs;
 2. `verify_revision` runs in a child process (`python -m
    migagent.tools.verify.fenced`, its own session and process group) whose
-   environment has no credentials and which never sees the target's URL (a
-   target starting point is copied into a template by the parent first) (no MIGAGENT_DATABASE_URL, DATABASE_URL,
-   PG* variables, API keys; HOME is a private empty folder, so no ~/.pgpass),
-   with memory and file-size limits; request and report travel as JSON;
-3. the child's scratch databases are fenced (`migagent.tools.fence`): the
+   environment has no credentials (no MIGAGENT_DATABASE_URL, DATABASE_URL,
+   PG* variables, API keys; HOME is a private empty folder, so no ~/.pgpass)
+   and which never sees the target's URL (the parent loads SQL, schema files
+   and the target's schema into a template first), with memory, CPU and
+   file-size limits; request and report travel as JSON;
+3. an audit hook in the child refuses new processes, signals, native code,
+   hand-made code objects and file writes outside its private folder from
+   the moment the revision starts loading (`install_audit_hook`);
+4. the child's scratch databases are fenced (`migagent.tools.fence`): the
    migration connects as the unprivileged `migagent_fence` role;
-4. a wall-clock limit (`DEFAULT_TIMEOUT_S`, or MIGAGENT_REVISION_TIMEOUT in
+5. a wall-clock limit (`DEFAULT_TIMEOUT_S`, or MIGAGENT_REVISION_TIMEOUT in
    seconds): past it the child's process group is killed, its database
    sessions are terminated (they carry a per-run application_name) and every
    scratch database named with its pid is dropped; the report fails with
@@ -24,7 +28,7 @@ superuser connection; a revision that loops forever never returns. Here:
 The child still knows the sandbox's admin URL (it creates the scratch
 databases and templates); on the embedded server, trust authentication lets
 any local process connect as the superuser anyway. What keeps the revision's
-Python from using either is step 1; this is a fence against a model's
+Python from using either is steps 1 and 3; this is a fence against a model's
 mistakes and casual escapes, not an operating-system sandbox.
 """
 
@@ -120,10 +124,7 @@ def verify_untrusted(
         return report
     sandbox = sandbox or Sandbox.open()
     fenced = _can_fence(sandbox)
-    if start.kind == "target":
-        # the child never gets the target's URL: copy its schema here (read-only, cached)
-        template = sandbox.template_from_target(start.value or "")
-        start = StartingPoint("template", template, start.label)
+    start = _as_template(start, sandbox)
     with tempfile.TemporaryDirectory(prefix="migagent-fenced-") as tmp:
         request = {
             "source": revision.text,
@@ -183,6 +184,20 @@ def _can_fence(sandbox: Sandbox) -> bool:
         if superuser:
             raise
         return False
+
+
+def _as_template(start: StartingPoint, sandbox: Sandbox) -> StartingPoint:
+    """Load SQL, schema files and the target's schema into a template here, in the
+    parent: the child never sees the target's URL, and needs no psql or pg_dump."""
+    if start.kind == "target":
+        template = sandbox.template_from_target(start.value or "")
+    elif start.kind == "sql":
+        template = sandbox.template_from_sql(start.value or "", source=start.describe())
+    elif start.kind == "file":
+        template = sandbox.template_from_file(start.value or "")
+    else:
+        return start
+    return StartingPoint("template", template, start.label)
 
 
 def _child_env(tmp: str, app_name: str) -> dict[str, str]:
@@ -352,6 +367,89 @@ def _limit_resources(limits: dict[str, float]) -> None:
             resource.setrlimit(which, (int(value), int(value)))
 
 
+#: Audit events the child refuses once the revision starts loading: new processes,
+#: signals to others, native code, hand-made code objects and functions.
+REFUSED_EVENTS = frozenset(
+    {
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.fork",
+        "os.forkpty",
+        "os.kill",
+        "os.killpg",
+        "os.startfile",
+        "pty.spawn",
+        "subprocess.Popen",
+        "signal.pthread_kill",
+        "ctypes.dlopen",
+        "ctypes.dlsym",
+        "ctypes.addressof",
+        "ctypes.cdata",
+        "ctypes.string_at",
+        "ctypes.wstring_at",
+        "code.__new__",
+        "function.__new__",
+        "sys.setprofile",
+        "sys.settrace",
+        "winreg.OpenKey",
+    }
+)
+#: Events that change the file system: refused outside the child's private folder.
+FILE_EVENTS = frozenset(
+    {
+        "os.remove",
+        "os.rename",
+        "os.rmdir",
+        "os.mkdir",
+        "os.chmod",
+        "os.chown",
+        "os.link",
+        "os.symlink",
+        "os.truncate",
+        "os.utime",
+        "shutil.rmtree",
+        "shutil.copyfile",
+        "shutil.move",
+    }
+)
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def install_audit_hook(private_dir: str) -> None:
+    """Refuse, from now on in this process, what no revision needs: spawning processes,
+    signalling, native code, building code objects, writing files outside `private_dir`.
+
+    A second layer behind the static check (an audit hook cannot be removed);
+    database connections made by libpq are not audit events, so the fenced role
+    and the credential-free environment stay what bounds those.
+    """
+    root = os.path.realpath(private_dir) + os.sep
+
+    def inside(path: object) -> bool:
+        if isinstance(path, int):
+            return True  # an already-open descriptor
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        return isinstance(path, str) and os.path.realpath(path).startswith(root)
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event in REFUSED_EVENTS:
+            raise PermissionError(f"migagent fence: {event} is not allowed in a revision")
+        if event == "open":
+            path, mode, flags = (*args, None, None, None)[:3]
+            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and bool(flags & _WRITE_FLAGS)
+            )
+            if writes and not inside(path):
+                raise PermissionError(f"migagent fence: writing {path} is not allowed")
+        elif event in FILE_EVENTS and args and not inside(args[0]):
+            raise PermissionError(f"migagent fence: {event} on {args[0]} is not allowed")
+
+    sys.addaudithook(hook)
+
+
 def _child_main() -> int:
     """Read the request on stdin, verify, write the report where the parent said."""
     request = json.loads(sys.stdin.read())
@@ -381,6 +479,7 @@ def _child_verify(request: dict[str, Any]) -> dict[str, Any]:
     )
     start = StartingPoint(**request["start"])
     kwargs = {k: _decode(v) for k, v in request["kwargs"].items()}
+    install_audit_hook(str(Path(request["result"]).parent))
     with contextlib.suppress(MigagentError):
         revision.load()  # the top level runs here first, so a hang there reads as "load"
     Path(request["loaded"]).touch()

@@ -19,6 +19,7 @@ that slips through could still reach.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from dataclasses import dataclass
 
@@ -164,11 +165,87 @@ DENIED_ATTRIBUTES: frozenset[str] = frozenset(
         "backref",
         "dynamic_loader",
         "format_map",
+        "exec",
+        "eval",
+        "open",
+        "getattr",
+        "setattr",
+        "delattr",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "input",
         "create_engine",
         "create_async_engine",
         "engine_from_config",
         "create_mock_engine",
         "create_pool_from_url",
+    }
+)
+#: Attribute names that are modules no revision needs: `uuid.os`, `typing.sys`,
+#: `typing.types`, `json.codecs` reach them through an allowed module. Allowed
+#: only where the import chain names a real allowed submodule (`sa.types`).
+MODULE_ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "os",
+        "sys",
+        "subprocess",
+        "builtins",
+        "importlib",
+        "ctypes",
+        "shutil",
+        "socket",
+        "pathlib",
+        "io",
+        "tempfile",
+        "inspect",
+        "gc",
+        "threading",
+        "multiprocessing",
+        "signal",
+        "pickle",
+        "marshal",
+        "codecs",
+        "runpy",
+        "pkgutil",
+        "platform",
+        "site",
+        "posix",
+        "nt",
+        "types",
+        "weakref",
+        "traceback",
+        "linecache",
+        "code",
+        "codeop",
+        "asyncio",
+        "concurrent",
+        "urllib",
+        "http",
+        "logging",
+        "sqlite3",
+        "zipimport",
+        "glob",
+        "pty",
+        "fcntl",
+        "resource",
+        "mmap",
+        "selectors",
+        "ssl",
+        "shlex",
+        "sysconfig",
+        "bltns",
+        "posixpath",
+        "ntpath",
+        "genericpath",
+        "langhelpers",
+        "compat",
+        "preloaded",
+        "plugins",
+        "entry_points",
+        "distribution",
+        "distributions",
     }
 )
 #: Names that are fine as attributes but not as bare names, and vice versa, are the two
@@ -212,9 +289,30 @@ def check_source(source: str, *, filename: str = "revision.py") -> list[Violatio
     return sorted(checker.violations, key=lambda v: v.line)
 
 
+def _is_allowed_submodule(path: str) -> bool:
+    """`sqlalchemy.types`: a real module, and an allowed one (not an attribute that
+    happens to hold a module, like `typing.types`)."""
+    if not module_allowed(path):
+        return False
+    try:
+        return importlib.util.find_spec(path) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
 class _Checker(ast.NodeVisitor):
     def __init__(self) -> None:
         self.violations: list[Violation] = []
+        self.modules: dict[str, str] = {}  # local name -> module it was imported as
+
+    def _dotted(self, node: ast.AST) -> str | None:
+        """The module path an expression names, when it is an imported module's attribute."""
+        if isinstance(node, ast.Name):
+            return self.modules.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self._dotted(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
 
     def _flag(self, node: ast.AST, message: str) -> None:
         self.violations.append(Violation(getattr(node, "lineno", 0), message))
@@ -229,6 +327,11 @@ class _Checker(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._import(node, alias.name)
+            if alias.asname:
+                self.modules[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".", 1)[0]
+                self.modules[top] = top
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level:
@@ -237,6 +340,7 @@ class _Checker(ast.NodeVisitor):
         module = node.module or ""
         self._import(node, module)
         for alias in node.names:
+            self.modules[alias.asname or alias.name] = f"{module}.{alias.name}"
             if alias.name == "*":
                 self._flag(node, f"from {module} import * is not allowed in a revision")
             elif module_allowed(module) and not module_allowed(f"{module}.{alias.name}"):
@@ -260,6 +364,10 @@ class _Checker(ast.NodeVisitor):
             self._flag(node, f"the attribute .{attr} is not allowed in a revision (no _names)")
         elif attr in DENIED_ATTRIBUTES or "connect" in attr.lower():
             self._flag(node, f"the attribute .{attr} is not allowed in a revision")
+        elif attr in MODULE_ATTRIBUTES:
+            path = self._dotted(node)
+            if path is None or not _is_allowed_submodule(path):
+                self._flag(node, f"the attribute .{attr} (a module) is not allowed in a revision")
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
