@@ -1351,7 +1351,6 @@ class _Lowerer:
             join_on=join_on,
             alias=alias,
         )
-        self._update_sql(t, assignment, where, from_sql=from_sql, join_on=join_on, alias=alias)
         select_first = f"SELECT {qi(pk)} FROM {qt(t.qualified_name)} ORDER BY {qi(pk)} LIMIT {self.ctx.batch_size}"
         select_next = (
             f"SELECT {qi(pk)} FROM {qt(t.qualified_name)} WHERE {qi(pk)} > :last "
@@ -1359,19 +1358,21 @@ class _Lowerer:
         )
         code = f"""# keyset batches of {self.ctx.batch_size:,} rows on {pk}, each committed on its own
 bind = op.get_bind()
+batch = sa.text({py(update)})
 last = None
 while True:
     if last is None:
         found = bind.execute(sa.text({py(select_first)}))
     else:
         found = bind.execute(sa.text({py(select_next)}), {{"last": last}})
-    if found is None:  # offline (alembic --sql): no rows come back; show one batch
-        bind.execute(sa.text({py(update)}), {{"lo": 0, "hi": 0}})
+    # offline (alembic --sql) nothing comes back: show one batch's statement
+    if found is None:
+        bind.execute(batch, {{"lo": 0, "hi": 0}})
         break
     keys = found.scalars().all()
     if not keys:
         break
-    bind.execute(sa.text({py(update)}), {{"lo": keys[0], "hi": keys[-1]}})
+    bind.execute(batch, {{"lo": keys[0], "hi": keys[-1]}})
     last = keys[-1]"""
         self.out.notes.append(
             f"backfill of {t.name} in keyset batches of {self.ctx.batch_size:,} rows, each its own "
