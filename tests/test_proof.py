@@ -184,6 +184,34 @@ def test_one_source_one_verdict_through_offline_toolbox_mcp_and_cli(shop, embedd
     statuses = sorted(r["status"] for r in data["preflight"]["results"])
     assert statuses == sorted(r.status for r in offline.preflight.results)
 
+    # the Claude backend, scripted against the fake Messages API: verify, then submit
+    from fake_anthropic import FakeAnthropic, reply, tool_use
+    from test_claude import SPEC
+
+    script = [
+        reply(tool_use("verify_revision", {"source": source})),
+        reply(tool_use("submit_draft", {"revision_source": source, "spec": SPEC})),
+    ]
+    with FakeAnthropic(script) as fake:
+        env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.url}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            claude = draft(
+                "make products.sku required",
+                SchemaSource.url(shop),
+                options=DraftOptions(backend="claude", estimate=False),
+                sandbox=embedded,
+            )
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    assert claude.backend == "claude"
+    assert _verdict(claude.verification) == _verdict(offline)
+
     import anyio
     from test_mcp import connect, text_of
 
