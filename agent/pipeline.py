@@ -181,7 +181,11 @@ def resolve_backend(options: DraftOptions, notices: list[str] | None = None) -> 
 
 # ------------------------------------------------------------------ facts
 def read_facts(
-    sandbox: Sandbox, template: str, rows: dict[str, int], target_url: str | None = None
+    sandbox: Sandbox,
+    template: str,
+    rows: dict[str, int],
+    target_url: str | None = None,
+    large_rows: int | None = None,
 ) -> Facts:
     from migagent.tools.introspect import snapshot
 
@@ -205,7 +209,9 @@ def read_facts(
             pass
     else:
         _count_rows(sandbox, template, snap)
-    return Facts(snapshot=snap, rows=dict(rows), server_version=snap.server_version)
+    return Facts(
+        snapshot=snap, rows=dict(rows), server_version=snap.server_version, large_rows=large_rows
+    )
 
 
 def _count_rows(sandbox: Sandbox, template: str, snap: SchemaSnapshot) -> None:
@@ -250,7 +256,11 @@ def draft(
     say("reading the current schema")
     template = source.to_template(sandbox)
     facts = read_facts(
-        sandbox, template, options.rows, source.value if source.kind == "url" else None
+        sandbox,
+        template,
+        options.rows,
+        source.value if source.kind == "url" else None,
+        options.large_rows,
     )
 
     say("planning")
@@ -462,7 +472,16 @@ def blocks(steps) -> list[str]:
 
 
 def _head(snap: SchemaSnapshot) -> str | None:
-    return snap.alembic_revisions[0] if len(snap.alembic_revisions) == 1 else None
+    """The revision a new one follows: the database's one Alembic head, or none (a new
+    root). Several heads are refused rather than silently starting another root."""
+    heads = snap.alembic_revisions
+    if len(heads) > 1:
+        raise UsageError(
+            f"the database is at {len(heads)} Alembic heads ({', '.join(heads)}), so a new "
+            "revision has no single parent",
+            "run `alembic merge heads` and upgrade first, or pick one with --head REV",
+        )
+    return heads[0] if heads else None
 
 
 def _lint(source: str, inputs) -> tuple[Any, list[str]]:
@@ -473,9 +492,14 @@ def _lint(source: str, inputs) -> tuple[Any, list[str]]:
 
 
 def write_draft(result: DraftResult, out_dir: Path, spec_dir: Path) -> tuple[Path, Path]:
-    """Write the revision into `out_dir` and the spec into `spec_dir` (atomically)."""
-    from migagent.files import write_atomic
+    """Write the revision into `out_dir` and the spec into `spec_dir`: both or neither
+    (a revision without its spec fails `migagent check`, a spec alone describes nothing)."""
+    from migagent.files import write_all
 
-    rev = write_atomic(out_dir / result.filename, result.revision_source)
-    spec = write_atomic(spec_dir / result.spec_filename, result.spec_markdown or "")
+    rev, spec = write_all(
+        [
+            (out_dir / result.filename, result.revision_source),
+            (spec_dir / result.spec_filename, result.spec_markdown or ""),
+        ]
+    )
     return rev, spec

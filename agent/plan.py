@@ -308,6 +308,13 @@ class Facts(BaseModel):
     snapshot: SchemaSnapshot
     rows: dict[str, int] = Field(default_factory=dict)  # overrides: table -> rows
     server_version: int = 180000
+    large_rows: int | None = None  # --large-rows (None: tools.policy.LARGE_ROWS)
+
+    def large(self, table: str) -> bool:
+        """Whether `table` takes the online forms, under the one policy and --large-rows."""
+        from migagent.tools.policy import is_large
+
+        return is_large(self.row_count(table), large_rows=self.large_rows)
 
     def row_count(self, table: str) -> int:
         for key in (table, table.split(".")[-1], f"public.{table}"):

@@ -352,7 +352,7 @@ def fill_spec(
         if isinstance(op, P.Backfill):
             how = (
                 "in keyset batches (one transaction per batch)"
-                if is_large(facts.row_count(op.table))
+                if facts.large(op.table)
                 else "in one UPDATE"
             )
             transformation.append(
@@ -494,7 +494,7 @@ def fill_spec(
         if not breaking
         else "deploy application code that handles both shapes, or deploy together",
     )
-    large = any(is_large(n) for n in sizes.values())
+    large = any(is_large(n, large_rows=facts.large_rows) for n in sizes.values())
     risk = RiskAssessment(
         level=Fact(
             value="High"

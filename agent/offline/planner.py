@@ -17,19 +17,21 @@ from collections.abc import Callable
 
 from migagent.agent import plan as P
 from migagent.agent.errors import AmbiguousRequest, UnderstandingError
+from migagent.agent.offline import data_intents
 from migagent.agent.offline.lexicon import (
     find_type,
     find_types,
     parse_value,
     plural,
+    protect_quoted,
     ref_action,
+    restore_quoted,
     singular,
     snake,
 )
 from migagent.agent.offline.resolve import STOP, Resolver
 from migagent.agent.satypes import normalize_type, type_family
 from migagent.tools.introspect.model import Column, Table
-from migagent.tools.policy import is_large
 
 TEXT_SEARCH_CONFIGS = (
     "simple", "arabic", "danish", "dutch", "english", "finnish", "french", "german", "greek",
@@ -48,7 +50,9 @@ class Planner:
         self.request = request.strip()
         self.facts = facts
         self.snap = facts.snapshot
-        self.r = Resolver(self.snap, self.request)
+        # double-quoted identifiers become one-word tokens the resolver maps back exactly
+        protected, self.quoted = protect_quoted(self.request)
+        self.r = Resolver(self.snap, protected, self.quoted)
         self.text = self.r.text
         self.low = self.r.low
         self.assumptions: list[str] = []
@@ -65,6 +69,24 @@ class Planner:
     def explicit_name(self) -> str | None:
         m = re.search(r"\b(?:named|called)\s+[`'\"]?([a-z_][\w$]*)", self.text, re.I)
         return m.group(1) if m else None
+
+    def _new_name(self, name: str, end: int) -> str:
+        """A name the request gives a new object: a quoted one literally; an unquoted
+        one only when the word really ends there (`first-name` is not `first`)."""
+        literal = self.r.literal(name)
+        if literal is not None:
+            return literal
+        if re.match(r"-[\w$]", self.low[end : end + 2]):
+            start = end
+            while start > 0 and (self.low[start - 1].isalnum() or self.low[start - 1] in "_$"):
+                start -= 1
+            word = re.match(r"[\w$]*(?:-[\w$]+)+", self.low[start:])
+            shown = word.group(0) if word else name
+            raise UnderstandingError(
+                f"{shown} is not a valid identifier without double quotes",
+                fix=f'write {snake(shown)}, or "{shown}" in double quotes',
+            )
+        return name
 
     def columns_of(self, t: Table, **kw) -> list[str]:
         out: list[str] = []
@@ -124,6 +146,7 @@ class Planner:
         if not self.r.tables and not self.has(r"\bcreate\b.*\btable\b|\bextension\b|\benum\b"):
             raise UnderstandingError("the schema has no tables to change")
         handlers: list[tuple[str, Callable[[], P.DraftPlan | None]]] = [
+            (data_intents.TRIGGER, self.data_statement),
             (
                 r"\bfull[- ]?text\b|\bfts\b|\btsvector\b|\btext[- ]search\b|\bsearch[_ ]vector\b",
                 self.full_text,
@@ -174,16 +197,17 @@ class Planner:
             ),
             (r"\b(?:add|adding)\b", self.add_column),
             (r"\bextension\b|\benable\b|\binstall\b", self.extension),
+            (data_intents.TRIGGER, self.data_statement_final),
         ]
         handlers.insert(
-            8,
+            9,  # after `backfill` (the data intent comes first)
             (
                 r"\b(?:add|adding|new|need|needs|introduce|want|store|track)\b",
                 self._maybe_add_column,
             ),
         )
         handlers.insert(
-            4,
+            5,  # after `rename`
             (r"\boverlap|\bdouble[- ]book|\bexclu(?:de|sion)\s+constraint", self.exclusion),
         )
         tried = []
@@ -200,6 +224,13 @@ class Planner:
                 f"tables: {', '.join(t.name for t in self.r.tables[:10])}",
             ],
         )
+
+    # ------------------------------------------------------------ data migrations
+    def data_statement(self) -> P.DraftPlan | None:
+        return data_intents.plan_data_statement(self)
+
+    def data_statement_final(self) -> P.DraftPlan | None:
+        return data_intents.plan_data_statement(self, final=True)
 
     # ------------------------------------------------------------ full-text search
     def full_text(self) -> P.DraftPlan:
@@ -334,7 +365,7 @@ class Planner:
             or re.search(r"\b(?:a|an)\s+(?:new\s+)?([a-z_][\w]*)\s+table\b", self.low)
         )
         if m2:
-            name = m2.group(1)
+            name = self._new_name(m2.group(1), m2.end(1))
         if not name or name in STOP:
             return None
         if self.snap.table(name):
@@ -517,6 +548,8 @@ class Planner:
             old, kind, owner, new = m.group(1), m.group(2), None, m.group(3)
         else:
             old, kind, owner, new = m3.group(1), None, None, m3.group(2)
+        new_at = (m or m3).end((m or m3).re.groups)
+        new = self._new_name(new, new_at)
         is_table_phrase = (
             kind == "table"
             or re.search(rf"\b{re.escape(old)}\s+table\b", self.low)
@@ -817,6 +850,8 @@ class Planner:
         if not m:
             return None
         target, owner, rest = m.group(1), m.group(2), m.group(3)
+        if target in ("it", "them", "this", "that"):
+            return None  # "add X ... and backfill it with ...": the column another intent adds
         copy_into = re.search(r"\bcopy\b", self.low) and re.search(
             r"\b(?:into|to)\b", self.low[m.start(3) - 6 : m.start(3)]
         )
@@ -1038,7 +1073,7 @@ class Planner:
                     r"\b(?:add|adding|new|need|needs|introduce|create)\b", self.low[: m.start]
                 )
             ):
-                return snake(col), m.end
+                return self._new_name(snake(col), m.end), m.end
         pats = [
             r"\badd(?:ing)?\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?(?:column|field)\s+(?:called\s+|named\s+)?[`'\"]?([a-z_][\w]*)",
             r"\b(?:add(?:ing)?|need(?:s)?|new|want|introduce|store|track)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?[`'\"]?([a-z_][\w]*(?:\s+[a-z_][\w]*)?)[`'\"]?\s+(?:column|field|attribute)\b",
@@ -1088,7 +1123,7 @@ class Planner:
                     ft = find_type(after)
                     if not ft or ft[1] > 3:
                         continue
-                return name, m.end(1)
+                return self._new_name(name, m.end(1)), m.end(1)
         return None
 
     def _maybe_add_column(self) -> P.DraftPlan | None:
@@ -1722,7 +1757,7 @@ class Planner:
         ]
         has_index = any(ix.keys[:1] == [col] for ix in t.indexes)
         if not has_index and (
-            is_large(self.facts.row_count(t.qualified_name))
+            self.facts.large(t.qualified_name)
             or self.has(r"\b(?:and|also|plus)\s+(?:an?\s+)?index\b|\bindex\s+it\b")
         ):
             if not self.has(r"\bindex\s+it\b|\bindex\b"):
@@ -2293,4 +2328,34 @@ def _infer_type(name: str, snap) -> str | None:
 
 def plan_request(request: str, facts: P.Facts) -> P.DraftPlan:
     """The offline planner's reading of `request` against `facts` (or an error)."""
-    return Planner(request, facts).run()
+    planner = Planner(request, facts)
+    try:
+        plan = planner.run()
+    except UnderstandingError as exc:
+        if planner.quoted:  # say the names as the user wrote them, not their tokens
+            exc.problem = restore_quoted(exc.problem, planner.quoted)
+            exc.args = (str(exc),)
+        raise
+    plan = data_intents.account_data_clauses(plan, request, facts)
+    if planner.quoted:
+        _restore(plan, planner.quoted)
+        plan.slug = snake(plan.slug)
+    return plan
+
+
+def _restore(obj: object, tokens: dict[str, str]) -> object:
+    """Put quoted identifiers back in every string of a plan (in place for models)."""
+    from pydantic import BaseModel
+
+    if isinstance(obj, str):
+        return restore_quoted(obj, tokens)
+    if isinstance(obj, list):
+        return [_restore(x, tokens) for x in obj]
+    if isinstance(obj, tuple):
+        return tuple(_restore(x, tokens) for x in obj)
+    if isinstance(obj, dict):
+        return {_restore(k, tokens): _restore(v, tokens) for k, v in obj.items()}
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            setattr(obj, name, _restore(getattr(obj, name), tokens))
+    return obj
