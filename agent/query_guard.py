@@ -257,6 +257,14 @@ _EXPLAIN_OPTIONS: dict[str, Callable[[ast.DefElem], str | None]] = {
 }
 
 
+_STATEMENT_NAMES: dict[type, str] = {ast.VariableShowStmt: "SHOW", ast.VariableSetStmt: "SET"}
+# what to do instead, for the statements a model reaches for to read something
+_STATEMENT_HINTS: dict[type, str] = {
+    ast.VariableShowStmt: "read a setting with SELECT current_setting('name')",
+    ast.CopyStmt: "SELECT the rows instead (the row limit applies)",
+}
+
+
 def check_statement(stmts: tuple[ast.RawStmt, ...]) -> ast.SelectStmt | ast.ExplainStmt:
     """The one statement, if it is a SELECT or an EXPLAIN (that does not execute) of one."""
     if len(stmts) != 1:
@@ -265,10 +273,12 @@ def check_statement(stmts: tuple[ast.RawStmt, ...]) -> ast.SelectStmt | ast.Expl
     if isinstance(stmt, ast.SelectStmt):
         return stmt
     if not isinstance(stmt, ast.ExplainStmt):
-        kind = type(stmt).__name__.removesuffix("Stmt")
+        kind = _STATEMENT_NAMES.get(type(stmt)) or type(stmt).__name__.removesuffix("Stmt")
+        hint = _STATEMENT_HINTS.get(
+            type(stmt), "use run_sql_in_scratch to try changes on a scratch copy"
+        )
         raise QueryRefused(
-            f"only SELECT or EXPLAIN (without ANALYZE) may run on the target, not {kind}; "
-            "use run_sql_in_scratch to try changes on a scratch copy"
+            f"only SELECT or EXPLAIN (without ANALYZE) may run on the target, not {kind}; {hint}"
         )
     for opt in stmt.options or ():
         judge = _EXPLAIN_OPTIONS.get(opt.defname.lower())
@@ -768,15 +778,51 @@ WHERE c.relrowsecurity AND pol.polqual IS NOT NULL AND pol.polcmd IN ('r', '*')
   AND c.relname = ANY(%s)
 """
 
-# bodies of the target's own LANGUAGE sql functions (the system's are trusted by volatility)
+# bodies of the target's own LANGUAGE sql functions (the system's are trusted by their
+# volatility), called by name or run by an aggregate, an operator, a type or a cast
 _SQL_BODIES_SQL = f"""
-SELECT {_PROC_COLUMNS}, {{body}}
-FROM pg_catalog.pg_proc p
+WITH hop(via, fn) AS (
+    SELECT 'function', p.oid FROM pg_catalog.pg_proc p WHERE p.proname = ANY(%(functions)s)
+    UNION
+    SELECT 'aggregate', s.fn
+    FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid
+    CROSS JOIN LATERAL unnest(ARRAY[
+        a.aggtransfn::oid, a.aggfinalfn::oid, a.aggcombinefn::oid, a.aggserialfn::oid,
+        a.aggdeserialfn::oid, a.aggmtransfn::oid, a.aggminvtransfn::oid, a.aggmfinalfn::oid
+    ]) AS s(fn)
+    WHERE p.proname = ANY(%(functions)s)
+    UNION
+    SELECT 'operator', s.fn FROM pg_catalog.pg_operator o
+    CROSS JOIN LATERAL unnest(ARRAY[o.oprcode::oid, o.oprrest::oid, o.oprjoin::oid]) AS s(fn)
+    WHERE o.oprname = ANY(%(operators)s)
+    UNION
+    SELECT 'type', s.fn FROM pg_catalog.pg_type t
+    CROSS JOIN LATERAL unnest(ARRAY[t.typinput::oid, t.typmodin::oid]) AS s(fn)
+    WHERE t.typname = ANY(%(types)s)
+    UNION
+    SELECT 'type', d.refobjid FROM pg_catalog.pg_type t
+    JOIN pg_catalog.pg_constraint k ON k.contypid = t.oid
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+        AND d.objid = k.oid AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+    WHERE t.typname = ANY(%(types)s)
+    UNION
+    SELECT 'cast', k.castfunc FROM pg_catalog.pg_cast k
+    JOIN pg_catalog.pg_type t ON t.oid = k.casttarget
+    WHERE t.typname = ANY(%(cast_types)s)
+)
+SELECT hop.via, {_PROC_COLUMNS}, {{body}}
+FROM hop
+JOIN pg_catalog.pg_proc p ON p.oid = hop.fn
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
 WHERE l.lanname = 'sql' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND p.proname = ANY(%s)
 """
+_VIA = {
+    "aggregate": " (an aggregate's support function)",
+    "operator": " (an operator's function)",
+    "type": " (a type's input function or domain CHECK)",
+    "cast": " (a cast function)",
+}
 _BODY_SINCE_14 = "coalesce(pg_catalog.pg_get_function_sqlbody(p.oid), p.prosrc)"
 
 
@@ -807,33 +853,57 @@ def expand(
     body = _BODY_SINCE_14 if conn.info.server_version >= 140000 else "p.prosrc"
     for _ in range(MAX_EXPANSION_DEPTH + 1):
         pending = frozenset().union(*groups.values()) - seen
+        if not pending:
+            return groups
+        seen |= pending
         relations = {r for r in pending if isinstance(r, RelationRef)}
         functions = {r for r in pending if isinstance(r, FunctionRef)}
-        if not relations and not functions:
-            return groups
-        seen |= relations | functions
         for schema, name, definition in _rows(conn, _VIEWS_SQL, {r.name for r in relations}):
             if any(r.name == name and _in_scope(r.schema, search, schema) for r in relations):
                 label = _label("view", schema, name)
-                groups[label] = definition_references(label, definition)
+                groups[label] = groups.get(label, frozenset()) | definition_references(
+                    label, definition
+                )
         for schema, name, policy, qual in _rows(conn, _POLICIES_SQL, {r.name for r in relations}):
             if any(r.name == name and _in_scope(r.schema, search, schema) for r in relations):
                 label = f"policy {policy} on {_label('table', schema, name)}"
                 groups[label] = definition_references(label, f"SELECT {qual}")
-        sql = _SQL_BODIES_SQL.format(body=body)
-        for *row, definition in _rows(conn, sql, {r.name for r in functions}):
-            proc = _proc(tuple(row))
-            if any(
+        for via, proc, definition in _sql_bodies(conn, body, pending):
+            if via == "function" and not any(
                 r.name == proc.name
                 and _in_scope(r.schema, search, proc.schema)
                 and proc.accepts(r.nargs)
                 for r in functions
             ):
-                label = _label("function", proc.schema, proc.name)
-                groups[label] = definition_references(label, definition)
+                continue  # same name, but not what this call resolves to
+            label = _label("function", proc.schema, proc.name) + _VIA.get(via, "")
+            groups[label] = groups.get(label, frozenset()) | definition_references(
+                label, definition
+            )
     raise QueryRefused(
         f"views and SQL functions nest more than {MAX_EXPANSION_DEPTH} deep: too deep to check"
     )
+
+
+def _sql_bodies(
+    conn: psycopg.Connection, body: str, refs: Iterable[Ref]
+) -> Iterator[tuple[str, Proc, str]]:
+    """(how it is reached, the function, its body) of the target's SQL functions `refs` reach."""
+    refs = list(refs)
+    calls = {r.name for r in refs if isinstance(r, FunctionRef) and not r.attribute}
+    types = {r.name for r in refs if isinstance(r, TypeRef)}
+    params = {
+        "functions": sorted({r.name for r in refs if isinstance(r, FunctionRef)}),
+        "operators": sorted({r.name for r in refs if isinstance(r, OperatorRef)}),
+        "types": sorted(types | calls),  # int4(x) may be a cast
+        "cast_types": sorted(
+            {r.name for r in refs if isinstance(r, TypeRef) and not r.literal} | calls
+        ),
+    }
+    if not any(params.values()):
+        return
+    for via, *row, definition in conn.execute(_SQL_BODIES_SQL.format(body=body), params):
+        yield via, _proc(tuple(row)), definition
 
 
 @dataclass(frozen=True)

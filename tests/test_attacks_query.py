@@ -55,6 +55,16 @@ CREATE FUNCTION public.sneaky_atomic() RETURNS text LANGUAGE sql STABLE
     BEGIN ATOMIC SELECT pg_read_file('/etc/hostname'); END;
 CREATE FUNCTION public.plsneaky() RETURNS boolean LANGUAGE plpgsql STABLE
     AS $$ BEGIN RETURN pg_terminate_backend(pg_backend_pid()); END $$;
+-- STABLE SQL functions that read server files, behind an operator, a domain and an aggregate
+CREATE FUNCTION public.peek_op(a int, b int) RETURNS boolean LANGUAGE sql STABLE
+    AS $$ SELECT count(*) > 0 FROM pg_ls_dir('/') $$;
+CREATE OPERATOR public.#~# (LEFTARG = int, RIGHTARG = int, FUNCTION = public.peek_op);
+CREATE FUNCTION public.check_peek(v int) RETURNS boolean LANGUAGE sql STABLE
+    AS $$ SELECT length(pg_read_file('/etc/hostname')) > 0 $$;
+CREATE DOMAIN public.peeked_int AS int CHECK (public.check_peek(VALUE));
+CREATE FUNCTION public.step_peek(acc int, v int) RETURNS int LANGUAGE sql STABLE
+    AS $$ SELECT acc + (SELECT count(*)::int FROM pg_ls_dir('/')) $$;
+CREATE AGGREGATE public.peek_total(int) (SFUNC = public.step_peek, STYPE = int, INITCOND = '0');
 -- an aggregate is IMMUTABLE in pg_proc whatever its transition function is
 CREATE FUNCTION public.agg_step(acc int, v int) RETURNS int LANGUAGE sql VOLATILE
     AS $$ SELECT acc + v $$;
@@ -151,6 +161,10 @@ ATTACKS = [
     Attack("BEGIN ATOMIC body", "SELECT sneaky_atomic()", "pg_read_file is not allowed"),
     Attack("plpgsql function", "SELECT plsneaky()", "written in plpgsql"),
     Attack("aggregate", "SELECT total(id) FROM t", "agg_step (aggregate support)"),
+    Attack("SQL body behind an operator", "SELECT 1 #~# 2", "public.peek_op (an operator's"),
+    Attack("SQL body in a domain CHECK", "SELECT '1'::peeked_int", "public.check_peek (a type's"),
+    Attack("SQL body of an aggregate", "SELECT peek_total(id) FROM t", "public.step_peek (an agg"),
+    Attack("SHOW", "SHOW server_version", "current_setting('name')"),
     Attack("RLS policy", "SELECT count(*) FROM secret", "policy peek on table public.secret"),
     Attack("EXPLAIN of a call", "EXPLAIN SELECT pg_read_file('/etc/passwd')", "pg_read_file"),
     # operators, casts, types and names resolve to functions too
