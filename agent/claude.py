@@ -134,8 +134,8 @@ class ClaudeSettings:
             max_tokens=max_tokens_value,
             api_key=env.get(API_KEY_ENV) or None,
             base_url=env.get("ANTHROPIC_BASE_URL") or None,
-            request_timeout=_seconds(env, REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT),
-            time_limit=time_limit or _seconds(env, TIME_LIMIT_ENV, DEFAULT_TIME_LIMIT),
+            request_timeout=parse_duration(env, REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT),
+            time_limit=time_limit or parse_duration(env, TIME_LIMIT_ENV, DEFAULT_TIME_LIMIT),
         )
         if settings.max_turns < 1:
             raise UsageError("--max-turns must be at least 1", "give e.g. --max-turns 40")
@@ -176,7 +176,7 @@ class ClaudeSettings:
         return anthropic.Anthropic(**kwargs)
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def parse_duration(env: Mapping[str, str], name: str, default: float) -> float:
     """A duration from the environment: seconds, or with an s/m/h suffix."""
     raw = (env.get(name) or "").strip().lower()
     if not raw:

@@ -41,7 +41,9 @@ def run_eval(
             if on_result:
                 on_result(results[-1])
     else:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             futures = [
                 pool.submit(run_case, case, backend=backend, sandbox_url=sandbox_url)
                 for case in cases
@@ -51,6 +53,53 @@ def run_eval(
                 if on_result:
                     on_result(results[-1])
     return EvalReport.build(backend, sandbox.version, results, time.perf_counter() - started)
+
+
+PARENT_POLL_S = 1.0
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the eval process dies.
+
+    A killed parent (SIGKILL, OOM) leaves pool workers blocked on the call queue
+    forever, holding scratch databases. On Linux the kernel sends SIGKILL at the
+    parent's death (prctl PR_SET_PDEATHSIG); elsewhere, and as a backstop, a
+    daemon thread polls the parent pid. Their scratch databases carry their pids,
+    so the next sandbox open drops them.
+    """
+    import signal
+    import sys
+    import threading
+
+    forked = os.getppid() == parent  # else a forkserver/spawn helper is our parent
+    if forked and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent:  # the parent died before the prctl took effect
+            os._exit(1)
+
+    def parent_alive() -> bool:
+        if forked:  # reparented once the parent is gone, even while it is a zombie
+            return os.getppid() == parent
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+
+    def watch() -> None:
+        while parent_alive():
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def load_cases(root: str | Path | None = None, only: Iterable[str] = ()) -> list[EvalCase]:

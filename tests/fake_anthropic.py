@@ -19,6 +19,12 @@ revision after a failed verification. Helpers build the usual replies:
     with fake:
         client = anthropic.Anthropic(api_key="test", base_url=fake.url)
 
+A request with `"stream": true` (the client streams when its max_tokens is
+large) gets the same reply as server-sent events, as the real API sends them.
+Two faults a real server can have: `hang()` accepts the request and never
+answers (until the fake is closed); `garbage(b"...")` answers 200 with a body
+that is not what the API sends.
+
 A request after the script ran out is answered with a 400 (so the SDK does
 not retry) and recorded in `fake.errors`; `fake.assert_done()` fails the test
 when the script was not used up or the fake saw something it did not expect.
@@ -27,6 +33,7 @@ Usable by the MCP and eval tests as well.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -48,6 +55,20 @@ class Reply:
     status: int = 200
     body: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as is instead of `body` (a malformed response)
+    hang: bool = False  # accept the request and never answer
+
+
+def hang() -> Reply:
+    """A server that accepts the request and never answers (until the fake closes)."""
+    return Reply(hang=True)
+
+
+def garbage(
+    raw: bytes = b"<html>502 Bad Gateway</html>", content_type: str = "application/json"
+) -> Reply:
+    """A 200 whose body is not a Messages API response (a proxy's error page, say)."""
+    return Reply(raw=raw, headers={"content-type": content_type})
 
 
 @dataclass
@@ -133,6 +154,41 @@ def error(status: int, kind: str, message: str, headers: dict[str, str] | None =
     )
 
 
+def sse(message: dict[str, Any]) -> bytes:
+    """A Messages API response as the stream of events the API sends for `stream: true`."""
+    usage = message.get("usage", {})
+    events: list[dict[str, Any]] = [
+        {
+            "type": "message_start",
+            "message": {**message, "content": [], "stop_reason": None, "usage": usage},
+        }
+    ]
+    for index, block in enumerate(message.get("content", [])):
+        if block["type"] == "tool_use":
+            start = {**block, "input": {}}
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+        else:
+            start = {**block, "text": ""}
+            delta = {"type": "text_delta", "text": block.get("text", "")}
+        events += [
+            {"type": "content_block_start", "index": index, "content_block": start},
+            {"type": "content_block_delta", "index": index, "delta": delta},
+            {"type": "content_block_stop", "index": index},
+        ]
+    events += [
+        {
+            "type": "message_delta",
+            "delta": {
+                "stop_reason": message.get("stop_reason"),
+                "stop_sequence": message.get("stop_sequence"),
+            },
+            "usage": usage,
+        },
+        {"type": "message_stop"},
+    ]
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
 class FakeAnthropic:
     """A scripted Messages API server on 127.0.0.1 (a real HTTP server in a thread)."""
 
@@ -143,6 +199,7 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._closing = threading.Event()  # releases hanging requests on exit
 
     # ------------------------------------------------------------------ server
     @property
@@ -171,15 +228,26 @@ class FakeAnthropic:
                     body=body,
                 )
                 out = fake._answer(request)
-                data = json.dumps(out.body).encode()
+                if out.hang:
+                    fake._closing.wait()
+                    self.close_connection = True
+                    return
+                headers = {"content-type": "application/json", **out.headers}
+                if out.raw is not None:
+                    data = out.raw
+                elif body.get("stream") is True and out.status == 200:
+                    data = sse(out.body)
+                    headers["content-type"] = "text/event-stream"
+                else:
+                    data = json.dumps(out.body).encode()
                 self.send_response(out.status)
-                self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.send_header("request-id", f"req_fake_{len(fake.requests)}")
-                for key, value in out.headers.items():
+                for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)  # the client may have given up (its timeout)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -190,6 +258,7 @@ class FakeAnthropic:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closing.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -8,7 +8,7 @@ driver. All of that is normalised here, once.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import psycopg
 
@@ -17,9 +17,23 @@ from migagent.errors import DatabaseError, UsageError
 _SCHEMES = {"postgres", "postgresql"}
 
 
+def split(url: str) -> SplitResult:
+    """`urlsplit`, with a UsageError naming the URL instead of a ValueError (`[::1`
+    without its `]`). Ports are left to libpq, which also takes `h1:5432,h2:5433`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise UsageError(
+            f"invalid connection URL {redact(url)}: {exc}",
+            "give a URL like postgresql://user@host:5432/dbname (IPv6 hosts in brackets: "
+            "postgresql://user@[::1]:5432/dbname)",
+        ) from None
+    return parts
+
+
 def libpq_url(url: str) -> str:
     """Return `url` as a libpq URL (drop any `+driver`), or raise UsageError."""
-    parts = urlsplit(url)
+    parts = split(url)
     scheme, _, _driver = parts.scheme.partition("+")
     if scheme not in _SCHEMES:
         shown = parts.scheme or url
@@ -37,7 +51,7 @@ def sqlalchemy_url(url: str) -> str:
 
 def with_database(url: str, dbname: str) -> str:
     """Same server, other database."""
-    parts = urlsplit(libpq_url(url))
+    parts = split(libpq_url(url))
     return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
 
 

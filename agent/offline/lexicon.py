@@ -228,3 +228,86 @@ def ref_action(text: str) -> str | None:
 def snake(words: str) -> str:
     s = re.sub(r"[^\w]+", "_", words.strip().lower())
     return re.sub(r"_+", "_", s).strip("_")
+
+
+# ---------------------------------------------------------------- quoted identifiers
+
+# what a quoted identifier may hold: PostgreSQL takes anything, but a name with
+# quotes, dots, semicolons or parentheses in a one-line request is far likelier a
+# mistake (or SQL pasted into the name) than a column someone wants
+_QUOTED_OK = re.compile(r"[\w$ -]+")
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+_WORDISH = re.compile(r"[\w$]")
+MAX_IDENTIFIER = 63  # NAMEDATALEN - 1, in bytes
+
+
+def _token(n: int) -> str:
+    letters = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(ord("a") + r) + letters
+    return f"qq{letters}qq"
+
+
+def protect_quoted(text: str) -> tuple[str, dict[str, str]]:
+    """Replace every double-quoted identifier by a one-word token; return the text and
+    {token: identifier}.
+
+    The planner reads requests with word regexes: `rename column "from" to "to" on
+    "user"` would otherwise read as keywords, and `"x; drop table users; --"` as a
+    column `x`. A token is one plain lower-case word no keyword or table matches,
+    which the resolver maps back to the literal name (case kept, `""` unescaped).
+    Raises UnderstandingError for an unbalanced quote or a name migagent will not
+    create (see `_QUOTED_OK`).
+    """
+    from migagent.agent.errors import UnderstandingError
+
+    tokens: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+
+    def swap(m: re.Match[str]) -> str:
+        name = m.group(1).replace('""', '"')
+        problem = quoted_identifier_problem(name)
+        if problem:
+            raise UnderstandingError(
+                f'the quoted identifier "{m.group(1)}" {problem}',
+                fix="quote only table and column names made of letters, digits, _, $, "
+                "spaces or hyphens; write values in single quotes ('like this')",
+            )
+        if name not in by_name:
+            by_name[name] = _token(len(by_name))
+            tokens[by_name[name]] = name
+        # a space only against a word character: "sales"."orders" stays one dotted word
+        before = " " if m.start() > 0 and _WORDISH.match(text[m.start() - 1]) else ""
+        after = " " if m.end() < len(text) and _WORDISH.match(text[m.end()]) else ""
+        return f"{before}{by_name[name]}{after}"
+
+    out = _QUOTED.sub(swap, text)
+    if '"' in out:
+        raise UnderstandingError(
+            "the request has an unbalanced double quote",
+            fix='close the quoted identifier ("like this"), or drop the quote',
+        )
+    return out, tokens
+
+
+def quoted_identifier_problem(name: str) -> str | None:
+    """Why `name` cannot be a quoted identifier migagent creates, or None."""
+    if not name.strip():
+        return "is empty"
+    if len(name.encode()) > MAX_IDENTIFIER:
+        return f"is longer than PostgreSQL's {MAX_IDENTIFIER} bytes"
+    if not _QUOTED_OK.fullmatch(name):
+        bad = sorted({c for c in name if not _QUOTED_OK.fullmatch(c)})
+        return "contains " + " ".join(repr(c) for c in bad)
+    if name != name.strip():
+        return "starts or ends with a space"
+    return None
+
+
+def restore_quoted(value: str, tokens: dict[str, str]) -> str:
+    """`value` with every token put back as its literal identifier."""
+    if not tokens or "qq" not in value:
+        return value
+    return re.sub(r"qq[a-z]+qq", lambda m: tokens.get(m.group(0), m.group(0)), value)

@@ -50,9 +50,15 @@ def words(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
 
 
+_TOKEN = re.compile(r"qq[a-z]+qq")
+
+
 class Resolver:
-    def __init__(self, snap: SchemaSnapshot, text: str):
+    def __init__(self, snap: SchemaSnapshot, text: str, quoted: dict[str, str] | None = None):
         self.snap = snap
+        # `quoted`: tokens standing for double-quoted identifiers (lexicon.protect_quoted),
+        # which name exactly one object, case and all, or none
+        self.quoted = dict(quoted or {})
         self.text = text.replace("`", " ").replace('"', " ")
         self.low = self.text.lower()
         self.tables = [t for t in snap.tables.values() if not t.partition_of]
@@ -62,8 +68,18 @@ class Resolver:
             self.by_name.setdefault(t.qualified_name.lower(), []).append(t)
 
     # ------------------------------------------------------------ tables
+    def literal(self, word: str) -> str | None:
+        """The identifier a quoted token (or `schema.token`) stands for, else None."""
+        w = word.lower().strip()
+        if not self.quoted or not _TOKEN.search(w):
+            return None
+        return ".".join(self.quoted.get(part, part) for part in w.split("."))
+
     def table_named(self, word: str, *, fuzzy: bool = True) -> list[Table]:
         w = word.lower().strip()
+        literal = self.literal(w)
+        if literal is not None:  # quoted: exactly this name, no inflection or typos
+            return [t for t in self.tables if literal in (t.name, t.qualified_name)]
         if w in self.by_name:
             return self.by_name[w]
         for v in variants(w):
@@ -134,6 +150,9 @@ class Resolver:
 
     # ------------------------------------------------------------ columns
     def column_named(self, table: Table, phrase: str, *, fuzzy: bool = True) -> str | None:
+        literal = self.literal(phrase)
+        if literal is not None:
+            return literal if table.column(literal) is not None else None
         p = phrase.lower().strip().replace(" ", "_")
         names = {c.name.lower(): c.name for c in table.columns}
         if p in names:

@@ -6,6 +6,7 @@ calls on `migagent.tools` / `migagent.agent`; they hold no logic of their own.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import typer
@@ -37,8 +38,13 @@ def _root(
     """Global options."""
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: one line on stderr and exit 2 for user errors."""
+    """Console-script entry point: one line on stderr and exit 2 for user errors;
+    Ctrl-C is "interrupted" and exit 130 wherever it lands (typer turns one inside a
+    command into a silent exit 130, so that gets the line too)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
@@ -49,5 +55,25 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[bold red]error:[/] {exc}", markup=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
+        _interrupted()
+    except SystemExit as exc:
+        if exc.code == INTERRUPTED and _from_interrupt(exc):
+            _interrupted()
+        raise
+
+
+def _from_interrupt(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _interrupted() -> None:
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while saying so
         err.print("interrupted")
-        sys.exit(130)
+    sys.exit(INTERRUPTED)
