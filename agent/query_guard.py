@@ -17,28 +17,29 @@ when, before it runs:
 2. it is exactly one SELECT, or EXPLAIN of one without options that execute
    it, with no INSERT/UPDATE/DELETE/MERGE anywhere (data-modifying WITH), no
    SELECT INTO and no FOR UPDATE/SHARE at any level;
-3. every function it can call, found anywhere in the parse tree (calls,
-   set-returning functions in FROM, operators and their selectivity
-   estimators, casts, type input and typmod functions, domain CHECKs,
-   attribute notation `t.f`, aggregates' support functions) - and, the same
-   way, in the definitions of the views it reads, the USING of row-level
-   security policies on the tables it reads and the bodies of the target's
-   LANGUAGE sql functions it calls - resolves in the target's own `pg_proc`,
-   and every candidate of that name (and argument count) is IMMUTABLE or
-   STABLE and not on `DENIED`, or one of the volatile read-only functions in
-   `VOLATILE_READS` (sizes, clocks, WAL positions). Anything not found is
-   refused, and so are the target's functions in procedural languages
-   (plpgsql, ...), whose bodies cannot be checked.
+3. every function it can call resolves in the target's own `pg_proc`, and
+   every candidate of that name (and argument count) is IMMUTABLE or STABLE
+   and not on `DENIED`, or one of the volatile read-only functions in
+   `VOLATILE_READS` (sizes, clocks, WAL positions). "Can call" means found
+   anywhere in the parse tree - calls, set-returning functions in FROM,
+   operators (and their selectivity estimators), casts, type input and
+   typmod functions, domain CHECKs, attribute notation `t.f`, aggregates'
+   support functions - and, the same way, in the definitions of the views it
+   reads, the USING of row-level security policies on the tables it reads and
+   the bodies of the target's LANGUAGE sql functions any of those run.
+   Anything not found is refused, and so are the target's functions in
+   procedural languages (plpgsql, ...), whose bodies cannot be checked.
 
 `inspect(sql)` does 1 and 2 and lists what 3 must look up (pure);
 `check_catalog(conn, refs)` looks it up on the connection the query will run
-on, so the search_path is the one the query sees. Every refusal is a
-`QueryRefused` with one line naming what was refused and why.
+on, so the search_path is the one the query sees (`Toolbox.query_target` also
+turns standard_conforming_strings on there, so the server splits and quotes
+the text exactly as pglast did). Every refusal is a `QueryRefused` with one
+line naming what was refused and why.
 
 Not covered (what remains possible): functions PostgreSQL picks from column
 types rather than from names in the text - implicit casts, the comparison and
 hash functions of DISTINCT, GROUP BY, ORDER BY and joins, output functions;
-SQL bodies behind operators and casts (only their volatility is judged);
 compiled (C) functions of extensions, trusted by their volatility; foreign
 tables, which read through their server; and anything readable by the role
 (current_setting, pg_settings, pg_stat_activity are allowed: the role's
