@@ -92,22 +92,11 @@ def database_exists(sandbox: Sandbox, name: str) -> bool:
 
 
 def leaked_scratch(sandbox: Sandbox, before: set[str]) -> list[str]:
-    """Scratch databases made since `before` whose creating process is dead."""
-    from migagent.tools.sandbox import _pid_alive
-
-    with sandbox.admin() as conn:
-        now = {
-            r[0]
-            for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s",
-                (SCRATCH_PREFIX.replace("_", r"\_") + "%",),
-            ).fetchall()
-        }
-    return [
-        n
-        for n in sorted(now - before)
-        if not _pid_alive(int(n[len(SCRATCH_PREFIX) :].split("_")[0]))
-    ]
+    """Scratch databases made since `before` by this process or its fenced children
+    that are still there (other processes share the servers: theirs are not counted)."""
+    owners = {os.getpid(), *fenced_mod.recent_children}
+    prefixes = tuple(f"{SCRATCH_PREFIX}{pid}_" for pid in owners)
+    return sorted(n for n in scratch_names(sandbox) - before if n.startswith(prefixes))
 
 
 def scratch_names(sandbox: Sandbox) -> set[str]:
@@ -129,11 +118,12 @@ def refused(result, *words: str) -> None:
 
 def test_scratch_sql_runs_as_the_fenced_role(toolbox: Toolbox) -> None:
     result = toolbox.run_sql_in_scratch(
-        "SELECT current_user, session_user, (SELECT rolsuper FROM pg_roles"
-        " WHERE rolname = current_user)"
+        "SELECT current_user = session_user, current_user LIKE 'migagent\\_f\\_%',"
+        " pg_has_role(current_user, 'migagent_fence', 'MEMBER'),"
+        " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
     )
     assert result.ok, result.error
-    assert result.results[0].rows == [[fence.FENCE_ROLE, fence.FENCE_ROLE, False]]
+    assert result.results[0].rows == [[True, True, True, False]]
 
 
 def test_copy_to_program_is_refused(toolbox: Toolbox) -> None:
@@ -214,30 +204,40 @@ def test_dropping_another_fenced_scratch_is_refused(toolbox: Toolbox, sandbox: S
         assert database_exists(sandbox, other.name)
 
 
-def test_the_fenced_role_cannot_log_in_elsewhere(sandbox: Sandbox, other_db: str) -> None:
-    role = fence.ensure_role(sandbox)
+def test_a_fenced_login_cannot_log_in_elsewhere(sandbox: Sandbox, other_db: str) -> None:
     if not sandbox.embedded:
         pytest.skip("only the embedded server's pg_hba.conf is migagent's to restrict")
-    for database in (other_db, "postgres", "template1"):
-        with pytest.raises(psycopg.OperationalError, match=r"pg_hba\.conf rejects"):
-            psycopg.connect(role.url(sandbox, database), connect_timeout=5).close()
+    login = fence.create_login(sandbox)
+    try:
+        for database in (other_db, "postgres", "template1"):
+            with pytest.raises(psycopg.OperationalError, match=r"pg_hba\.conf rejects"):
+                psycopg.connect(login.url(sandbox, database), connect_timeout=5).close()
+    finally:
+        fence.drop_login(sandbox, login.name)
 
 
-def test_the_role_has_no_privileges(sandbox: Sandbox) -> None:
-    fence.ensure_role(sandbox)
-    with sandbox.admin() as conn:
-        row = conn.execute(
-            "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls,"
-            " rolcanlogin FROM pg_roles WHERE rolname = %s",
-            (fence.FENCE_ROLE,),
-        ).fetchone()
-        groups = conn.execute(
-            "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
-            " JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = %s",
-            (fence.FENCE_ROLE,),
-        ).fetchall()
-    assert row == (False, False, False, False, False, True)
-    assert groups == []
+def test_a_fenced_session_cannot_reach_another_fenced_copy(sandbox: Sandbox) -> None:
+    """Two verifications at once: neither may connect to, nor signal, the other."""
+    with (
+        fence.fenced_scratch(sandbox) as mine,
+        fence.fenced_scratch(sandbox) as theirs,
+        psycopg.connect(theirs.url, autocommit=True) as their_conn,
+        psycopg.connect(mine.url, autocommit=True) as conn,
+    ):
+        their_pid = their_conn.info.backend_pid
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            other_url = mine.url.replace(f"/{mine.name}", f"/{theirs.name}")
+            psycopg.connect(other_url, connect_timeout=5).close()
+        with pytest.raises(psycopg.Error, match=r"permission denied|must be a member"):
+            conn.execute("SELECT pg_terminate_backend(%s)", (their_pid,))
+        assert their_conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_fenced_logins_are_dropped_with_their_copy(sandbox: Sandbox) -> None:
+    with fence.fenced_scratch(sandbox) as db:
+        login = db.url.split("//", 1)[1].split(":", 1)[0]
+        assert login in fence.logins_of(sandbox, os.getpid())
+    assert login not in fence.logins_of(sandbox, os.getpid())
 
 
 def test_a_granted_membership_is_taken_back(sandbox: Sandbox) -> None:
@@ -245,7 +245,7 @@ def test_a_granted_membership_is_taken_back(sandbox: Sandbox) -> None:
     fence.ensure_role(sandbox)
     with sandbox.admin() as conn:
         conn.execute(f"GRANT pg_read_server_files TO {fence.FENCE_ROLE}")
-    fence._READY.pop(sandbox.url, None)
+    fence._READY.discard(sandbox.url)
     fence.ensure_role(sandbox)
     with sandbox.admin() as conn:
         member = conn.execute(
@@ -473,16 +473,7 @@ def test_a_revision_that_never_ends_is_stopped(sandbox: Sandbox, body: str, wher
     )
     assert 5 <= elapsed < 20
     assert leaked_scratch(sandbox, before) == []
-    assert not (scratch_names(sandbox) - before - _live_scratch(sandbox))
-
-
-def _live_scratch(sandbox: Sandbox) -> set[str]:
-    """Scratch databases of processes still alive (other tests, other engineers)."""
-    from migagent.tools.sandbox import _pid_alive
-
-    return {
-        n for n in scratch_names(sandbox) if _pid_alive(int(n[len(SCRATCH_PREFIX) :].split("_")[0]))
-    }
+    assert fence.logins_of(sandbox, fenced_mod.recent_children[-1]) == []
 
 
 def test_a_module_that_never_finishes_importing_is_stopped(sandbox: Sandbox, monkeypatch) -> None:

@@ -1,37 +1,41 @@
-"""The fence: a PostgreSQL role without privileges, for SQL and revisions a model wrote.
+"""The fence: PostgreSQL roles without privileges, for SQL and revisions a model wrote.
 
 The sandbox's admin connection is a superuser, and a superuser can run shell
 commands (`COPY ... TO PROGRAM`), read and write server files, install any
 extension (`dblink` reaches other databases and servers) and drop any
-database. So model-written SQL and migrations never run as the admin: they run
-as `migagent_fence`, a role created on each sandbox server (idempotently,
-under an advisory lock) with NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
-NOBYPASSRLS and no membership in any role (not pg_execute_server_program,
-pg_read_server_files, pg_write_server_files, pg_read_all_data, ...).
+database. So model-written SQL and migrations never run as the admin:
 
-In a fenced scratch database the role owns every schema and object and has
-CONNECT, CREATE and TEMPORARY, so it may create, alter and drop anything in
-it and create trusted extensions (pgcrypto, uuid-ossp, hstore, citext, ...);
-the database itself stays the admin's, so the role cannot drop or rename it,
-or any other. A template clone keeps the template's owners
-(the admin), so `fence_database` hands every object in the clone to the role;
-for content-named templates this is done once, in a cached fenced template.
+- `migagent_fence` (created on each sandbox server, idempotently, under an
+  advisory lock) is a NOLOGIN group with NOSUPERUSER NOCREATEDB NOCREATEROLE
+  NOREPLICATION NOBYPASSRLS and no membership in any role (not
+  pg_execute_server_program, pg_read_server_files, pg_write_server_files,
+  pg_read_all_data, ...). It owns every schema and object of a fenced
+  database (`fence_database`: a template clone keeps the template's owner,
+  the admin, so objects are handed over; for content-named templates once,
+  in a cached fenced template: about 1 ms per object, then a plain clone).
+- each fenced scratch database gets its own login role (`migagent_f_<pid>_…`,
+  a member of the group, random password, temp_file_limit) with CONNECT,
+  CREATE and TEMPORARY on that database only. So the model's SQL can create,
+  alter and drop anything in its copy and create trusted extensions
+  (pgcrypto, uuid-ossp, hstore, citext, ...), but cannot drop or alter any
+  database, connect to another fenced copy, or signal another fenced session.
 
 The embedded server (trust authentication) also gets pg_hba.conf lines that
-let the role connect to scratch databases only. On another server the role
-can connect to any database whose CONNECT is granted to PUBLIC (the default)
-and read what PUBLIC may read there: keep target databases off the sandbox
-server. Trust authentication also means any local process may connect as the
-superuser: what stops a *revision* from doing that is the Python fence
-(`migagent.tools.verify.static_check` and the child process of
-`migagent.tools.verify.fenced`), not PostgreSQL.
+let fenced logins connect to scratch databases only. On another server a
+fenced login can connect to any database whose CONNECT is granted to PUBLIC
+(the default) and read what PUBLIC may read there: keep target databases off
+the sandbox server. Trust authentication also means any local process may
+connect as the superuser: what stops a *revision* from doing that is the
+Python fence (`migagent.tools.verify.static_check`, and the child process
+and audit hook of `migagent.tools.verify.fenced`), not PostgreSQL.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import itertools
 import os
+import secrets
 import tempfile
 import threading
 import time
@@ -52,74 +56,72 @@ FENCE_VERSION = "2"  # bump when fence_database changes (fenced templates are ca
 #: temp_file_limit is a superuser setting: set on the role, the role cannot raise it.
 TEMP_FILE_LIMIT = "2GB"
 #: Attributes the role must have; checked (and restored) on every first use per process.
-ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
-HBA_BEGIN = "# migagent fence: begin (the fenced role may connect to scratch databases only)"
+ROLE_ATTRIBUTES = "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+LOGIN_PREFIX = "migagent_f_"  # per-scratch login roles: migagent_f_<pid>_<n>_<random>
+HBA_BEGIN = "# migagent fence v2: begin (fenced logins may connect to scratch databases only)"
 HBA_END = "# migagent fence: end"
+_HBA_ANY_BEGIN = "# migagent fence"
 
 _LOCK_KEY = 0x6D69_6766  # pg_advisory_xact_lock key serialising role setup across processes
-_READY: dict[str, FenceRole] = {}  # admin URL -> role, set up once per process
+_READY: set[str] = set()  # admin URLs whose group role is set up in this process
 _READY_LOCK = threading.Lock()
+_COUNTER = itertools.count()
 
 
 @dataclass(frozen=True)
-class FenceRole:
-    """The fenced role on one server, and how to log in as it."""
+class FenceLogin:
+    """One fenced scratch database's own login role, and how to log in as it."""
 
     name: str
     password: str
 
     def url(self, sandbox: Sandbox, database: str) -> str:
-        """A URL to `database` on the sandbox server that logs in as the fenced role."""
+        """A URL to `database` on the sandbox server that logs in as this role."""
         parts = urlsplit(pgurl.with_database(sandbox.url, database))
         host = parts.netloc.rsplit("@", 1)[-1]
         netloc = f"{quote(self.name, safe='')}:{quote(self.password, safe='')}@{host}"
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-# ----------------------------------------------------------------------- role
-def ensure_role(sandbox: Sandbox) -> FenceRole:
-    """The fenced role on this sandbox server, created or repaired the first time per process.
+# ----------------------------------------------------------------------- roles
+def ensure_role(sandbox: Sandbox) -> str:
+    """The fenced group role on this sandbox server (created or repaired once per process).
 
-    Race-safe: setup runs in one transaction under an advisory lock, so two
-    processes never CREATE or ALTER the role at once. The password is derived
-    from the admin credentials and the server's system identifier: every
-    process that can administer the sandbox computes the same one, so none
-    invalidates another's connections.
+    `migagent_fence` owns the objects of fenced databases and cannot log in;
+    each fenced scratch database gets a login role of its own that is a
+    member of it (`create_login`), so one fenced session cannot connect to,
+    change or signal another's database. Race-safe: setup runs in one
+    transaction under an advisory lock.
     """
     with _READY_LOCK:
-        role = _READY.get(sandbox.url)
-        if role is not None:
-            return role
+        if sandbox.url in _READY:
+            return FENCE_ROLE
         try:
             with sandbox.admin() as conn:
-                role = _setup_role(conn, sandbox)
+                _setup_role(conn)
         except psycopg.Error as exc:
             raise DatabaseError(
                 f"cannot set up the fenced role {FENCE_ROLE} on the sandbox: {first_line(exc)}",
                 "the sandbox user must be a superuser (or have CREATEROLE) on the sandbox server",
             ) from exc
-        if sandbox.embedded and sandbox.version >= 160000:
-            _restrict_hba(sandbox)
-        _READY[sandbox.url] = role
-        return role
+        if sandbox.embedded:
+            if sandbox.version >= 160000:
+                _restrict_hba(sandbox)
+            for name in _dead_logins(sandbox):
+                drop_login(sandbox, name)
+        _READY.add(sandbox.url)
+        return FENCE_ROLE
 
 
-def _setup_role(conn: psycopg.Connection, sandbox: Sandbox) -> FenceRole:
+def _setup_role(conn: psycopg.Connection) -> None:
     ident = sql.Identifier(FENCE_ROLE)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        system_id = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0]
-        admin = urlsplit(sandbox.url)
-        password = hashlib.sha256(
-            f"{FENCE_ROLE}\0{admin.username or ''}\0{admin.password or ''}\0{system_id}".encode()
-        ).hexdigest()[:32]
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (FENCE_ROLE,)).fetchone()
         if not exists:
-            conn.execute(sql.SQL("CREATE ROLE {} " + ROLE_ATTRIBUTES).format(ident))
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN " + ROLE_ATTRIBUTES).format(ident))
         conn.execute(
-            sql.SQL("ALTER ROLE {} " + ROLE_ATTRIBUTES + " PASSWORD {}").format(
-                ident, sql.Literal(password)
-            )
+            sql.SQL("ALTER ROLE {} NOLOGIN " + ROLE_ATTRIBUTES + " PASSWORD NULL").format(ident)
         )
         for (group,) in conn.execute(
             "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
@@ -127,43 +129,108 @@ def _setup_role(conn: psycopg.Connection, sandbox: Sandbox) -> FenceRole:
             (FENCE_ROLE,),
         ).fetchall():
             conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(group), ident))
+
+
+def create_login(sandbox: Sandbox) -> FenceLogin:
+    """A new login role, member of the fenced group, with a random password.
+
+    temp_file_limit is a superuser setting: set on the role, the role cannot
+    raise it. The caller drops it with `drop_login`.
+    """
+    ensure_role(sandbox)
+    name = f"{LOGIN_PREFIX}{os.getpid()}_{next(_COUNTER)}_{secrets.token_hex(3)}"
+    password = secrets.token_hex(16)
+    ident = sql.Identifier(name)
+    with sandbox.admin() as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE ROLE {} LOGIN INHERIT " + ROLE_ATTRIBUTES + " PASSWORD {} IN ROLE {}"
+            ).format(ident, sql.Literal(password), sql.Identifier(FENCE_ROLE))
+        )
         conn.execute(
             sql.SQL("ALTER ROLE {} SET temp_file_limit = {}").format(
                 ident, sql.Literal(TEMP_FILE_LIMIT)
             )
         )
-    return FenceRole(FENCE_ROLE, password)
+    return FenceLogin(name, password)
+
+
+def drop_login(sandbox: Sandbox, name: str) -> None:
+    """Drop a login role (its database first: a role that owns objects cannot go)."""
+    with contextlib.suppress(psycopg.Error, DatabaseError), sandbox.admin() as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (name,)
+        )
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def logins_of(sandbox: Sandbox, pid: int) -> list[str]:
+    """The login roles process `pid` created (to clean up after a killed child)."""
+    return _logins(sandbox, f"{LOGIN_PREFIX}{pid}_")
+
+
+def _dead_logins(sandbox: Sandbox) -> list[str]:
+    from migagent.tools.sandbox import _pid_alive
+
+    out = []
+    for name in _logins(sandbox, LOGIN_PREFIX):
+        pid = name[len(LOGIN_PREFIX) :].split("_", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            out.append(name)
+    return out
+
+
+def _logins(sandbox: Sandbox, prefix: str) -> list[str]:
+    try:
+        with sandbox.admin() as conn:
+            rows = conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
+                (prefix.replace("_", r"\_") + "%",),
+            ).fetchall()
+    except (psycopg.Error, DatabaseError):
+        return []
+    return [r[0] for r in rows]
 
 
 def _restrict_hba(sandbox: Sandbox) -> None:
-    """Embedded server: let the fenced role log in to scratch databases, nowhere else.
+    """Embedded server: fenced logins (members of the group) may log in to scratch
+    databases only, and nowhere else.
 
-    The lines go first in pg_hba.conf (first match wins). The file is replaced
-    atomically with its owner and mode kept (the server may run as another
-    system user), so concurrent processes write the same content harmlessly;
-    if the server reports an error in the new file, the old one is put back, so
-    the server never fails to start because of it. Best effort: a file we cannot
-    write leaves the server as it was.
+    The lines go first in pg_hba.conf (first match wins), replacing an older
+    migagent block. The file is replaced atomically with its owner and mode kept
+    (the server may run as another system user), so concurrent processes write
+    the same content harmlessly; if the server reports an error in the new file,
+    the old one is put back, so the server never fails to start because of it.
+    Best effort: a file we cannot write leaves the server as it was.
     """
     with contextlib.suppress(OSError, psycopg.Error), sandbox.admin() as conn:
         hba = Path(conn.execute("SHOW hba_file").fetchone()[0])
         text = hba.read_text()
         if HBA_BEGIN in text:
             return
+        if _HBA_ANY_BEGIN in text and HBA_END in text:  # an older block: replace it
+            head, _, rest = text.partition(_HBA_ANY_BEGIN)
+            rest = rest.split(HBA_END, 1)[1].lstrip("\n")
+            rest_text = head + rest
+        else:
+            rest_text = text
         scratch = "/^" + SCRATCH_PREFIX
+        members = "+" + FENCE_ROLE
         block = "\n".join(
             [
                 HBA_BEGIN,
-                f"local   {scratch}   {FENCE_ROLE}                   trust",
-                f"host    {scratch}   {FENCE_ROLE}   127.0.0.1/32    trust",
-                f"host    {scratch}   {FENCE_ROLE}   ::1/128         trust",
-                f"local   all            {FENCE_ROLE}                   reject",
-                f"host    all            {FENCE_ROLE}   all             reject",
+                f"local   {scratch}   {members}                   trust",
+                f"host    {scratch}   {members}   127.0.0.1/32    trust",
+                f"host    {scratch}   {members}   ::1/128         trust",
+                f"local   all            {members}                   reject",
+                f"host    all            {members}   all             reject",
+                f"local   all            {FENCE_ROLE}                    reject",
+                f"host    all            {FENCE_ROLE}    all             reject",
                 HBA_END,
                 "",
             ]
         )
-        _replace_file(hba, block + text)
+        _replace_file(hba, block + rest_text)
         errors = conn.execute("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL")
         if errors.fetchone()[0]:
             _replace_file(hba, text)
@@ -264,7 +331,7 @@ def fence_database(sandbox: Sandbox, name: str) -> int:
     role = ensure_role(sandbox)
     url = pgurl.with_database(sandbox.url, name)
     with pgurl.connect(url, autocommit=True) as conn, conn.transaction():
-        statements = [r[0] for r in conn.execute(_HAND_OVER, {"role": role.name}).fetchall()]
+        statements = [r[0] for r in conn.execute(_HAND_OVER, {"role": role}).fetchall()]
         for stmt in statements:
             conn.execute(stmt)
     return len(statements)
@@ -282,31 +349,37 @@ def fenced_template(sandbox: Sandbox, template: str) -> str:
 # -------------------------------------------------------------------- scratch
 @contextlib.contextmanager
 def fenced_scratch(sandbox: Sandbox, template: str | None = None) -> Iterator[ScratchDatabase]:
-    """A scratch clone of `template` whose objects the fenced role owns; `url` logs in as it.
+    """A scratch clone of `template` whose objects the fenced group owns; its `url` logs
+    in as a login role made for this database alone.
 
-    The database itself stays the admin's: the role gets CONNECT, CREATE and
-    TEMPORARY on it (enough to create schemas and trusted extensions), but may
-    not drop or alter it, nor any other database, fenced or not. PUBLIC loses
-    CONNECT. Dropped (by the admin) on exit, whatever ends the block.
+    The database itself stays the admin's: the login gets CONNECT, CREATE and
+    TEMPORARY on it (enough to create schemas and trusted extensions) but may
+    not drop or alter it, nor connect to any other database (PUBLIC loses
+    CONNECT here; other fenced databases grant it to their own login only).
+    Database and login are dropped (by the admin) on exit, whatever ends it.
     """
-    role = ensure_role(sandbox)
+    ensure_role(sandbox)
     cached = template is not None and template.startswith(TEMPLATE_PREFIX)
     source = fenced_template(sandbox, template) if cached else template  # type: ignore[arg-type]
     name = sandbox.create_database(source)
+    login: FenceLogin | None = None
     try:
         if not cached:
             fence_database(sandbox, name)
+        login = create_login(sandbox)
         with sandbox.admin() as conn:
             db = sql.Identifier(name)
             conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
             conn.execute(
                 sql.SQL("GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {}").format(
-                    db, sql.Identifier(role.name)
+                    db, sql.Identifier(login.name)
                 )
             )
-        yield ScratchDatabase(name=name, url=role.url(sandbox, name))
+        yield ScratchDatabase(name=name, url=login.url(sandbox, name))
     finally:
         sandbox.drop_database(name)
+        if login is not None:
+            drop_login(sandbox, login.name)
 
 
 class FencedSandbox(Sandbox):

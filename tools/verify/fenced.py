@@ -34,6 +34,7 @@ mistakes and casual escapes, not an operating-system sandbox.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import json
@@ -77,6 +78,8 @@ KEPT_ENV = (
     "VIRTUAL_ENV",
 )
 _STDERR_TAIL = 2000
+#: pids of the latest children (for diagnostics and tests: their databases must be gone)
+recent_children: collections.deque[int] = collections.deque(maxlen=64)
 
 
 def revision_timeout_s() -> float:
@@ -150,6 +153,7 @@ def verify_untrusted(
                 cwd=tmp,
                 start_new_session=True,
             )
+            recent_children.append(proc.pid)
             timed_out = False
             try:
                 proc.communicate(json.dumps(request).encode(), timeout=limit)
@@ -223,7 +227,8 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _clean_up(sandbox: Sandbox, pid: int, app_name: str) -> None:
-    """End the child's database sessions, then drop every scratch database it named.
+    """End the child's database sessions, then drop every scratch database and fenced
+    login it named.
 
     Sessions first: a CREATE DATABASE still running for a dead child would
     otherwise finish after the sweep and leave a database behind.
@@ -251,6 +256,10 @@ def _clean_up(sandbox: Sandbox, pid: int, app_name: str) -> None:
         return
     for name in names:
         sandbox.drop_database(name)
+    from migagent.tools import fence
+
+    for login in fence.logins_of(sandbox, pid):
+        fence.drop_login(sandbox, login)
 
 
 def _read_result(
