@@ -451,6 +451,15 @@ def fill_spec(
         )
         if result.estimate is not None:
             c.performance_impact = _check(True, "measured", _estimate_evidence(result.estimate))
+    preflight = getattr(proof, "preflight", None)
+    if preflight is not None and preflight.results:
+        # the target's own rows were asked whether they allow each data-dependent statement
+        testing.checklist.data_integrity = _check(
+            not preflight.failed,
+            "target",
+            "; ".join(f"{r.status}: {r.query}" for r in preflight.results if r.query)[:600]
+            or "; ".join(r.message for r in preflight.results),
+        )
     # code changes
     models, schemas = [], []
     if after is not None:
@@ -515,6 +524,10 @@ def fill_spec(
             else "Test the rollback on staging",
         ],
     )
+    if preflight is not None:
+        risk.mitigations += [
+            f"Target preflight ({r.status}): {r.message}" for r in preflight.results
+        ]
     risk.factors.large_table = _check(
         large, "introspected", f"table sizes: {size_text} ({size_src})"
     )

@@ -101,6 +101,12 @@ def test_a_draft_the_target_allows_is_verified_and_written(
     assert proc.returncode == 0, proc.stderr
     assert len(written) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
+    (spec,) = (tmp_path / "versions" / "docs" / "migrations").glob("*.md")
+    text = spec.read_text()
+    assert "| Target preflight | ok:" in text
+    assert "Verify data integrity _(target:" in text  # counted on the target's own rows
+    if os.environ.get("MIGAGENT_TEST_SERVER_URL"):
+        assert "the target runs PostgreSQL 15" in text  # proven on 18, linted at 15
 
 
 @pytest.mark.parametrize(("request_text", "dirt", "words"), CASES, ids=[c[0] for c in CASES])
