@@ -74,6 +74,8 @@ def _from_interrupt(exc: BaseException) -> bool:
 
 
 def _interrupted() -> None:
+    from migagent.cli import TERMINATED, terminated
+
     with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while saying so
-        err.print("interrupted")
-    sys.exit(INTERRUPTED)
+        err.print("terminated" if terminated() else "interrupted")
+    sys.exit(TERMINATED if terminated() else INTERRUPTED)
