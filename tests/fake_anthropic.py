@@ -21,9 +21,9 @@ revision after a failed verification. Helpers build the usual replies:
 
 A request with `"stream": true` (the client streams when its max_tokens is
 large) gets the same reply as server-sent events, as the real API sends them.
-Two faults a real server can have: `hang()` accepts the request and never
-answers (until the fake is closed); `garbage(b"...")` answers 200 with a body
-that is not what the API sends.
+Faults a real server can have: `hang()` accepts the request and never
+answers (until the fake is closed); `stall()` starts a streamed answer and goes
+quiet; `garbage(b"...")` answers 200 with a body that is not what the API sends.
 
 A request after the script ran out is answered with a 400 (so the SDK does
 not retry) and recorded in `fake.errors`; `fake.assert_done()` fails the test
@@ -57,11 +57,19 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None  # sent as is instead of `body` (a malformed response)
     hang: bool = False  # accept the request and never answer
+    stall: bool = False  # start a streamed answer, then go quiet
 
 
 def hang() -> Reply:
     """A server that accepts the request and never answers (until the fake closes)."""
     return Reply(hang=True)
+
+
+def stall(message: Reply | None = None) -> Reply:
+    """A streamed answer that sends its headers and first event, then nothing more."""
+    out = message or reply(text("..."))
+    out.stall = True
+    return out
 
 
 def garbage(
@@ -229,6 +237,17 @@ class FakeAnthropic:
                 )
                 out = fake._answer(request)
                 if out.hang:
+                    fake._closing.wait()
+                    self.close_connection = True
+                    return
+                if out.stall:
+                    first = sse(out.body).split(b"\n\n", 1)[0] + b"\n\n"
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.end_headers()
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        self.wfile.write(first)
+                        self.wfile.flush()
                     fake._closing.wait()
                     self.close_connection = True
                     return

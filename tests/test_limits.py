@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from fake_anthropic import FakeAnthropic, garbage, hang, reply, text, tool_use
+from fake_anthropic import FakeAnthropic, garbage, hang, reply, stall, text, tool_use
 from test_claude import GOOD, REQUEST, SCHEMA, finish
 
 from migagent.agent.claude import (
@@ -116,6 +116,18 @@ def test_a_server_that_never_answers_is_tried_twice_then_one_line(toolbox, tmp_p
         elapsed = time.monotonic() - started
     assert len(fake.model_calls) == 2  # not 1 + max_retries (4)
     assert elapsed < 15, elapsed
+    assert caught.value.exit_code == 2 and "\n" not in str(caught.value)
+
+
+def test_a_stream_that_goes_quiet_is_one_line(toolbox, tmp_path) -> None:
+    settings = {"request_timeout": 0.5}
+    with (
+        FakeAnthropic([stall()]) as fake,
+        pytest.raises(ClaudeAPIError, match=r"stopped sending for 0.5 s") as caught,
+    ):
+        draft_with_claude(
+            REQUEST, toolbox, settings=settings_for(fake, **settings), project_dir=tmp_path
+        )
     assert caught.value.exit_code == 2 and "\n" not in str(caught.value)
 
 
