@@ -186,7 +186,7 @@ def parse_duration(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw[:-1] if scale else raw) * (scale or 1)
     except ValueError:
         value = 0.0
-    if value <= 0:
+    if not 0 < value < float("inf"):  # also nan
         raise UsageError(f"{name}={raw!r} is not a duration", f"set it to seconds, e.g. {name}=900")
     return value
 
