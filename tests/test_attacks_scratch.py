@@ -325,6 +325,16 @@ STATIC_ATTACKS = {
         "import enum; enum.bltns.open('/etc/passwd')",
         "the attribute .bltns",
     ),
+    "alembic.command": (
+        "import alembic; alembic.command.upgrade",
+        "alembic.command is not allowed",
+    ),
+    "module passed around": ("import alembic; x = alembic", "may only be used as alembic.name"),
+    "util through orm": ("sa.orm.session.util", "sqlalchemy.orm.session.util is not allowed"),
+    "platform through uuid": (
+        "import uuid; uuid.platform.system()",
+        "uuid.platform is not allowed",
+    ),
     "codecs through json": (
         "import json; json.codecs.open('/etc/passwd')",
         "the attribute .codecs",
@@ -359,6 +369,8 @@ def test_static_check_names_the_line(name: str) -> None:
         'x = f"{__name__}"',
         "x = '{0}'.format(1)",
         "x = sa.types.Integer()\nfrom sqlalchemy.dialects import postgresql\ny = postgresql.types",
+        "def f(row):\n    return row.url, row.config, row.code, row.platform, row.system",
+        "try:\n    pass\nexcept sa.exc.IntegrityError:\n    pass",
     ],
 )
 def test_static_check_allows_what_revisions_use(code: str) -> None:

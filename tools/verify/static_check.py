@@ -19,8 +19,10 @@ that slips through could still reach.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import re
+import sys
 from dataclasses import dataclass
 
 #: Modules a revision may import (and their submodules, unless listed in DENIED_MODULES).
@@ -145,16 +147,7 @@ DENIED_ATTRIBUTES: frozenset[str] = frozenset(
         "dbapi_connection",
         "connection",
         "engine",
-        "url",
-        "modules",
-        "system",
         "popen",
-        "command",
-        "config",
-        "script",
-        "util",
-        "testing",
-        "runtime",
         "serializer",
         "PickleType",
         "pickle",
@@ -203,13 +196,11 @@ MODULE_ATTRIBUTES: frozenset[str] = frozenset(
         "gc",
         "threading",
         "multiprocessing",
-        "signal",
         "pickle",
         "marshal",
         "codecs",
         "runpy",
         "pkgutil",
-        "platform",
         "site",
         "posix",
         "nt",
@@ -217,8 +208,6 @@ MODULE_ATTRIBUTES: frozenset[str] = frozenset(
         "weakref",
         "traceback",
         "linecache",
-        "code",
-        "codeop",
         "asyncio",
         "concurrent",
         "urllib",
@@ -229,7 +218,6 @@ MODULE_ATTRIBUTES: frozenset[str] = frozenset(
         "glob",
         "pty",
         "fcntl",
-        "resource",
         "mmap",
         "selectors",
         "ssl",
@@ -246,6 +234,29 @@ MODULE_ATTRIBUTES: frozenset[str] = frozenset(
         "entry_points",
         "distribution",
         "distributions",
+    }
+)
+#: Attributes that hold a module when reached through an import chain (`context.config`,
+#: `sa.orm.session.util`, `uuid.platform`) but are ordinary names on values
+#: (`row.config`, `row.url`): refused on an import chain unless it names a real
+#: allowed submodule.
+CHAINED_MODULE_ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "command",
+        "config",
+        "script",
+        "util",
+        "testing",
+        "runtime",
+        "url",
+        "modules",
+        "system",
+        "code",
+        "codeop",
+        "platform",
+        "resource",
+        "signal",
+        "exc",
     }
 )
 #: Names that are fine as attributes but not as bare names, and vice versa, are the two
@@ -289,10 +300,16 @@ def check_source(source: str, *, filename: str = "revision.py") -> list[Violatio
     return sorted(checker.violations, key=lambda v: v.line)
 
 
-def _is_allowed_submodule(path: str) -> bool:
-    """`sqlalchemy.types`: a real module, and an allowed one (not an attribute that
-    happens to hold a module, like `typing.types`)."""
-    if not module_allowed(path):
+@functools.lru_cache(maxsize=4096)
+def _is_submodule(path: str) -> bool:
+    """Whether `path` names a real module (`sqlalchemy.types`), not an attribute that
+    happens to hold one (`typing.types`) or anything else (`sqlalchemy.Column`).
+
+    Only below packages this process already imported: finding a spec imports the
+    parents, and the check must not run any package's `__init__` on a revision's say.
+    """
+    parent = path.rpartition(".")[0]
+    if not parent or parent not in sys.modules:
         return False
     try:
         return importlib.util.find_spec(path) is not None
@@ -300,10 +317,15 @@ def _is_allowed_submodule(path: str) -> bool:
         return False
 
 
+def _is_allowed_submodule(path: str) -> bool:
+    return module_allowed(path) and _is_submodule(path)
+
+
 class _Checker(ast.NodeVisitor):
     def __init__(self) -> None:
         self.violations: list[Violation] = []
-        self.modules: dict[str, str] = {}  # local name -> module it was imported as
+        self.modules: dict[str, str] = {}  # local name -> what it was imported as
+        self.module_names: set[str] = set()  # local names bound to modules
 
     def _dotted(self, node: ast.AST) -> str | None:
         """The module path an expression names, when it is an imported module's attribute."""
@@ -329,9 +351,11 @@ class _Checker(ast.NodeVisitor):
             self._import(node, alias.name)
             if alias.asname:
                 self.modules[alias.asname] = alias.name
+                self.module_names.add(alias.asname)
             else:
                 top = alias.name.split(".", 1)[0]
                 self.modules[top] = top
+                self.module_names.add(top)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level:
@@ -341,6 +365,8 @@ class _Checker(ast.NodeVisitor):
         self._import(node, module)
         for alias in node.names:
             self.modules[alias.asname or alias.name] = f"{module}.{alias.name}"
+            if _is_submodule(f"{module}.{alias.name}"):
+                self.module_names.add(alias.asname or alias.name)
             if alias.name == "*":
                 self._flag(node, f"from {module} import * is not allowed in a revision")
             elif module_allowed(module) and not module_allowed(f"{module}.{alias.name}"):
@@ -354,21 +380,39 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
+        self._name(node)
+        if node.id in self.module_names:
+            # `x = sa`, `f(alembic)`: a module passed around escapes the attribute checks
+            self._flag(
+                node, f"the module {node.id} may only be used as {node.id}.name in a revision"
+            )
+
+    def _name(self, node: ast.Name) -> None:
         dunder = node.id.startswith("__") and node.id.endswith("__") and node.id != "__name__"
         if dunder or node.id in DENIED_NAMES or node.id in DENIED_EITHER:
             self._flag(node, f"{node.id} is not allowed in a revision")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         attr = node.attr
+        path = self._dotted(node)  # a.b.c when `a` is an imported name, else None
         if attr.startswith("_"):
             self._flag(node, f"the attribute .{attr} is not allowed in a revision (no _names)")
         elif attr in DENIED_ATTRIBUTES or "connect" in attr.lower():
             self._flag(node, f"the attribute .{attr} is not allowed in a revision")
-        elif attr in MODULE_ATTRIBUTES:
-            path = self._dotted(node)
-            if path is None or not _is_allowed_submodule(path):
-                self._flag(node, f"the attribute .{attr} (a module) is not allowed in a revision")
-        self.generic_visit(node)
+        elif path is not None and _is_submodule(path) and not module_allowed(path):
+            self._flag(node, f"{path} is not allowed in a revision (allowed: {allowed_summary()})")
+        elif attr in MODULE_ATTRIBUTES and not (path and _is_allowed_submodule(path)):
+            self._flag(node, f"the attribute .{attr} (a module) is not allowed in a revision")
+        elif (
+            attr in CHAINED_MODULE_ATTRIBUTES
+            and path is not None
+            and not _is_allowed_submodule(path)
+        ):
+            self._flag(node, f"{path} is not allowed in a revision")
+        if isinstance(node.value, ast.Name):
+            self._name(node.value)  # a module as an attribute's base is what modules are for
+        else:
+            self.visit(node.value)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and _FORMAT_FIELD_ATTR.search(node.value):
