@@ -174,3 +174,88 @@ def test_the_target_is_only_read(target_db, tmp_path):
     draft(url, "make products.sku required", tmp_path)
     draft(url, "make customers.email unique", tmp_path)
     assert dump() == before
+
+
+# ------------------------------------------------------------- every preflight kind
+KINDS = """
+CREATE TYPE mood AS ENUM ('happy', 'sad');
+CREATE TABLE people (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL,
+    age text,
+    nick varchar(40),
+    feeling text,
+    score integer NOT NULL DEFAULT 0,
+    team_id bigint
+);
+CREATE TABLE teams (id bigint PRIMARY KEY);
+INSERT INTO teams SELECT g FROM generate_series(1, 20) g;
+INSERT INTO people (email, age, nick, feeling, score, team_id)
+    SELECT 'p' || g || '@example.com', (20 + g % 50)::text, 'nick' || g,
+           CASE WHEN g % 2 = 0 THEN 'happy' ELSE 'sad' END, g % 90, 1 + g % 20
+    FROM generate_series(1, 300) g;
+"""
+
+KIND_CASES = {
+    "check": (
+        'op.create_check_constraint("ck_people_score", "people", "score >= 0")',
+        'op.drop_constraint("ck_people_score", "people", type_="check")',
+        "UPDATE people SET score = -1 WHERE id <= 3;",
+    ),
+    "text to integer": (
+        'op.alter_column("people", "age", type_=sa.Integer(), postgresql_using="age::integer")',
+        'op.alter_column("people", "age", type_=sa.Text(), postgresql_using="age::text")',
+        "UPDATE people SET age = 'forty' WHERE id = 5;",
+    ),
+    "varchar narrowing": (
+        'op.alter_column("people", "nick", type_=sa.String(12), existing_type=sa.String(40))',
+        'op.alter_column("people", "nick", type_=sa.String(40), existing_type=sa.String(12))',
+        "UPDATE people SET nick = repeat('x', 30) WHERE id <= 2;",
+    ),
+    "text to enum": (
+        'op.execute("ALTER TABLE people ALTER COLUMN feeling TYPE mood USING feeling::mood")',
+        'op.execute("ALTER TABLE people ALTER COLUMN feeling TYPE text USING feeling::text")',
+        "UPDATE people SET feeling = 'grumpy' WHERE id = 7;",
+    ),
+    "unique on an expression": (
+        'op.create_index("ux_people_email", "people", [sa.text("lower(email)")], unique=True)',
+        'op.drop_index("ux_people_email", "people")',
+        "UPDATE people SET email = upper(email) WHERE id = 2;"
+        "UPDATE people SET email = 'p1@example.com' WHERE id = 2;"
+        "UPDATE people SET email = 'P1@EXAMPLE.COM' WHERE id = 3;",
+    ),
+    "foreign key NOT VALID then VALIDATE": (
+        'op.create_foreign_key("fk_people_team", "people", "teams", ["team_id"], ["id"],'
+        " postgresql_not_valid=True)\n"
+        '    op.execute("ALTER TABLE people VALIDATE CONSTRAINT fk_people_team")',
+        'op.drop_constraint("fk_people_team", "people", type_="foreignkey")',
+        "UPDATE people SET team_id = 999 WHERE id = 1;",
+    ),
+}
+
+
+def _kind_revision(upgrade: str, downgrade: str) -> str:
+    return HAND_WRITTEN_NOT_NULL.replace(
+        'op.alter_column("products", "sku", existing_type=sa.Text(), nullable=False)', upgrade
+    ).replace(
+        'op.alter_column("products", "sku", existing_type=sa.Text(), nullable=True)', downgrade
+    )
+
+
+@pytest.mark.parametrize("kind", list(KIND_CASES), ids=list(KIND_CASES))
+def test_every_preflight_kind_passes_a_clean_target_and_fails_a_violating_one(target_db, kind):
+    """`migagent verify --db`'s proof (the same `prove` the drafts use), in process."""
+    from migagent.tools.proof import ProofInputs, prove
+    from migagent.tools.sandbox import Sandbox
+
+    upgrade, downgrade, dirt = KIND_CASES[kind]
+    source = _kind_revision(upgrade, downgrade)
+    box = Sandbox.open()
+    clean = prove(source, ProofInputs.for_target(box, target_db(KINDS)), require_change=False)
+    assert clean.passed, clean.detail
+    assert clean.preflight is not None and clean.preflight.results
+    assert not clean.preflight.failed
+    dirty = prove(source, ProofInputs.for_target(box, target_db(KINDS + dirt)))
+    assert not dirty.passed
+    assert dirty.preflight_failures, dirty.detail
+    assert "people" in dirty.detail
