@@ -49,6 +49,7 @@ def select_backend(
     model: str | None = None,
     max_turns: int | None = None,
     token_budget: int | None = None,
+    time_limit: float | None = None,
 ) -> BackendChoice:
     """Resolve `--backend NAME` against the environment (default: `os.environ`)."""
     env = os.environ if env is None else env
@@ -58,7 +59,7 @@ def select_backend(
     if wanted == "offline":
         return BackendChoice(name="offline", requested=wanted)
     settings = ClaudeSettings.from_env(
-        env, model=model, max_turns=max_turns, token_budget=token_budget
+        env, model=model, max_turns=max_turns, token_budget=token_budget, time_limit=time_limit
     )
     if settings.api_key:
         return BackendChoice(name="claude", requested=wanted, claude=settings)

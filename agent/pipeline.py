@@ -120,6 +120,7 @@ class DraftOptions(BaseModel):
     model: str | None = None  # Claude backend: --model / MIGAGENT_MODEL
     max_turns: int | None = None  # Claude backend: --max-turns
     token_budget: int | None = None  # Claude backend: --token-budget
+    time_limit_s: float | None = None  # Claude backend: --time-limit, in seconds
 
 
 class DraftResult(BaseModel):
@@ -167,6 +168,7 @@ def resolve_backend(options: DraftOptions, notices: list[str] | None = None) -> 
         model=options.model,
         max_turns=options.max_turns,
         token_budget=options.token_budget,
+        time_limit=options.time_limit_s,
     )
     if choice.notice and notices is not None:
         notices.append(choice.notice)

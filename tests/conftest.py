@@ -7,6 +7,7 @@ more on that server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -47,15 +48,8 @@ def make_db(sandbox: Sandbox):
 TARGET_ENV = "MIGAGENT_TEST_SERVER_URL"
 
 
-@pytest.fixture
-def target_db():
-    """Factory: a *target* database with real rows, on the PostgreSQL 15 server when CI has
-    one (MIGAGENT_TEST_SERVER_URL), else on the embedded server; the sandbox stays the
-    embedded server, so target-facing paths cross servers and major versions.
-
-    `target_db(sql)` runs `sql` (schema and rows) in a fresh database, ANALYZEs it and
-    returns its URL; the database is dropped after the test.
-    """
+@contextlib.contextmanager
+def _target_databases():
     import secrets
 
     from migagent.tools import pgurl
@@ -74,7 +68,29 @@ def target_db():
             conn.execute("ANALYZE")
         return url
 
-    yield make
-    with pgurl.connect(admin_url, autocommit=True) as conn:
-        for name in made:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield make
+    finally:
+        with pgurl.connect(admin_url, autocommit=True) as conn:
+            for name in made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def target_db():
+    """Factory: a *target* database with real rows, on the PostgreSQL 15 server when CI has
+    one (MIGAGENT_TEST_SERVER_URL), else on the embedded server; the sandbox stays the
+    embedded server, so target-facing paths cross servers and major versions.
+
+    `target_db(sql)` runs `sql` (schema and rows) in a fresh database, ANALYZEs it and
+    returns its URL; the database is dropped after the test.
+    """
+    with _target_databases() as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def module_target_db():
+    """`target_db` whose databases live for the whole test module (suites of read-only probes)."""
+    with _target_databases() as make:
+        yield make

@@ -304,9 +304,10 @@ class Target:
         )
 
 
-@pytest.fixture
-def target(target_db, sandbox_box):
-    url = target_db(SETUP)
+@pytest.fixture(scope="module")
+def target(module_target_db, sandbox_box):
+    """One target for the whole suite: every attack must leave it as it was."""
+    url = module_target_db(SETUP)
     extensions: set[str] = set()
     with pgurl.connect(url, autocommit=True) as conn:
         available = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions")}

@@ -72,7 +72,9 @@ def _read_desired(path: Path) -> str:
     except OSError as exc:
         raise UsageError(f"cannot read --desired {path}: {exc.strerror or exc}") from None
     if b"\0" in data:
-        raise UsageError(f"--desired {path} is a binary file", "give a SQL file of CREATE statements")
+        raise UsageError(
+            f"--desired {path} is a binary file", "give a SQL file of CREATE statements"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -157,11 +159,11 @@ def draft_command(
         raise UsageError("give only one of --db, --schema-file and --demo")
     if desired and models:
         raise UsageError("give either --desired or --models, not both")
+    limit_s: float | None = None
     if time_limit is not None:
-        from migagent.agent.claude import TIME_LIMIT_ENV, parse_duration
+        from migagent.agent.claude import parse_duration
 
-        parse_duration({"--time-limit": time_limit}, "--time-limit", 0)  # a usage error when invalid
-        os.environ[TIME_LIMIT_ENV] = time_limit  # read by ClaudeSettings.from_env
+        limit_s = parse_duration({"--time-limit": time_limit}, "--time-limit", 0)
     cwd = Path.cwd()
     ini, versions_dir, heads = _alembic_project(cwd)
     down_revision = _choose_head(heads, head)
@@ -192,6 +194,7 @@ def draft_command(
         model=model,
         max_turns=max_turns,
         token_budget=token_budget,
+        time_limit_s=limit_s,
     )
     sandbox = Sandbox.open(sandbox_url)
     with err.status("drafting…") as status:
