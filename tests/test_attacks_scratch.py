@@ -325,7 +325,7 @@ STATIC_ATTACKS = {
         "import enum; enum.bltns.open('/etc/passwd')",
         "the attribute .bltns",
     ),
-    "alembic.command": (
+    "alembic.command attribute": (
         "import alembic; alembic.command.upgrade",
         "alembic.command is not allowed",
     ),
@@ -693,3 +693,36 @@ def test_the_childs_audit_hook_refuses_processes_writes_and_native_code() -> Non
         "ctypes refused",
     ]
     assert not Path("/tmp/migagent_pwned_audit").exists()
+
+
+def test_a_sandbox_user_without_powers_is_its_own_fence(sandbox: Sandbox) -> None:
+    """No superuser, no CREATEROLE: nothing to fence off, its own scratch copies are used."""
+    name = f"migagent_plain_{secrets.token_hex(3)}"
+    with sandbox.admin() as conn:
+        conn.execute(f"CREATE ROLE {name} LOGIN CREATEDB PASSWORD 'plain'")
+    try:
+        parts = sandbox.url.split("@", 1)
+        plain = Sandbox(url=f"postgresql://{name}:plain@{parts[1]}", embedded=sandbox.embedded)
+        assert fence.fence_available(plain) is False
+        own_schema = f"{SCHEMA}\n-- {name}"  # not a template some superuser built and owns
+        box = Toolbox.for_schema_sql(own_schema, sandbox=plain)
+        result = box.run_sql_in_scratch("SELECT current_user, count(*) FROM items")
+        assert result.ok, result.error
+        assert result.results[0].rows == [[name, 2]]
+        refused(
+            box.run_sql_in_scratch("COPY (SELECT 1) TO PROGRAM 'true'"),
+            "permission denied",
+            "must be superuser",
+        )
+        report = verify_untrusted(GOOD, StartingPoint.schema_sql(own_schema), sandbox=plain, rows=5)
+        assert report.passed, report.reasons
+    finally:
+        with sandbox.admin() as conn:
+            for (db,) in conn.execute(
+                "SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba"
+                " WHERE r.rolname = %s",
+                (name,),
+            ).fetchall():
+                conn.execute(f'ALTER DATABASE "{db}" IS_TEMPLATE false')
+                conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+            conn.execute(f"DROP ROLE {name}")

@@ -113,6 +113,26 @@ def ensure_role(sandbox: Sandbox) -> str:
         return FENCE_ROLE
 
 
+def fence_available(sandbox: Sandbox) -> bool:
+    """Whether scratch databases on this sandbox can be fenced.
+
+    False only when the sandbox user may not create roles *and* is no superuser:
+    then it has no powers to fence off, and its own scratch databases are used
+    as they are. A superuser that cannot set the fence up raises.
+    """
+    try:
+        ensure_role(sandbox)
+        return True
+    except DatabaseError:
+        with sandbox.admin() as conn:
+            superuser = conn.execute(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()[0]
+        if superuser:
+            raise
+        return False
+
+
 def _setup_role(conn: psycopg.Connection) -> None:
     ident = sql.Identifier(FENCE_ROLE)
     with conn.transaction():
@@ -357,8 +377,13 @@ def fenced_scratch(sandbox: Sandbox, template: str | None = None) -> Iterator[Sc
     not drop or alter it, nor connect to any other database (PUBLIC loses
     CONNECT here; other fenced databases grant it to their own login only).
     Database and login are dropped (by the admin) on exit, whatever ends it.
+    A sandbox user that is no superuser and may not create roles is its own
+    fence: then this is a plain scratch database (`fence_available`).
     """
-    ensure_role(sandbox)
+    if not fence_available(sandbox):
+        with Sandbox.scratch(sandbox, template) as plain:
+            yield plain
+        return
     cached = template is not None and template.startswith(TEMPLATE_PREFIX)
     source = fenced_template(sandbox, template) if cached else template  # type: ignore[arg-type]
     name = sandbox.create_database(source)

@@ -126,7 +126,9 @@ def verify_untrusted(
         report.failure.location = f"{revision.label}:{violations[0].line}"  # type: ignore[union-attr]
         return report
     sandbox = sandbox or Sandbox.open()
-    fenced = _can_fence(sandbox)
+    from migagent.tools import fence
+
+    fenced = fence.fence_available(sandbox)
     start = _as_template(start, sandbox)
     with tempfile.TemporaryDirectory(prefix="migagent-fenced-") as tmp:
         request = {
@@ -172,24 +174,6 @@ def verify_untrusted(
 
 
 # ------------------------------------------------------------------ parent side
-def _can_fence(sandbox: Sandbox) -> bool:
-    """Whether the scratch databases can be fenced: the role can be set up, or the
-    sandbox user is no superuser (then it is the fence itself)."""
-    from migagent.tools import fence
-
-    try:
-        fence.ensure_role(sandbox)
-        return True
-    except DatabaseError:
-        with sandbox.admin() as conn:
-            superuser = conn.execute(
-                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-            ).fetchone()[0]
-        if superuser:
-            raise
-        return False
-
-
 def _as_template(start: StartingPoint, sandbox: Sandbox) -> StartingPoint:
     """Load SQL, schema files and the target's schema into a template here, in the
     parent: the child never sees the target's URL, and needs no psql or pg_dump."""
