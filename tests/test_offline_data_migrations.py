@@ -46,7 +46,7 @@ INSERT INTO customers (email, phone, first_name, last_name) VALUES
     ('di@example.com', '', 'Di', 'Long'),
     ('Ed@Example.com', '555-0199', 'Ed', NULL);
 INSERT INTO products (sku, name, price_cents) VALUES
-    ('A-1', 'Apple', 199), (NULL, 'Pear', 250), ('C-3', 'Plum', 1005), (NULL, 'Fig', 0);
+    ('A-1', 'Apple', 199), (NULL, 'Pear', 250), ('c-3', ' Plum ', 1005), (NULL, 'Fig', 0);
 INSERT INTO orders (customer_id, total_cents, status) VALUES
     (1, 1234, 'new'), (2, 500, 'paid'), (3, NULL, 'new'), (NULL, 99, 'cancelled'), (5, 7, 'new');
 """
@@ -100,6 +100,10 @@ PHONE_UNKNOWN_WHERE_NULL = [
     "fill in customers.phone with 'unknown' wherever it is missing",
     "set customers.phone to unknown where it is null",
     "default NULL phones of customers to 'unknown'",
+    "Sets customers.phone to 'unknown' where it is null",
+    "customers with no phone should get 'unknown'",
+    "customers.phone should become 'unknown' where it is null",
+    "convert NULL customer phones to 'unknown'",
 ]
 
 
@@ -121,16 +125,49 @@ def test_literal_where_sql_condition(sandbox, make_db):
     assert after == {1: None, 2: "555-0101", 3: None, 4: "n/a", 5: "555-0199"}
 
 
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "change all '' phones of customers to NULL",
+        "convert empty customer phones to NULL",
+        "in customers.phone replace '' with NULL",
+        "replace '' with NULL in customers.phone",
+        "set customers.phone to NULL where phone = ''",
+    ],
+)
+def test_one_value_becomes_another(sandbox, make_db, request_):
+    result = _draft(sandbox, request_)
+    after = dict(_upgraded(make_db, result, "SELECT id, phone FROM customers ORDER BY id"))
+    assert after == {1: None, 2: "555-0101", 3: None, 4: None, 5: "555-0199"}
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        ("lowercase customers.email", "lower"),
+        ("normalise customers.email to lowercase", "lower"),
+        ("lowercase all customer emails", "lower"),
+        ("uppercase products.sku", "upper"),
+        ("trim whitespace from products.name", "btrim"),
+    ],
+)
+def test_normalising_verbs(sandbox, make_db, request_, expected):
+    result = _draft(sandbox, request_)
+    table, column = (
+        ("customers", "email")
+        if "email" in request_
+        else (("products", "sku") if "sku" in request_ else ("products", "name"))
+    )
+    before = _before(make_db, f"SELECT {column} FROM {table} ORDER BY id")
+    after = _upgraded(make_db, result, f"SELECT {column} FROM {table} ORDER BY id")
+    fn = {"lower": str.lower, "upper": str.upper, "btrim": str.strip}[expected]
+    assert [a for (a,) in after] == [None if b is None else fn(b) for (b,) in before]
+
+
 def test_null_or_empty_condition(sandbox, make_db):
     result = _draft(sandbox, "set customers.phone to 'n/a' where it is null or empty")
     after = dict(_upgraded(make_db, result, "SELECT id, phone FROM customers ORDER BY id"))
     assert after == {1: "n/a", 2: "555-0101", 3: "n/a", 4: "n/a", 5: "555-0199"}
-
-
-def test_replace_one_value_with_another(sandbox, make_db):
-    result = _draft(sandbox, "in customers.phone replace '' with NULL")
-    after = dict(_upgraded(make_db, result, "SELECT id, phone FROM customers ORDER BY id"))
-    assert after == {1: None, 2: "555-0101", 3: None, 4: None, 5: "555-0199"}
 
 
 # ---------------------------------------------------------------- expressions over the row
@@ -142,6 +179,8 @@ PRICE_FROM_CENTS = [
     "populate price of products from price_cents / 100.0",
     "set the price of products to price_cents / 100.0",
     "backfill the price of products from price_cents / 100.0, overwriting all values",
+    "Backfills products.price from price_cents / 100.0",
+    "updating products.price to price_cents / 100.0",
 ]
 
 
@@ -245,7 +284,7 @@ NOT_NULL_WITH_BACKFILL = [
 def test_not_null_with_backfill(sandbox, make_db, request_):
     result = _draft(sandbox, request_)
     rows = _upgraded(make_db, result, "SELECT sku FROM products ORDER BY id")
-    assert [r for (r,) in rows] == ["A-1", "UNKNOWN", "C-3", "UNKNOWN"]
+    assert [r for (r,) in rows] == ["A-1", "UNKNOWN", "c-3", "UNKNOWN"]
     nullable = _upgraded(
         make_db,
         result,

@@ -42,11 +42,42 @@ from migagent.tools.sql import quote_ident, quote_table
 EXAMPLE = "e.g. \"set customers.phone to 'unknown' where it is null\""
 
 # ------------------------------------------------------------------ the grammar
-VERBS = r"set|update|replace|fill(?:\s+in)?|backfill|populate|overwrite|recompute|default"
+# verb forms (commit style too: "Sets", "Backfills", "updating") -> what they mean here
+_VERB_FORMS: list[tuple[str, str]] = [
+    (r"set(?:s|ting)?|overwrit(?:e|es|ing)|recomput(?:e|es|ed|ing)", "set"),
+    (r"updat(?:e|es|ed|ing)", "update"),
+    (r"replac(?:e|es|ed|ing)", "replace"),
+    (r"backfill(?:s|ed|ing)?", "backfill"),
+    (r"fill(?:s|ed|ing)?(?:\s+in)?", "fill"),
+    (r"populat(?:e|es|ed|ing)", "populate"),
+    (r"default(?:s|ed|ing)?", "default"),  # only with a condition: else the column's default
+    (r"chang(?:e|es|ed|ing)|convert(?:s|ed|ing)?|turn(?:s|ed|ing)?", "change"),  # likewise
+]
+VERBS = "|".join(p for p, _ in _VERB_FORMS)
+# verbs that name the function: "lowercase customers.email", "trim whitespace from x"
+_FUNCTION_VERBS: list[tuple[str, str]] = [
+    (r"lower\s*case(?:s|d)?|lowercas(?:e|es|ed|ing)|downcas(?:e|es|ed|ing)", "lower"),
+    (r"upper\s*case(?:s|d)?|uppercas(?:e|es|ed|ing)|upcas(?:e|es|ed|ing)", "upper"),
+    (r"trim(?:s|med|ming)?|strip(?:s|ped|ping)?", "btrim"),
+    (r"capitali[sz](?:e|es|ed|ing)", "initcap"),
+]
+_FUNCTIONS = "|".join(p for p, _ in _FUNCTION_VERBS)
+_SUBJECT_FIRST = (
+    r"\s+(?:should\s+(?:now\s+)?(?:get|become|be\s+(?:set|changed)\s+to)|gets?|becomes?|"
+    r"(?:is|are)\s+(?:now\s+)?(?:set|changed)\s+to)\s+"
+)
+
+
+def _base(verb: str, forms: list[tuple[str, str]]) -> str:
+    v = re.sub(r"\s+", " ", verb.lower())
+    return next((base for pattern, base in forms if re.fullmatch(pattern, v)), v)
+
+
 # What the planner's dispatcher matches to try this intent at all.
 TRIGGER = (
     rf"^\s*(?:please\s+)?(?:{VERBS})\b|^\s*(?:for\s+(?:all\s+)?(?:the\s+)?(?:rows|records)|where|wherever|if)\b"
     r"[^,]*,\s*(?:please\s+)?(?:set|update|replace|fill|backfill|populate)\b|^\s*in\s+\S+\s*,?\s*replace\b"
+    rf"|^\s*(?:please\s+)?(?:{_FUNCTIONS}|normali[sz]e)\b|^[^,;]*?{_SUBJECT_FIRST}"
 )
 _SEP = r"\s+(?:to|with|from|as|using)\s+|\s*:?=\s*"
 _COND = (
@@ -418,6 +449,7 @@ class _Reading:
     understood: str  # the request up to where it was read
     leftover: str  # what follows, not read
     replace_old: str | None = None  # "replace <old> with <new>"
+    function: str | None = None  # "lowercase <column>": lower(<column>)
 
 
 def _split_rest(text: str, masked: str, start: int) -> tuple[str, str | None, str | None, str, int]:
@@ -509,6 +541,52 @@ def read_statement(request: str) -> _Reading | None:
             leftover,
             replace_old=text[offset + rm.start(2) : offset + rm.end(2)],
         )
+    # lowercase/uppercase/trim <column>, normalise <column> to lowercase
+    fm = re.match(
+        rf"^\s*(?:please\s+)?({_FUNCTIONS})\s+(?:(?:the\s+|all\s+|any\s+)*(?:leading\s+(?:and|&)\s+trailing\s+)?"
+        r"(?:whitespace|white\s+space|spaces|blanks)\s+(?:from|off|of|in|around)\s+)?",
+        low[offset:],
+    ) or re.match(r"^\s*(?:please\s+)?normali[sz](?:e|es|ed|ing)\s+", low[offset:])
+    if fm:
+        t0 = offset + fm.end()
+        end_m = _first(_BOUNDARY, masked, t0)
+        end = end_m.start if end_m else len(text)
+        target, function = text[t0:end], None
+        if fm.lastindex:
+            function = _base(fm.group(1), _FUNCTION_VERBS)
+        else:
+            nm = re.search(r"\s+(?:to|into|as|in)\s+(lower|upper)\s*[- ]?case\s*$", low[t0:end])
+            if not nm:
+                return None
+            target, function = (
+                text[t0 : t0 + nm.start()],
+                {"lower": "lower", "upper": "upper"}[nm.group(1)],
+            )
+        return _Reading(
+            function,
+            target,
+            "",
+            lead_cond,
+            None,
+            text[:end],
+            text[end_m.end :] if end_m else "",
+            function=function,
+        )
+    # <column> should become / gets <value>
+    sf = re.match(rf"^\s*([^,;]+?){_SUBJECT_FIRST}", low[offset:])
+    if sf and not re.match(
+        rf"\s*(?:{VERBS}|make|add|drop|create|index|rename|remove)\b", low[offset:]
+    ):
+        value, cond, via, leftover, end = _split_rest(text, masked, offset + sf.end())
+        return _Reading(
+            "become",
+            text[offset + sf.start(1) : offset + sf.end(1)],
+            value,
+            cond or lead_cond,
+            via,
+            text[:end],
+            leftover,
+        )
     vm = re.match(rf"^\s*(?:please\s+)?({VERBS})\s+", low[offset:])
     if not vm:
         return None
@@ -519,7 +597,7 @@ def read_statement(request: str) -> _Reading | None:
     target = text[t0 : t0 + sep.start()]
     rest_start = t0 + sep.end()
     value, cond, via, leftover, end = _split_rest(text, masked, rest_start)
-    verb = re.sub(r"\s+", " ", vm.group(1))
+    verb = _base(vm.group(1), _VERB_FORMS)
     old = None
     if verb == "replace":
         rm2 = re.match(r"^(.+?)\s+in\s+(\S+(?:\s+of\s+\S+)?)$", value.strip(), re.I)
@@ -543,15 +621,25 @@ def _target(reading: _Reading, planner) -> tuple[Table, str, str | None] | None:
     )
     if lead:
         cond, words = lead.group(2).lower(), words[lead.end() :]
+    else:
+        lit = re.match(
+            r"^((?:the|all|any|every)\s+)*('(?:[^']|'')*'|-?\d+(?:\.\d+)?)\s+(?=[a-z_])",
+            words,
+            re.I,
+        )
+        if lit:  # "change all 'N/A' phones to NULL": the rows holding that value
+            cond, words = "=" + lit.group(2), words[lit.end() :]
     trail = re.search(
         r"\s+(?:without\s+(?:one|any|a\s+value|an?\s+\w+)|with\s+no\s+\w+(?:\s+\w+)?|that\s+(?:is|are)\s+(?:null|missing|empty|blank)|"
         r"(?:which|that)\s+(?:has|have)\s+none|where\s+(?:it\s+is\s+|they\s+are\s+)?(?:null|missing|empty))$",
         words,
         re.I,
     )
+    tail = ""
     if trail:
-        tail = trail.group(0).lower()
-        cond = "empty" if "empty" in tail else "blank" if "blank" in tail else "null"
+        tail = trail.group(0)
+        low_tail = tail.lower()
+        cond = "empty" if "empty" in low_tail else "blank" if "blank" in low_tail else "null"
         words = words[: trail.start()]
     r = Resolver(planner.snap, words)
     dotted = r.dotted()
@@ -576,6 +664,10 @@ def _target(reading: _Reading, planner) -> tuple[Table, str, str | None] | None:
     for m in r.column_mentions(t):
         if m.column not in cols:
             cols.append(m.column)
+    if not cols and tail:  # "customers with no phone": the column is in the condition
+        for m in Resolver(planner.snap, tail).column_mentions(t):
+            if m.column not in cols:
+                cols.append(m.column)
     if len(cols) != 1:
         return None
     return t, cols[0], cond
@@ -600,8 +692,10 @@ def plan_data_statement(planner, *, final: bool = False) -> P.DraftPlan | None:
     if found is None:
         return None
     t, column, target_cond = found
-    if reading.verb == "default" and not (target_cond or reading.condition):
-        return None  # "default customers.phone to 'x'": the column's default, not its rows
+    if reading.verb in ("default", "change") and not (
+        target_cond or reading.condition or reading.replace_old
+    ):
+        return None  # "default x to 'y'", "change x to text": the column, not its rows
     words = re.sub(
         rf"\b{re.escape(column.lower())}\b", " ", f"{reading.target} {mask(reading.value)}".lower()
     )
@@ -624,10 +718,15 @@ def plan_data_statement(planner, *, final: bool = False) -> P.DraftPlan | None:
             ["the offline planner drafts one data change per request"],
         )
     scope = Scope(t, planner.r.tables)
+    if reading.function:
+        return _function_plan(planner, t, column, reading)
     try:
         value = read_value(reading.value, scope, column, words_as_text=reading.verb != "replace")
     except UnderstandingError:
-        if not final and reading.verb in ("set", "update", "replace") and _wordy(reading.value):
+        if not final and (
+            reading.verb == "become"  # "display names get cut off at 50 chars": not a value
+            or (reading.verb in ("set", "update", "replace") and not _sql_like(reading.value))
+        ):
             return None
         raise
     qualify = bool(scope.joined)
@@ -635,7 +734,10 @@ def plan_data_statement(planner, *, final: bool = False) -> P.DraftPlan | None:
     if value.assumption:
         assumptions.append(value.assumption)
     conds: list[str] = []
-    if target_cond:
+    if target_cond and target_cond.startswith("="):
+        ref = f"{quote_ident(t.name)}.{quote_ident(column)}" if qualify else quote_ident(column)
+        conds.append(f"{ref} = {target_cond[1:]}")
+    elif target_cond:
         conds.append(_target_condition(target_cond, scope, column, qualify))
     if reading.replace_old is not None:
         old = read_value(reading.replace_old, Scope(t, planner.r.tables), column).sql
@@ -651,7 +753,7 @@ def plan_data_statement(planner, *, final: bool = False) -> P.DraftPlan | None:
         raise _refuse(f"'via {reading.via}' joins nothing: the value reads only {t.name}")
     if (
         not conds
-        and reading.verb in ("fill", "fill in", "backfill", "populate")
+        and reading.verb in ("fill", "backfill", "populate")
         and not re.search(
             r"\b(?:all|every|each|overwrite|overwriting|recompute|existing\s+values)\b",
             mask(planner.request).lower(),
@@ -687,9 +789,44 @@ def plan_data_statement(planner, *, final: bool = False) -> P.DraftPlan | None:
     return result
 
 
-def _wordy(value: str) -> bool:
-    """Plain words, no SQL punctuation, quotes or numbers: maybe another intent's."""
-    return bool(re.fullmatch(r"[a-z_][\w.]*(?:\s+[a-z_][\w.]*)*", value.strip(), re.I))
+def _function_plan(planner, t: Table, column: str, reading: _Reading) -> P.DraftPlan:
+    """`lowercase customers.email`: email = lower(email) on the rows it changes."""
+    col = t.column(column)
+    if type_family(col.type) != "text":
+        raise _refuse(
+            f"{t.name}.{column} is {col.type}, not text: {reading.function}() does not apply"
+        )
+    ref = quote_ident(column)
+    value = f"{reading.function}({ref})"
+    conds = [f"{ref} <> {value}"]
+    if reading.condition is not None:
+        conds.append(read_condition(reading.condition, Scope(t, planner.r.tables), column))
+    where = " AND ".join(f"({c})" if re.search(r"\bor\b", c, re.I) else c for c in conds)
+    planner.assumptions.append(
+        f"'{reading.target.strip()}' {reading.function}: {t.name}.{column} = {value}, "
+        f"only on the rows it changes ({conds[0]})"
+    )
+    planner.warnings.append(
+        f"a data migration: the downgrade cannot restore the previous values of {t.name}.{column}"
+    )
+    op = P.Backfill(table=t.qualified_name, column=column, value=value, where=where)
+    result = planner.plan(
+        f"Set {t.name}.{column} to {value}", [op], f"{reading.function}_{t.name}_{column}"
+    )
+    result.categories = [*result.categories, "data_migration", "backfill", "data_statement"]
+    result.irreversible = _irreversible(t.name, column)
+    return result
+
+
+def _sql_like(value: str) -> bool:
+    """Whether `value` parses as one SQL value (else it is words: maybe another intent's,
+    "set x to be non-negative", "update x to reference y")."""
+    try:
+        stmts = parse_sql("SELECT " + value)
+    except ParseError:
+        return False
+    targets = getattr(stmts[0].stmt, "targetList", None) or []
+    return len(stmts) == 1 and len(targets) == 1 and not targets[0].name
 
 
 def _irreversible(table: str, column: str) -> str:
