@@ -726,3 +726,16 @@ def test_a_sandbox_user_without_powers_is_its_own_fence(sandbox: Sandbox) -> Non
                 conn.execute(f'ALTER DATABASE "{db}" IS_TEMPLATE false')
                 conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
             conn.execute(f"DROP ROLE {name}")
+
+
+def test_the_fence_owns_the_starting_schemas_extensions(sandbox: Sandbox) -> None:
+    """A migration that drops or replaces an extension the schema had still verifies."""
+    schema = "CREATE EXTENSION IF NOT EXISTS citext; CREATE TABLE u (email citext);"
+    box = Toolbox.for_schema_sql(schema, sandbox=sandbox)
+    result = box.run_sql_in_scratch(
+        "ALTER TABLE u ALTER COLUMN email TYPE text; DROP EXTENSION citext;"
+        " CREATE EXTENSION citext; SELECT count(*) FROM pg_extension WHERE extname = 'citext'"
+    )
+    assert result.ok, result.error
+    assert result.results[-1].rows == [[1]]
+    refused(box.run_sql_in_scratch("DROP EXTENSION plpgsql"), "must be owner", "permission denied")

@@ -52,7 +52,7 @@ from migagent.tools import pgurl
 from migagent.tools.sandbox import SCRATCH_PREFIX, TEMPLATE_PREFIX, Sandbox, ScratchDatabase
 
 FENCE_ROLE = "migagent_fence"
-FENCE_VERSION = "2"  # bump when fence_database changes (fenced templates are cached by it)
+FENCE_VERSION = "3"  # bump when fence_database changes (fenced templates are cached by it)
 #: temp_file_limit is a superuser setting: set on the role, the role cannot raise it.
 TEMP_FILE_LIMIT = "2GB"
 #: Attributes the role must have; checked (and restored) on every first use per process.
@@ -342,11 +342,29 @@ WHERE s.stxowner NOT IN (SELECT oid FROM fence)
 """
 
 
+#: Extensions have no ALTER EXTENSION ... OWNER: the admin sets the owner in the
+#: catalog (and records the shared dependency, as CREATE EXTENSION would), so a
+#: migration may DROP or ALTER ... UPDATE an extension the starting schema had.
+_EXTENSIONS_TO_FENCE = """
+WITH fence AS (SELECT oid FROM pg_roles WHERE rolname = %(role)s),
+moved AS (
+    UPDATE pg_extension SET extowner = (SELECT oid FROM fence)
+    WHERE extnamespace <> 'pg_catalog'::regnamespace
+      AND extowner <> (SELECT oid FROM fence)
+    RETURNING oid
+)
+INSERT INTO pg_shdepend (dbid, classid, objid, objsubid, refclassid, refobjid, deptype)
+SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),
+       'pg_extension'::regclass, moved.oid, 0, 'pg_authid'::regclass, (SELECT oid FROM fence), 'o'
+FROM moved
+"""
+
+
 def fence_database(sandbox: Sandbox, name: str) -> int:
     """Hand every object in database `name` to the fenced role (as the admin); how many.
 
-    Extension members stay the admin's (ALTER on them would detach nothing, but
-    the extension itself cannot change owner); so do catalog objects.
+    Extensions (outside pg_catalog) become the role's too; their member objects
+    and catalog objects stay the admin's.
     """
     role = ensure_role(sandbox)
     url = pgurl.with_database(sandbox.url, name)
@@ -354,7 +372,8 @@ def fence_database(sandbox: Sandbox, name: str) -> int:
         statements = [r[0] for r in conn.execute(_HAND_OVER, {"role": role}).fetchall()]
         for stmt in statements:
             conn.execute(stmt)
-    return len(statements)
+        extensions = conn.execute(_EXTENSIONS_TO_FENCE, {"role": role}).rowcount
+    return len(statements) + max(extensions, 0)
 
 
 def fenced_template(sandbox: Sandbox, template: str) -> str:
