@@ -235,6 +235,8 @@ CROSS_TABLE = [
         "lower(c.email)",
     ),
     ("set orders.customer_email to upper(customers.email)", "upper(c.email)"),
+    ("copy lower(customers.email) into orders.customer_email", "lower(c.email)"),
+    ("copy customers.email to orders.customer_email", "c.email"),
 ]
 
 
@@ -310,6 +312,7 @@ REFUSED = [
     ),
     ("set orders.total_cents to total_cents * 100 where id in (select id from orders)", "subquery"),
     ("replace products.name with a varchar(200)", "products"),
+    ("copy customers.email into orders.customer_email, lowercased", "lowercased"),
 ]
 
 

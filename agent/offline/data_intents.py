@@ -77,7 +77,7 @@ def _base(verb: str, forms: list[tuple[str, str]]) -> str:
 TRIGGER = (
     rf"^\s*(?:please\s+)?(?:{VERBS})\b|^\s*(?:for\s+(?:all\s+)?(?:the\s+)?(?:rows|records)|where|wherever|if)\b"
     r"[^,]*,\s*(?:please\s+)?(?:set|update|replace|fill|backfill|populate)\b|^\s*in\s+\S+\s*,?\s*replace\b"
-    rf"|^\s*(?:please\s+)?(?:{_FUNCTIONS}|normali[sz]e)\b|^[^,;]*?{_SUBJECT_FIRST}"
+    rf"|^\s*(?:please\s+)?(?:{_FUNCTIONS}|normali[sz]e|cop(?:y|ies|ying))\b|^[^,;]*?{_SUBJECT_FIRST}"
 )
 _SEP = r"\s+(?:to|with|from|as|using)\s+|\s*:?=\s*"
 _COND = (
@@ -571,6 +571,26 @@ def read_statement(request: str) -> _Reading | None:
             text[:end],
             text[end_m.end :] if end_m else "",
             function=function,
+        )
+    # copy <value> into <column> [where ...]
+    cm = re.match(r"^\s*(?:please\s+)?cop(?:y|ies|ying)\s+", low[offset:])
+    if cm:
+        into = re.search(r"\s+(?:into|to|onto|over\s+to)\s+", low[offset + cm.end() :])
+        if not into:
+            return None
+        v0 = offset + cm.end()
+        t0 = v0 + into.end()
+        b = _first(_BOUNDARY + r"|\s*,\s*", masked, t0)  # after the target: another clause
+        end = b.start if b else len(text)
+        c = _first(_COND, masked[:end], t0)
+        return _Reading(
+            "fill",
+            text[t0 : c.start if c else end],
+            text[v0 : v0 + into.start()],
+            (text[c.end : end] if c else None) or lead_cond,
+            None,
+            text[:end],
+            text[b.end :] if b else "",
         )
     # <column> should become / gets <value>
     sf = re.match(rf"^\s*([^,;]+?){_SUBJECT_FIRST}", low[offset:])
