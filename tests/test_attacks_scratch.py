@@ -325,6 +325,12 @@ STATIC_ATTACKS = {
         "import enum; enum.bltns.open('/etc/passwd')",
         "the attribute .bltns",
     ),
+    "format walks frames": ('"{0.gi_frame.f_back}".format(x)', "reaches .gi_frame"),
+    "format reaches the engine": ('"{0.engine.url!r}".format(x)', "reaches .engine"),
+    "computed format string": (
+        '("{0." + "gi_frame}").format(x)',
+        "str.format on a computed string is not allowed",
+    ),
     "alembic.command attribute": (
         "import alembic; alembic.command.upgrade",
         "alembic.command is not allowed",
@@ -368,6 +374,8 @@ def test_static_check_names_the_line(name: str) -> None:
         "class Status(enum.Enum):\n    A = 'a'\n    def __init__(self, v):\n        self.v = v",
         'x = f"{__name__}"',
         "x = '{0}'.format(1)",
+        "x = 'UPDATE {t} SET n = {n[0]}'.format(t='items', n=[1])",
+        "x = sa.text(\"SELECT '{a,b}'::text[], '{\\\"config\\\": 1}'::jsonb\")",
         "x = sa.types.Integer()\nfrom sqlalchemy.dialects import postgresql\ny = postgresql.types",
         "def f(row):\n    return row.url, row.config, row.code, row.platform, row.system",
         "try:\n    pass\nexcept sa.exc.IntegrityError:\n    pass",

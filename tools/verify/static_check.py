@@ -264,7 +264,25 @@ CHAINED_MODULE_ATTRIBUTES: frozenset[str] = frozenset(
 DENIED_EITHER: frozenset[str] = frozenset(
     {"PickleType", "get_type_hints", "ForwardRef", "relationship", "backref", "dynamic_loader"}
 )
-_FORMAT_FIELD_ATTR = re.compile(r"\{[^{}]*[.\[]\s*_")  # "{0.__class__}", "{0[__x]}"
+_FORMAT_FIELD = re.compile(r"\{([^{}!:]*)")  # "{0.engine.url!r:>10}" -> "0.engine.url"
+_FIELD_PART = re.compile(r"[.\[]\s*([^.\[\]]*)")  # the attribute and index parts of a field
+
+
+def _format_reach(text: str) -> str | None:
+    """The first attribute a `str.format` field in `text` would reach that a revision may
+    not (`"{0.gi_frame.f_back}"` walks attributes at run time, past this check)."""
+    for field in _FORMAT_FIELD.findall(text):
+        for part in _FIELD_PART.findall(field):
+            part = part.strip().strip("'\"")
+            if (
+                part.startswith("_")
+                or part in DENIED_ATTRIBUTES
+                or part in MODULE_ATTRIBUTES
+                or part in CHAINED_MODULE_ATTRIBUTES
+                or "connect" in part.lower()
+            ):
+                return part
+    return None
 
 
 @dataclass(frozen=True)
@@ -305,11 +323,12 @@ def _is_submodule(path: str) -> bool:
     """Whether `path` names a real module (`sqlalchemy.types`), not an attribute that
     happens to hold one (`typing.types`) or anything else (`sqlalchemy.Column`).
 
-    Only below packages this process already imported: finding a spec imports the
-    parents, and the check must not run any package's `__init__` on a revision's say.
+    Finding a spec imports the parents: only allowed ones (pure, and the revision
+    imports them anyway) or ones already imported are, never a denied package's
+    `__init__` on a revision's say.
     """
     parent = path.rpartition(".")[0]
-    if not parent or parent not in sys.modules:
+    if not parent or (parent not in sys.modules and not module_allowed(parent)):
         return False
     try:
         return importlib.util.find_spec(path) is not None
@@ -415,8 +434,27 @@ class _Checker(ast.NodeVisitor):
             self.visit(node.value)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and _FORMAT_FIELD_ATTR.search(node.value):
-            self._flag(node, "a format field that reaches a _name is not allowed in a revision")
+        if isinstance(node.value, str) and "{" in node.value:
+            reached = _format_reach(node.value)
+            if reached is not None:
+                self._flag(
+                    node, f"a format field that reaches .{reached} is not allowed in a revision"
+                )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "format"
+            and not (isinstance(func.value, ast.Constant) and isinstance(func.value.value, str))
+        ):
+            # a computed format string could walk any attribute: only literals are checked
+            self._flag(
+                node,
+                "str.format on a computed string is not allowed in a revision"
+                " (use an f-string or a literal format string)",
+            )
+        self.generic_visit(node)
 
     def visit_Global(self, node: ast.Global) -> None:
         self._flag(node, "global statements are not allowed in a revision")
