@@ -379,6 +379,9 @@ def test_static_check_names_the_line(name: str) -> None:
         "x = sa.types.Integer()\nfrom sqlalchemy.dialects import postgresql\ny = postgresql.types",
         "def f(row):\n    return row.url, row.config, row.code, row.platform, row.system",
         "try:\n    pass\nexcept sa.exc.IntegrityError:\n    pass",
+        "from sqlalchemy import orm\nBase = orm.declarative_base()\n"
+        "class Item(Base):\n    __tablename__ = 'items'\n    __table_args__ = {'schema': 'public'}\n"
+        "    id = sa.Column(sa.Integer, primary_key=True)",
     ],
 )
 def test_static_check_allows_what_revisions_use(code: str) -> None:
@@ -747,3 +750,23 @@ def test_the_fence_owns_the_starting_schemas_extensions(sandbox: Sandbox) -> Non
     assert result.ok, result.error
     assert result.results[-1].rows == [[1]]
     refused(box.run_sql_in_scratch("DROP EXTENSION plpgsql"), "must be owner", "permission denied")
+
+
+def test_fenced_templates_take_no_connections(sandbox: Sandbox) -> None:
+    """A fenced login that reached a fenced template could poison every later copy."""
+    box = Toolbox.for_schema_sql(SCHEMA, sandbox=sandbox)
+    fenced = fence.fenced_template(sandbox, box.template)
+    with sandbox.admin() as conn:
+        allowed = conn.execute(
+            "SELECT datallowconn FROM pg_database WHERE datname = %s", (fenced,)
+        ).fetchone()[0]
+    assert allowed is False
+    assert box.run_sql_in_scratch("SELECT count(*) FROM items").results[0].rows == [[2]]
+
+
+def test_a_memory_bomb_is_a_failed_step(sandbox: Sandbox) -> None:
+    report = verify_untrusted(
+        revision("x = bytearray(64 * 1024**3)"), StartingPoint.schema_sql(SCHEMA), sandbox=sandbox
+    )
+    assert not report.passed and report.failure.step == "upgrade"
+    assert "MemoryError" in report.failure.message

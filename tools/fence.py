@@ -382,7 +382,22 @@ def fenced_template(sandbox: Sandbox, template: str) -> str:
     def build(url: str) -> None:
         fence_database(sandbox, pgurl_dbname(url))
 
-    return sandbox.build_template(f"fence\0{FENCE_VERSION}\0{template}", build, base=template)
+    name = sandbox.build_template(f"fence\0{FENCE_VERSION}\0{template}", build, base=template)
+    _close_to_connections(sandbox, name)
+    return name
+
+
+def _close_to_connections(sandbox: Sandbox, name: str) -> None:
+    """Nobody connects to a fenced template (cloning does not need to): a fenced login
+    that reached one could change what every later copy starts from."""
+    with contextlib.suppress(psycopg.Error), sandbox.admin() as conn:
+        row = conn.execute("SELECT datallowconn FROM pg_database WHERE datname = %s", (name,))
+        if (row.fetchone() or (False,))[0]:
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(
+                    sql.Identifier(name)
+                )
+            )
 
 
 # -------------------------------------------------------------------- scratch

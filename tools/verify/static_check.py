@@ -259,6 +259,10 @@ CHAINED_MODULE_ATTRIBUTES: frozenset[str] = frozenset(
         "exc",
     }
 )
+#: Dunder names a revision may use: `__name__`, and the declarative ORM's table options.
+ALLOWED_DUNDERS: frozenset[str] = frozenset(
+    {"__name__", "__tablename__", "__table_args__", "__abstract__"}
+)
 #: Names that are fine as attributes but not as bare names, and vice versa, are the two
 #: sets above; these are refused both ways.
 DENIED_EITHER: frozenset[str] = frozenset(
@@ -407,7 +411,9 @@ class _Checker(ast.NodeVisitor):
             )
 
     def _name(self, node: ast.Name) -> None:
-        dunder = node.id.startswith("__") and node.id.endswith("__") and node.id != "__name__"
+        dunder = (
+            node.id.startswith("__") and node.id.endswith("__") and node.id not in ALLOWED_DUNDERS
+        )
         if dunder or node.id in DENIED_NAMES or node.id in DENIED_EITHER:
             self._flag(node, f"{node.id} is not allowed in a revision")
 
