@@ -474,14 +474,35 @@ def blocks(steps) -> list[str]:
 
 
 def _head(snap: SchemaSnapshot) -> str | None:
-    """The revision a new one follows: the database's one Alembic head, or none (a new
-    root). Several heads are refused rather than silently starting another root."""
-    heads = snap.alembic_revisions
+    """The revision a new one follows: the database's one Alembic head, or none (a new root)."""
+    return choose_head(snap.alembic_revisions, None, where="the database is at")
+
+
+def choose_head(
+    heads: list[str], wanted: str | None, *, where: str = "the project has"
+) -> str | None:
+    """The revision a draft follows: `wanted` (`--head`, a unique prefix), else the only head.
+
+    Several heads and no `--head` is refused: a draft that silently became a new
+    root (`down_revision = None`) would give the project yet another head.
+    """
+    if wanted:
+        if not heads:
+            return wanted
+        matches = [h for h in heads if h.startswith(wanted)]
+        if len(matches) != 1:
+            raise UsageError(
+                f"--head {wanted!r} is not {'one' if not matches else 'exactly one'} of the "
+                f"{'project' if where.startswith('the project') else 'database'}'s heads "
+                f"({', '.join(sorted(heads))})",
+                "give one of them, or `alembic merge heads` first",
+            )
+        return matches[0]
     if len(heads) > 1:
         raise UsageError(
-            f"the database is at {len(heads)} Alembic heads ({', '.join(heads)}), so a new "
+            f"{where} {len(heads)} Alembic heads ({', '.join(sorted(heads))}), so a new "
             "revision has no single parent",
-            "run `alembic merge heads` and upgrade first, or pick one with --head REV",
+            "run `alembic merge heads` first, or pick one with --head REV",
         )
     return heads[0] if heads else None
 

@@ -39,32 +39,6 @@ def _alembic_project(cwd: Path) -> tuple[Path | None, Path | None, list[str]]:
     return ini, naming.versions_dir, heads
 
 
-def _choose_head(heads: list[str], wanted: str | None) -> str | None:
-    """The revision the draft follows: `--head`, else the project's only head.
-
-    Several heads and no `--head` is refused: a draft that silently became a new
-    root (`down_revision = None`) would give the project yet another head.
-    """
-    if wanted:
-        if not heads:
-            return wanted
-        matches = [h for h in heads if h.startswith(wanted)]
-        if len(matches) != 1:
-            raise UsageError(
-                f"--head {wanted!r} is not {'one' if not matches else 'exactly one'} of the "
-                f"project's heads ({', '.join(sorted(heads))})",
-                "give one of them, or `alembic merge heads` first",
-            )
-        return matches[0]
-    if len(heads) > 1:
-        raise UsageError(
-            f"the Alembic project has {len(heads)} heads ({', '.join(sorted(heads))}), so a new "
-            "revision has no single parent",
-            "run `alembic merge heads` first, or pick one with --head REV",
-        )
-    return heads[0] if heads else None
-
-
 def _read_desired(path: Path) -> str:
     """The `--desired` DDL, as text (a binary or non-UTF-8 file is a usage error)."""
     try:
@@ -149,7 +123,13 @@ def draft_command(
         None, "--head", help="The revision to follow when the Alembic project has several heads."
     ),
 ) -> None:
-    from migagent.agent.pipeline import DraftOptions, SchemaSource, draft, write_draft
+    from migagent.agent.pipeline import (
+        DraftOptions,
+        SchemaSource,
+        choose_head,
+        draft,
+        write_draft,
+    )
     from migagent.tools.sandbox import Sandbox
     from migagent.tools.target import resolve_target_url
 
@@ -166,7 +146,7 @@ def draft_command(
         limit_s = parse_duration({"--time-limit": time_limit}, "--time-limit", 0)
     cwd = Path.cwd()
     ini, versions_dir, heads = _alembic_project(cwd)
-    down_revision = _choose_head(heads, head)
+    down_revision = choose_head(heads, head)
     if demo:
         source = SchemaSource.demo()
     elif schema_file:
