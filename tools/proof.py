@@ -112,34 +112,10 @@ def copy_notices(sandbox: Sandbox, template: str) -> list[str]:
 def lint_context(
     snap: SchemaSnapshot | None, rows: dict[str, int], large_rows: int | None = None
 ) -> LintContext:
-    """What the linter is told about the target, from its snapshot and `--rows`."""
-    extra: dict[str, Any] = {"large_rows": large_rows} if large_rows else {}
-    if snap is None:
-        return LintContext(rows=dict(rows), **extra)
-    indexes: dict[str, list[list[str]]] = {}
-    index_tables: dict[str, str] = {}
-    columns: dict[str, dict[str, str]] = {}
-    catalog_rows: dict[str, int] = {}
-    for name, t in snap.tables.items():
-        keys = [name.lower()] + ([t.name.lower()] if t.schema_name == "public" else [])
-        for key in keys:
-            catalog_rows[key] = max(t.row_estimate, 0)
-            indexes[key] = [list(ix.keys) for ix in t.indexes]
-            columns[key] = {c.name: c.type for c in t.columns}
-        for ix in t.indexes:
-            index_tables[f"{t.schema_name}.{ix.name}".lower()] = name
-            if t.schema_name == "public":
-                index_tables[ix.name.lower()] = name
-    return LintContext(
-        rows={k.lower(): int(v) for k, v in rows.items()},
-        catalog_rows=catalog_rows,
-        pg_version=snap.server_version or 180000,
-        indexes=indexes,
-        index_tables=index_tables,
-        column_types=columns,
-        catalog_known=True,
-        **extra,
-    )
+    """What the linter is told about the target: the one builder, from its snapshot."""
+    from migagent.tools.lint.context import context_from_snapshot
+
+    return context_from_snapshot(snap, rows, large_rows=large_rows)
 
 
 class Proof(BaseModel):

