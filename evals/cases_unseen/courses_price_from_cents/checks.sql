@@ -1,0 +1,1 @@
+SELECT id, price_cents, price FROM courses ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, title FROM courses ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, full_name, license_number FROM drivers ORDER BY id;
