@@ -10,7 +10,7 @@ when, before it runs:
    `MAX_OPERATORS` operator tokens), counted with pglast's scanner, which
    does not recurse; pglast's parser recurses per nesting level and a deep
    enough expression kills the whole process with SIGSEGV. The parse itself
-   runs on a thread with a `PARSE_STACK_BYTES` stack, so the bound holds
+   runs on a big-stack thread (`tools.sqlparse`), so the bound holds
    whatever thread the caller runs on (measured: `1+1+...` crashes an 8 MB
    main thread at ~25,000 terms and a 1 MB thread at 10,000; 2,000 terms fit
    256 KB. A subprocess per parse would cost ~40 ms and is not needed);
@@ -49,20 +49,20 @@ statement_timeout and lock_timeout remain the backstop.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from pglast import ast, parse_sql
+from pglast import ast
 from pglast.enums import A_Expr_Kind
 from pglast.parser import ParseError, scan
+
+from migagent.tools.sqlparse import on_big_stack
 
 MAX_QUERY_CHARS = 20_000
 MAX_NESTING = 64  # ( and [ open at once
 MAX_OPERATORS = 2_000  # operator tokens: each can add one level to the parse tree
-PARSE_STACK_BYTES = 256 * 1024**2  # virtual; only the pages a parse touches are used
 
 
 class QueryRefused(Exception):
@@ -185,39 +185,12 @@ def check_size(sql: str) -> None:
         )
 
 
-_STACK_SIZE_LOCK = threading.Lock()  # threading.stack_size is process-wide
-
-
 def parse(sql: str) -> tuple[ast.RawStmt, ...]:
-    """pglast's parse on a thread with a known, large stack (see the module docstring)."""
-    out: dict[str, Any] = {}
-    worker: threading.Thread | None
-
-    def run() -> None:
-        try:
-            out["stmts"] = parse_sql(sql)
-        except BaseException as exc:  # handed to the caller's thread
-            out["error"] = exc
-
-    with _STACK_SIZE_LOCK:
-        previous = threading.stack_size(PARSE_STACK_BYTES)
-        try:
-            worker = threading.Thread(target=run, name="migagent-query-guard-parse", daemon=True)
-            worker.start()
-        except RuntimeError:  # no room for the stack: the bounds alone fit a default 8 MB one
-            worker = None
-        finally:
-            threading.stack_size(previous)
-    if worker is None:
-        run()
-    else:
-        worker.join()
-    error = out.get("error")
-    if isinstance(error, ParseError):
+    """pglast's parse on a thread with a known, large stack (`tools.sqlparse`)."""
+    try:
+        return on_big_stack(sql)
+    except ParseError as error:
         raise QueryRefused(f"the query does not parse: {error}") from error
-    if error is not None:
-        raise error
-    return tuple(out["stmts"])
 
 
 # ----------------------------------------------------------- 2. the statement

@@ -155,3 +155,21 @@ def test_context_from_db_reads_catalog_estimates(make_db, tmp_path):
     assert (
         run(str(sql), "--db", db.url, "--large-rows", "1000", "--rows", "orders=10").returncode == 0
     )
+
+
+def test_a_huge_expression_is_linted_or_refused_never_a_crash(tmp_path):
+    """pglast recursed past the stack on a 100 KB expression: lint exited 139, no output."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    migagent = str(Path(sys.executable).parent / "migagent")
+    big = tmp_path / "big.sql"
+    big.write_text("SELECT " + "+".join(["1"] * 50_000) + ";\n")
+    linted = subprocess.run([migagent, "lint", str(big)], capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    huge = tmp_path / "huge.sql"
+    huge.write_text("SELECT " + "+".join(["1"] * 300_000) + ";\n")
+    refused = subprocess.run([migagent, "lint", str(huge)], capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "parses safely" in refused.stderr

@@ -21,13 +21,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-import pglast
 import psycopg
 from pglast import ast, enums
 from pglast.parser import ParseError, scan
 from pglast.stream import RawStream
 
 from migagent.errors import UsageError
+from migagent.tools.sqlparse import parse_sql
 
 # pg_dump (17.6+, 18) brackets its output with these; they only guard psql itself
 IGNORED_META = frozenset({"restrict", "unrestrict"})
@@ -216,7 +216,7 @@ def _copy_data_end(text: str, pos: int) -> tuple[int, int]:
 
 def _is_copy_from_stdin(sql_text: str) -> bool:
     try:
-        nodes = pglast.parse_sql(sql_text)
+        nodes = parse_sql(sql_text)
     except ParseError:
         return bool(_COPY_FROM_STDIN.match(sql_text))  # the server will say what is wrong
     stmt = nodes[0].stmt if len(nodes) == 1 else None
@@ -365,7 +365,7 @@ def _execute(conn: psycopg.Connection, sql_text: str, copy_data: str | None) -> 
 def repair(sql_text: str, error: psycopg.Error, ctx: Context) -> Outcome | None:
     """The first repair that handles this failure, or None if none may."""
     try:
-        nodes = pglast.parse_sql(sql_text)
+        nodes = parse_sql(sql_text)
     except ParseError:
         return None
     if len(nodes) != 1:

@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import ast, parse_sql
+from pglast import ast
 from pglast.enums import TransactionStmtKind
 from pglast.parser import ParseError, scan
 
 from migagent.errors import UsageError
+from migagent.tools.sqlparse import parse_sql
 
 #: `migagent: ignore[rule-a, rule-b] reason` inside a `--`/`/* */` or `#` comment.
 _DIRECTIVE = re.compile(r"migagent:\s*ignore\[([^\]]*)\]\s*(.*)")
