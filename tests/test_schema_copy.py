@@ -464,3 +464,22 @@ def test_notices_fold_one_option_dropped_from_many_columns() -> None:
         "skipped extension adminpack (...)",
     ]
     assert summarize_notices(notices[:1]) == notices[:1]
+
+
+@pytest.mark.parametrize(
+    ("statement", "what"),
+    [
+        ("COPY t FROM PROGRAM 'touch {marker}'", "runs a program"),
+        ("COPY t TO '{marker}'", "reads or writes the file"),
+        ("COPY (SELECT 1) TO PROGRAM 'touch {marker}'", "runs a program"),
+    ],
+)
+def test_server_side_copy_in_a_schema_file_is_refused(sandbox, tmp_path, statement, what):
+    from migagent.errors import UsageError
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "schema.sql"
+    path.write_text("CREATE TABLE t (a int);\n" + statement.format(marker=marker) + ";\n")
+    with pytest.raises(UsageError, match=f"line 2: this COPY {what}"):
+        sandbox.template_from_file(path)
+    assert not marker.exists()

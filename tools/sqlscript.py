@@ -112,7 +112,30 @@ def split_script(text: str, *, source: str = "schema") -> list[Statement]:
     if _tokens(text[pending:]) != []:
         first = _first_token(text, pending, len(text))
         statements.append(_statement(text, lines, first, len(text)))
-    return [s for s in statements if s.sql.strip()]
+    out = [s for s in statements if s.sql.strip()]
+    for statement in out:
+        _refuse_server_side_copy(statement, source)
+    return out
+
+
+_COPY = re.compile(r"^\s*COPY\b", re.I)
+
+
+def _refuse_server_side_copy(statement: Statement, source: str) -> None:
+    """`COPY ... FROM PROGRAM` / `TO 'file'` would run a command or touch files as the sandbox
+    server's user: a schema file brings its rows inline (`FROM stdin`) or not at all."""
+    if not _COPY.match(statement.sql):
+        return
+    try:
+        node = parse_sql(statement.sql)[0].stmt
+    except ParseError:
+        return  # the server reports it
+    if isinstance(node, ast.CopyStmt) and (node.is_program or node.filename):
+        what = "runs a program" if node.is_program else f"reads or writes the file {node.filename}"
+        raise UsageError(
+            f"{source} line {statement.line}: this COPY {what} on the sandbox server",
+            "give the rows inline (COPY ... FROM stdin, or INSERT), or remove the statement",
+        )
 
 
 def _take(
