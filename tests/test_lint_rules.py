@@ -106,6 +106,7 @@ CASES = [
     ("rename-table", "ALTER TABLE orders RENAME TO purchases", "ALTER INDEX ix RENAME TO ix2"),
     ("drop-column", "ALTER TABLE orders DROP COLUMN note", "ALTER TABLE orders ADD COLUMN n int"),
     ("drop-table", "DROP TABLE orders", "DROP VIEW orders_view"),
+    ("drop-database", "DROP DATABASE shop", "DROP SCHEMA archive"),
     ("truncate", "TRUNCATE orders", "DELETE FROM orders WHERE false"),
     ("enum-add-value", "ALTER TYPE status ADD VALUE 'x'", "CREATE TYPE s2 AS ENUM ('a')"),
     (

@@ -131,6 +131,8 @@ def apply(state: LintState, stmt: Statement) -> None:
                 col = _not_null_column(d)
                 if d.skip_validation and name:
                     state.not_valid[(table, name)] = stmt.txn
+                if name:
+                    state.seen_constraints.add((table, name))
                 if col and name:
                     state.not_null_constraints[(table, name)] = col
                 if col and not d.skip_validation:
@@ -139,9 +141,12 @@ def apply(state: LintState, stmt: Statement) -> None:
                 col = state.not_null_constraints.get((table, cmd.name))
                 if col:
                     state.validated_not_null.add((table, col))
+                elif (table, cmd.name) not in state.seen_constraints:
+                    state.validated_unseen.setdefault(table, set()).add(cmd.name)
             elif cmd.subtype == AlterTableType.AT_DropConstraint:
                 state.not_valid.pop((table, cmd.name), None)
                 state.not_null_constraints.pop((table, cmd.name), None)
+                state.validated_unseen.get(table, set()).discard(cmd.name)
             elif cmd.subtype == AlterTableType.AT_SetNotNull:
                 state.validated_not_null.add((table, cmd.name))
     elif isinstance(node, ast.RenameStmt) and node.relation is not None:

@@ -5,7 +5,7 @@
 | `indexes` | index-not-concurrent, drop-index-not-concurrent, reindex-not-concurrent, concurrently-in-transaction, detach-partition-not-concurrent |
 | `columns` | add-column-volatile-default, add-column-default-before-11, add-column-not-null-without-default, add-column-rewrite, set-not-null-scan, prefer-jsonb, column-type-rewrite |
 | `constraints` | constraint-without-not-valid, validate-same-transaction, unique-constraint-builds-index, foreign-key-without-index, domain-constraint |
-| `destructive` | rename-column, rename-table, drop-column, drop-table, truncate, enum-add-value, enum-rename-value |
+| `destructive` | rename-column, rename-table, drop-column, drop-table, drop-database, truncate, enum-add-value, enum-rename-value |
 | `maintenance` | vacuum-full, vacuum-in-transaction, cluster, set-logged, unbatched-dml |
 | `transactions` | missing-lock-timeout |
 

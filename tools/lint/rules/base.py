@@ -191,6 +191,11 @@ class LintState:
     not_null_constraints: dict[tuple[str, str], str] = field(default_factory=dict)
     #: (table, column) with a validated IS NOT NULL check: SET NOT NULL skips the scan
     validated_not_null: set[tuple[str, str]] = field(default_factory=set)
+    #: (table, constraint) added by this migration: its definition is visible
+    seen_constraints: set[tuple[str, str]] = field(default_factory=set)
+    #: table -> constraints VALIDATEd here whose definition is not visible (an earlier
+    #: revision added them): one may be a CHECK (col IS NOT NULL) that proves SET NOT NULL
+    validated_unseen: dict[str, set[str]] = field(default_factory=dict)
     lock_timeout_session: bool = False
     lock_timeout_txn: int | None = None  # SET LOCAL lock_timeout in this transaction
     lock_timeout_flagged: bool = False

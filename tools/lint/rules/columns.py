@@ -21,79 +21,157 @@ from migagent.tools.lint.rules.base import (
 from migagent.tools.lint.statements import Statement
 from migagent.tools.policy import rewrite_from_unknown, rewrite_needed
 
+#: Built-in functions by name and signature, as PostgreSQL resolves a call: a call is the
+#: built-in only when its argument count and the types of its literal arguments fit one
+#: signature; anything else (`now(123)`, `lower(42)`, `myschema.now()`) is some other
+#: function whose volatility is unknown. Parameter kinds: "text", "num" (numeric types),
+#: "int", "bool", "any"; "*" is VARIADIC "any" (zero or more further arguments).
+Signature = tuple[str, ...]
+
 #: Functions PostgreSQL marks VOLATILE that show up as column defaults.
-VOLATILE_FUNCTIONS = {
-    "random",
-    "random_normal",
-    "gen_random_uuid",
-    "uuidv4",
-    "uuidv7",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-    "setval",
-    "txid_current",
-    "pg_current_xact_id",
+VOLATILE_SIGNATURES: dict[str, tuple[Signature, ...]] = {
+    "random": ((), ("num", "num")),  # random(min, max): PostgreSQL 17
+    "random_normal": ((), ("num",), ("num", "num")),
+    "gen_random_uuid": ((),),
+    "uuidv4": ((),),
+    "uuidv7": ((), ("any",)),
+    "uuid_generate_v1": ((),),
+    "uuid_generate_v1mc": ((),),
+    "uuid_generate_v4": ((),),
+    "clock_timestamp": ((),),
+    "timeofday": ((),),
+    "nextval": (("any",),),
+    "setval": (("any", "int"), ("any", "int", "bool")),
+    "txid_current": ((),),
+    "pg_current_xact_id": ((),),
 }
 
 #: Functions known to be STABLE or IMMUTABLE: a default using them is evaluated once.
-NON_VOLATILE_FUNCTIONS = {
-    "now",
-    "statement_timestamp",
-    "transaction_timestamp",
-    "current_setting",
-    "lower",
-    "upper",
-    "length",
-    "concat",
-    "coalesce",
-    "to_jsonb",
-    "to_json",
-    "jsonb_build_object",
-    "json_build_object",
-    "jsonb_build_array",
-    "array_length",
-    "make_interval",
-    "date_trunc",
-    "timezone",
-    "to_timestamp",
-    "to_char",
-    "md5",
-    "abs",
-    "round",
-    "int4",
-    "int8",
-    "text",
+NON_VOLATILE_SIGNATURES: dict[str, tuple[Signature, ...]] = {
+    "now": ((),),
+    "statement_timestamp": ((),),
+    "transaction_timestamp": ((),),
+    "current_setting": (("text",), ("text", "bool")),
+    "lower": (("text",),),  # text, anyrange, anymultirange
+    "upper": (("text",),),
+    "length": (("text",), ("any", "text")),  # text, bytea, bit, tsvector; (bytea, name)
+    "concat": (("*",),),
+    "coalesce": (("any", "*"),),
+    "to_jsonb": (("any",),),
+    "to_json": (("any",),),
+    "jsonb_build_object": (("*",),),
+    "json_build_object": (("*",),),
+    "jsonb_build_array": (("*",),),
+    "array_length": (("any", "int"),),
+    "make_interval": (("*",),),  # up to seven named or positional parts
+    "date_trunc": (("text", "any"), ("text", "any", "text")),
+    "timezone": (("any", "any"),),
+    "to_timestamp": (("num",), ("text", "text")),
+    "to_char": (("any", "text"),),
+    "md5": (("text",),),  # text, bytea
+    "abs": (("num",),),
+    "round": (("num",), ("num", "int")),
+    "int4": (("any",),),
+    "int8": (("any",),),
+    "text": (("any",),),
 }
+
+VOLATILE_FUNCTIONS = frozenset(VOLATILE_SIGNATURES)
+NON_VOLATILE_FUNCTIONS = frozenset(NON_VOLATILE_SIGNATURES)
 
 SERIAL_TYPES = {"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"}
 
+#: parameter kind -> argument kinds it refuses (a literal of another type does not fit)
+_REFUSES = {
+    "text": {"int", "numeric", "bool"},
+    "num": {"bool", "text"},
+    "int": {"numeric", "bool", "text"},
+    "bool": {"int", "numeric", "text"},
+    "any": set(),
+}
+_TEXT_TYPES = {"text", "varchar", "bpchar", "char", "character", "character varying", "name"}
+_INT_TYPES = {"int2", "int4", "int8", "smallint", "integer", "bigint", "int"}
+_NUM_TYPES = {"numeric", "decimal", "float4", "float8", "real", "double precision"}
 
-def _func_names(node, out: list[str]) -> list[str]:
-    """Names of every function called in an expression tree (a cheap walk)."""
+
+def _arg_kind(arg) -> str:
+    """What PostgreSQL knows of an argument's type before resolving the call: a literal's
+    type, a cast's type; "unknown" for a quoted literal or NULL (they fit any parameter),
+    "any" for everything else (a column, another call: not judged)."""
+    if isinstance(arg, ast.A_Const):
+        if arg.isnull:
+            return "unknown"
+        val = arg.val
+        if isinstance(val, ast.Integer):
+            return "int"
+        if isinstance(val, ast.Float):
+            return "numeric"
+        if isinstance(val, ast.Boolean):
+            return "bool"
+        return "unknown"  # 'quoted': resolved to the parameter's type
+    if isinstance(arg, ast.TypeCast) and arg.typeName is not None:
+        name = type_spec(arg.typeName).name
+        if name in _TEXT_TYPES:
+            return "text"
+        if name in _INT_TYPES:
+            return "int"
+        if name in _NUM_TYPES:
+            return "numeric"
+        if name in ("bool", "boolean"):
+            return "bool"
+    return "any"
+
+
+def _fits(kinds: list[str], sig: Signature) -> bool:
+    fixed = [k for k in sig if k != "*"]
+    if len(kinds) < len(fixed) or (len(kinds) > len(fixed) and "*" not in sig):
+        return False
+    return all(arg not in _REFUSES[param] for arg, param in zip(kinds, fixed, strict=False))
+
+
+def _call(node: ast.FuncCall) -> tuple[str, bool | None]:
+    """(the call as written, e.g. `now(123)`, and whether it is a known built-in:
+    True volatile, False stable/immutable, None not a known signature)."""
+    parts = [n.sval.lower() for n in node.funcname]
+    name = parts[-1]
+    args = list(node.args or ())
+    shown = f"{'.'.join(parts)}({', '.join(sql_of(a) for a in args)})"
+    if len(parts) > 1 and parts[0] != "pg_catalog":
+        return shown, None  # another schema's function of the same name
+    if node.agg_star or node.agg_order or node.agg_filter or node.over or node.func_variadic:
+        return shown, None
+    kinds = [_arg_kind(a) for a in args]
+    for table, volatile in ((VOLATILE_SIGNATURES, True), (NON_VOLATILE_SIGNATURES, False)):
+        if any(_fits(kinds, sig) for sig in table.get(name, ())):
+            return shown, volatile
+    return shown, None
+
+
+def _calls(node, out: list[tuple[str, bool | None]]) -> list[tuple[str, bool | None]]:
+    """Every function call in an expression tree, resolved (a cheap walk)."""
     if isinstance(node, tuple | list):
         for item in node:
-            _func_names(item, out)
+            _calls(item, out)
     elif isinstance(node, ast.Node):
         if isinstance(node, ast.FuncCall):
-            out.append(node.funcname[-1].sval.lower())
+            out.append(_call(node))
         for name in node:  # pglast nodes iterate over their attribute names
             value = getattr(node, name)
             if isinstance(value, ast.Node | tuple | list):
-                _func_names(value, out)
+                _calls(value, out)
     return out
 
 
 def volatility(expr: ast.Node) -> tuple[str, list[str]]:
-    """('volatile' | 'unknown' | 'stable', function names that decided it)."""
-    names = _func_names(expr, [])
-    vol = [n for n in names if n in VOLATILE_FUNCTIONS]
+    """('volatile' | 'unknown' | 'stable', the calls that decided it, e.g. `now(123)`).
+
+    A call counts as a built-in only when its name and its arguments fit one of the
+    built-in's signatures; a call that fits none has unknown volatility."""
+    calls = _calls(expr, [])
+    vol = [shown for shown, v in calls if v is True]
     if vol:
         return "volatile", vol
-    unknown = [n for n in names if n not in NON_VOLATILE_FUNCTIONS]
+    unknown = [shown for shown, v in calls if v is None]
     if unknown:
         return "unknown", unknown
     return "stable", []
@@ -220,7 +298,7 @@ def add_column_volatile_default(stmt: Statement, c: RuleContext):
         fix = _backfill_fix(table, col, value, _not_null(col), c.ctx.pg_version)
         if kind == "volatile":
             msg = (
-                f"ADD COLUMN {col.colname} DEFAULT {value}: {', '.join(funcs)}() is volatile, so"
+                f"ADD COLUMN {col.colname} DEFAULT {value}: {', '.join(funcs)} is volatile, so"
                 f" PostgreSQL rewrites {table} to store a value in every row while holding"
                 " ACCESS EXCLUSIVE (no reads or writes)."
             )
@@ -234,7 +312,7 @@ def add_column_volatile_default(stmt: Statement, c: RuleContext):
             )
         else:
             msg = (
-                f"ADD COLUMN {col.colname} DEFAULT {value}: volatility of {', '.join(funcs)}() is"
+                f"ADD COLUMN {col.colname} DEFAULT {value}: volatility of {', '.join(funcs)} is"
                 f" not known to migagent; if it is VOLATILE, {table} is rewritten under"
                 " ACCESS EXCLUSIVE."
             )
@@ -390,6 +468,21 @@ def set_not_null(stmt: Statement, c: RuleContext):
         if cmd.subtype != AlterTableType.AT_SetNotNull:
             continue
         if c.ctx.pg_version >= 12 and (table, cmd.name) in c.state.validated_not_null:
+            continue
+        unseen = sorted(c.state.validated_unseen.get(table, ())) if c.ctx.pg_version >= 12 else []
+        if unseen:
+            yield c.finding(
+                "set-not-null-scan",
+                f"SET NOT NULL on {table}.{cmd.name} right after VALIDATE CONSTRAINT"
+                f" {', '.join(unseen)}, whose definition is not in this migration: if it is"
+                f" CHECK ({cmd.name} IS NOT NULL), PostgreSQL 12+ skips the scan; otherwise"
+                " every row is scanned under ACCESS EXCLUSIVE; check its definition.",
+                table=table,
+                lock="ACCESS EXCLUSIVE",
+                scans=True,
+                severity="warning",
+                fix=set_not_null_fix(table, cmd.name, c.ctx.pg_version),
+            )
             continue
         if c.ctx.pg_version >= 18:
             how = "add a NOT NULL constraint NOT VALID and VALIDATE it in a later transaction (PostgreSQL 18)"

@@ -157,6 +157,31 @@ def drop_table(stmt: Statement, c: RuleContext):
         )
 
 
+@rule(
+    "drop-database",
+    "Dropping a database deletes every table in it, irreversibly; never from a migration",
+    ast.DropdbStmt,
+)
+def drop_database(stmt: Statement, c: RuleContext):
+    node: ast.DropdbStmt = stmt.node
+    force = any(o.defname == "force" for o in node.options or ())
+    yield c.finding(
+        "drop-database",
+        f"DROP DATABASE {node.dbname} deletes the whole database (every table, every row)"
+        " irreversibly"
+        + (", terminating every session connected to it (FORCE)" if force else "")
+        + "; a migration runs against one database and must never drop one. It cannot run"
+        " in a transaction block either.",
+        severity="error",
+        fix=(
+            "# a revision changes objects inside the database it runs on: drop a database\n"
+            f"# by hand after a backup (dropdb --if-exists {node.dbname}), not from a migration.\n"
+            "# To retire this database's own tables, drop each in its own later revision:\n"
+            'op.drop_table("...")'
+        ),
+    )
+
+
 @rule("truncate", "TRUNCATE deletes every row and takes ACCESS EXCLUSIVE", ast.TruncateStmt)
 def truncate(stmt: Statement, c: RuleContext):
     node: ast.TruncateStmt = stmt.node

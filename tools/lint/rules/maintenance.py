@@ -26,10 +26,35 @@ _REPACK = (
 )
 
 
+def _boolean_option(opt: ast.DefElem) -> bool | None:
+    """An option's value as PostgreSQL's defGetBoolean reads it: no value, 1, true, on
+    are true; 0, false, off are false; anything else (None) makes the statement fail."""
+    arg = opt.arg
+    if arg is None:
+        return True
+    if isinstance(arg, ast.Integer):
+        return {0: False, 1: True}.get(arg.ival)
+    if isinstance(arg, ast.Boolean):
+        return bool(arg.boolval)
+    value = str(getattr(arg, "sval", "")).lower()
+    return {"true": True, "on": True, "false": False, "off": False}.get(value)
+
+
+def _full(node: ast.VacuumStmt) -> bool:
+    """Whether a VACUUM is a VACUUM FULL: `FULL`, `(FULL)`, `(FULL TRUE)`, never
+    `(FULL FALSE)`; the last FULL option wins, as PostgreSQL reads them in order."""
+    full = False
+    for opt in node.options or ():
+        if opt.defname == "full":
+            value = _boolean_option(opt)
+            full = True if value is None else value  # an invalid value: fails; be safe
+    return full
+
+
 @rule("vacuum-full", "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE", ast.VacuumStmt)
 def vacuum_full(stmt: Statement, c: RuleContext):
     node: ast.VacuumStmt = stmt.node
-    if not node.is_vacuumcmd or not any(o.defname == "full" for o in node.options or ()):
+    if not node.is_vacuumcmd or not _full(node):
         return
     rels = [relname(r.relation) for r in node.rels or ()] or [None]
     for rel in rels:
