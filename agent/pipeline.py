@@ -116,6 +116,7 @@ class DraftOptions(BaseModel):
     estimate: bool = True
     estimate_budget_s: float = 20.0
     naming_config: str | None = None  # alembic.ini / pyproject.toml for file names
+    conventions_file: str | None = None  # .claude/conventions.md: names of new objects
     large_rows: int | None = None  # threshold for safe forms (default: lower.LARGE_ROWS)
     model: str | None = None  # Claude backend: --model / MIGAGENT_MODEL
     max_turns: int | None = None  # Claude backend: --max-turns
@@ -285,6 +286,7 @@ def draft(
             return _written_draft(request, chosen, inputs, facts, options, notices, say)
         plan = chosen.plan(request, facts)
         backend_name = getattr(chosen, "name", "offline")
+        _follow_naming(plan, request, facts, options)
     plan.backend = backend_name
     ctx = LowerContext(
         snapshot=facts.snapshot,
@@ -453,6 +455,16 @@ def _written_draft(request, backend, inputs, facts, options, notices, say) -> Dr
     return result
 
 
+def _follow_naming(plan: DraftPlan, request: str, facts: Facts, options: DraftOptions) -> None:
+    """Generated index/constraint names in the project's conventions (its conventions
+    file, else the pattern its schema uses): `migagent.agent.naming`."""
+    from migagent.agent.naming import apply_naming, project_naming
+
+    naming = project_naming(options.conventions_file, facts.snapshot)
+    if naming is not None:
+        apply_naming(plan, naming, request, facts.snapshot)
+
+
 def blocks(steps) -> list[str]:
     """RevisionPlan blocks: one per step, autocommit runs grouped in one `with` block."""
     out: list[str] = []
@@ -516,9 +528,18 @@ def _lint(source: str, inputs) -> tuple[Any, list[str]]:
 
 def write_draft(result: DraftResult, out_dir: Path, spec_dir: Path) -> tuple[Path, Path]:
     """Write the revision into `out_dir` and the spec into `spec_dir`: both or neither
-    (a revision without its spec fails `migagent check`, a spec alone describes nothing)."""
+    (a revision without its spec fails `migagent check`, a spec alone describes nothing).
+    Another revision's file is never overwritten (its successor's down_revision would name
+    a revision that no longer exists)."""
     from migagent.files import write_all
+    from migagent.render.revision import unused_filename
 
+    target = out_dir / result.filename
+    if unused_filename(result.filename, out_dir, result.revision_id) != result.filename:
+        raise UsageError(
+            f"{target} already exists and is another revision; nothing written",
+            "give the draft another message (-m), or move the existing file",
+        )
     rev, spec = write_all(
         [
             (out_dir / result.filename, result.revision_source),

@@ -283,6 +283,31 @@ def spec_path(script_rev, root: Path) -> Path:
     return root / SPEC_DIR / f"{Path(script_rev.path).stem}.md"
 
 
+def spec_dir_for(revision_dir: str | Path, fallback_root: str | Path) -> Path:
+    """Where `check` looks for the specs of revisions written into `revision_dir`, so a
+    writer (`migagent draft --out DIR`) puts a spec where it will be paired: the
+    docs/migrations folder of the project that holds `revision_dir` (the folder of the
+    alembic.ini whose script location contains it, else the parent of the script folder
+    holding env.py, as `open_project` reads them); `fallback_root`'s when no project does.
+    Never a folder inside the versions folder."""
+    target = Path(revision_dir).resolve()
+    chain = [target, *target.parents]
+    for folder in chain:
+        ini = folder / "alembic.ini"
+        if not ini.is_file():
+            continue
+        try:
+            location = _script_location(ini)
+        except (UsageError, OSError, ImportError, ValueError):
+            continue
+        if target == location or location in target.parents:
+            return folder / SPEC_DIR
+    for folder in chain:
+        if (folder / "env.py").is_file():
+            return folder.parent / SPEC_DIR
+    return Path(fallback_root) / SPEC_DIR
+
+
 def _check_spec(result: RevisionResult, script_rev, root: Path, required: bool) -> None:
     path = spec_path(script_rev, root)
     if path.is_file():

@@ -39,6 +39,12 @@ def _alembic_project(cwd: Path) -> tuple[Path | None, Path | None, list[str]]:
     return ini, naming.versions_dir, heads
 
 
+def _conventions_file(root: Path) -> str | None:
+    """The project's `.claude/conventions.md` (what `migagent init` installs), if any."""
+    path = root / ".claude" / "conventions.md"
+    return str(path) if path.is_file() else None
+
+
 def _read_desired(path: Path) -> str:
     """The `--desired` DDL, as text (a binary or non-UTF-8 file is a usage error)."""
     try:
@@ -171,6 +177,7 @@ def draft_command(
         down_revision=down_revision,
         estimate=not no_estimate,
         naming_config=str(ini) if ini else None,
+        conventions_file=_conventions_file(ini.parent if ini else cwd),
         model=model,
         max_turns=max_turns,
         token_budget=token_budget,
@@ -201,9 +208,13 @@ def draft_command(
         out.print(f"\n# docs/migrations/{result.spec_filename}\n", markup=False)
         out.print(result.spec_markdown, markup=False)
     if not dry_run and (result.ok or force):
-        target_dir = out_dir or versions_dir or (cwd / "alembic" / "versions")
-        root = out_dir if out_dir else (ini.parent if ini else cwd)
-        rev, spec = write_draft(result, Path(target_dir), Path(root) / "docs" / "migrations")
+        from migagent.tools.check import spec_dir_for
+
+        target_dir = Path(out_dir or versions_dir or (cwd / "alembic" / "versions"))
+        # the spec goes where `migagent check` pairs it: the project's docs/migrations,
+        # never a folder inside the versions folder --out names
+        fallback = out_dir if out_dir else (ini.parent if ini else cwd)
+        rev, spec = write_draft(result, target_dir, spec_dir_for(target_dir, fallback))
         err.print(f"wrote {_rel(rev, cwd)} and {_rel(spec, cwd)}")
     elif not dry_run:
         why = "failed verification" if result.verified is False else "has lint errors"

@@ -120,6 +120,11 @@ class RevisionNaming(BaseModel):
     file_template: str = DEFAULT_FILE_TEMPLATE
     truncate_slug_length: int = 40
     versions_dir: Path | None = None  # where `alembic revision` would write, if known
+    #: the project's script folder (script.py.mako, env.py): its template renders the file
+    script_dir: Path | None = None
+    #: the project's post_write_hooks (Alembic's Config.get_hooks_list()), run on the file
+    hooks: list[dict[str, str]] = Field(default_factory=list)
+    output_encoding: str = "utf-8"
 
 
 class RevisionFile(BaseModel):
@@ -253,22 +258,22 @@ def _dedent_code(block: str) -> str:
     return "\n".join(out).rstrip()  # the last line closes any string, so this is code
 
 
-def _indent_block(block: str) -> str:
+def _indent_block(block: str, prefix: str = "    ") -> str:
     keep = _string_continuation_lines(block)
     lines = block.split("\n")
     return "\n".join(
-        line if i in keep else ("    " + line if line.strip() else "")
+        line if i in keep else (prefix + line if line.strip() else "")
         for i, line in enumerate(lines, start=1)
     )
 
 
-def _body(blocks: list[str], irreversible_reason: str | None) -> str:
+def _body(blocks: list[str], irreversible_reason: str | None, prefix: str = "    ") -> str:
     if irreversible_reason is not None:
         message = py_string(f"irreversible: {one_line(irreversible_reason)}")
-        return _indent_block(call("raise NotImplementedError", Raw(message)))
+        return _indent_block(call("raise NotImplementedError", Raw(message)), prefix)
     if not blocks:
-        return "    pass"
-    return "\n\n".join(_indent_block(b) for b in blocks)
+        return prefix + "pass"
+    return "\n\n".join(_indent_block(b, prefix) for b in blocks)
 
 
 def _docstring_text(message: str) -> str:
@@ -303,7 +308,37 @@ def revision_filename(plan: RevisionPlan, naming: RevisionNaming | None = None) 
             "use only %(rev)s %(slug)s %(epoch)s %(year)d %(month).2d %(day).2d "
             "%(hour).2d %(minute).2d %(second).2d",
         ) from exc
-    return Path(path).name
+    name = Path(path).name
+    if naming.versions_dir and naming.versions_dir.is_dir():
+        name = unused_filename(name, naming.versions_dir, plan.revision)
+    return name
+
+
+_REVISION_LINE = re.compile(r"""^revision\s*(?::[^=]*)?=\s*["']([A-Za-z0-9_]+)["']""", re.M)
+
+
+def unused_filename(name: str, directory: Path, revision: str | None = None) -> str:
+    """`name`, or `name` with `_2`, `_3`, ... before `.py` when `directory` already holds
+    another revision of that name: a `file_template` without `%(rev)s` (the template's
+    `YYYY_MM_DD_HHMM_<slug>`) gives two drafts of one message in one minute the same
+    name, and the second would overwrite the first while its `down_revision` names it.
+    A file that is `revision` itself keeps its name (rendering it again)."""
+    stem, suffix = os.path.splitext(name)
+    candidate, n = name, 2
+    while (directory / candidate).exists() and not _is_revision(directory / candidate, revision):
+        candidate = f"{stem}_{n}{suffix}"
+        n += 1
+    return candidate
+
+
+def _is_revision(path: Path, revision: str | None) -> bool:
+    if revision is None:
+        return False
+    try:
+        found = _REVISION_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return False
+    return bool(found and found.group(1) == revision)
 
 
 def _format(source: str) -> tuple[str, str | None]:
@@ -351,6 +386,12 @@ def render_revision(
         "\n\n".join(plan.downgrade_ops), "downgrade_ops"
     )
     imports = [line for name, line in KNOWN_IMPORTS.items() if name in used]
+    mako = naming.script_dir / "script.py.mako" if naming and naming.script_dir else None
+    if mako is not None and mako.is_file():
+        source, formatted_with = _render_project_template(plan, naming, mako, used)
+        return RevisionFile(
+            filename=revision_filename(plan, naming), source=source, formatted_with=formatted_with
+        )
     source = template("revision.py.j2").render(
         message=_docstring_text(plan.message),
         revision=plan.revision,
@@ -366,6 +407,114 @@ def render_revision(
     return RevisionFile(
         filename=revision_filename(plan, naming), source=source, formatted_with=formatted_with
     )
+
+
+def _module_names(source: str) -> set[str]:
+    """Names the module binds at top level with import statements."""
+    bound: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return bound
+
+
+def _add_imports(source: str, lines: list[str]) -> str:
+    """`source` with import `lines` after its last top-level import (else its docstring)."""
+    tree = ast.parse(source)
+    after = 0
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            after = node.end_lineno or after
+        elif after == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            after = node.end_lineno or after  # the module docstring
+    text = source.split("\n")
+    return "\n".join([*text[:after], *lines, *text[after:]])
+
+
+def _render_project_template(
+    plan: RevisionPlan, naming: RevisionNaming, mako: Path, used: set[str]
+) -> tuple[str, str | None]:
+    """The file as `alembic revision` renders it from the project's `script.py.mako` (its
+    header, typing and layout, through Alembic's own `ScriptDirectory` template call),
+    with the plan's bodies as `upgrades` / `downgrades` and the imports they need that
+    the template lacks; then the project's post_write_hooks, as `alembic revision` runs
+    them. Returns (source, "post_write_hooks" when hooks ran)."""
+    import contextlib
+    import tempfile
+
+    from alembic import util as alembic_util
+    from alembic.script import ScriptDirectory, write_hooks
+
+    text = mako.read_text(encoding="utf-8")
+    found = re.search(r"^([ \t]*)\$\{\s*upgrades\b", text, re.M)
+    prefix = found.group(1) if found and found.group(1) else "    "
+    script = ScriptDirectory(
+        str(naming.script_dir),
+        output_encoding=naming.output_encoding,
+        messaging_opts={"quiet": True},  # type: ignore[typeddict-item]
+    )
+
+    def body(blocks: list[str], reason: str | None) -> str:
+        return _body(blocks, reason, prefix)[len(prefix) :]  # the template indents line one
+
+    kw: dict[str, Any] = {
+        "up_revision": plan.revision,
+        "down_revision": plan.down_revision,
+        "branch_labels": None,
+        "depends_on": None,
+        "create_date": plan.create_date,
+        "comma": alembic_util.format_as_comma,
+        "message": _docstring_text(plan.message),
+        "upgrades": body(plan.upgrade_ops, None),
+        "downgrades": body(plan.downgrade_ops, plan.irreversible_reason),
+    }
+    scratch_dir = naming.script_dir if os.access(naming.script_dir, os.W_OK) else None
+    fd, tmp = tempfile.mkstemp(prefix=".migagent-", suffix=".py", dir=scratch_dir)
+    os.close(fd)
+    dest = Path(tmp)
+    try:
+        quiet = io.StringIO()
+
+        def render(imports: str) -> str:
+            try:
+                with contextlib.redirect_stdout(quiet):
+                    script._generate_template(mako, dest, imports=imports, **kw)
+            except Exception as exc:
+                raise UsageError(
+                    f"the project's {mako} cannot be rendered: {exc}",
+                    "check that `alembic revision -m test` works in the project",
+                ) from exc
+            return dest.read_text(encoding=naming.output_encoding)
+
+        def missing(source: str) -> list[str]:
+            try:
+                bound = _module_names(source)
+            except SyntaxError as exc:
+                raise UsageError(
+                    f"the project's {mako} renders a file that is not valid Python "
+                    f"(line {exc.lineno}: {exc.msg})",
+                    "fix the template, or move it aside to use migagent's layout",
+                ) from exc
+            return [line for name, line in KNOWN_IMPORTS.items() if name in used - bound]
+
+        source = render("")
+        lacking = missing(source)
+        if lacking and re.search(r"\$\{[^}]*\bimports\b", text):
+            source = render("\n".join(lacking))  # the template's own ${imports} slot
+            lacking = missing(source)
+        if lacking:
+            source = _add_imports(source, lacking)
+        if not naming.hooks:
+            return source, None
+        dest.write_text(source, encoding=naming.output_encoding)
+        try:
+            with contextlib.redirect_stdout(quiet):
+                write_hooks._run_hooks(dest, naming.hooks)  # type: ignore[arg-type]
+        except Exception:  # a hook that cannot run: the unformatted file still works
+            return source, None
+        return dest.read_text(encoding=naming.output_encoding), "post_write_hooks"
+    finally:
+        dest.unlink(missing_ok=True)
 
 
 def revision_naming(config_file: str | os.PathLike[str] | None) -> RevisionNaming:
@@ -397,12 +546,16 @@ def revision_naming(config_file: str | os.PathLike[str] | None) -> RevisionNamin
         location = get("script_location")
     except Exception as exc:  # configparser / tomllib errors
         raise UsageError(f"cannot read {path}: {exc}", "fix the Alembic config file") from exc
-    versions_dir = None
+    versions_dir = script_dir = None
     if location and ":" not in str(location):
         candidate = Path(str(location))
-        versions_dir = (
-            candidate if candidate.is_absolute() else path.parent / candidate
-        ) / "versions"
+        script_dir = candidate if candidate.is_absolute() else path.parent / candidate
+        versions_dir = script_dir / "versions"
+    try:
+        hooks = [{k: str(v) for k, v in h.items()} for h in cfg.get_hooks_list()]
+        encoding = get("output_encoding") or "utf-8"
+    except Exception:  # a hook section Alembic cannot read: `alembic revision` fails too
+        hooks, encoding = [], "utf-8"
     try:
         length = int(slug_length) if slug_length is not None else 40
     except ValueError as exc:
@@ -414,4 +567,7 @@ def revision_naming(config_file: str | os.PathLike[str] | None) -> RevisionNamin
         file_template=file_template or DEFAULT_FILE_TEMPLATE,
         truncate_slug_length=length,
         versions_dir=versions_dir,
+        script_dir=script_dir if script_dir and script_dir.is_dir() else None,
+        hooks=hooks,
+        output_encoding=str(encoding),
     )
