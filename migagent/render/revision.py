@@ -389,6 +389,8 @@ def render_revision(
     mako = naming.script_dir / "script.py.mako" if naming and naming.script_dir else None
     if mako is not None and mako.is_file():
         source, formatted_with = _render_project_template(plan, naming, mako, used)
+        if formatted_with is None and reformat:  # no hooks of its own: ruff/black, as before
+            source, formatted_with = _format(source)
         return RevisionFile(
             filename=revision_filename(plan, naming), source=source, formatted_with=formatted_with
         )
