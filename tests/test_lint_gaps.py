@@ -231,3 +231,54 @@ def test_a_dropped_unseen_check_no_longer_helps():
     """
     found = findings(sql, NN)
     assert found and found[0].severity == "error"
+
+
+REVISION = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "abc123def456"
+down_revision = None
+
+
+def upgrade():
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    {check}
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_customer_id_nn")
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.alter_column("orders", "customer_id", nullable=False)
+    op.drop_constraint("ck_orders_customer_id_nn", "orders", type_="check")
+
+
+def downgrade():
+    op.alter_column("orders", "customer_id", nullable=True)
+"""
+
+CHECK = (
+    'op.create_check_constraint("ck_orders_customer_id_nn", "orders", '
+    '"customer_id IS NOT NULL", postgresql_not_valid=True)'
+)
+
+
+def test_revision_with_its_check_visible_has_no_scan_finding():
+    from migagent.tools.lint import lint_revision_source
+
+    report = lint_revision_source(REVISION.replace("{check}", CHECK), BIG, file="r.py")
+    assert not [f for f in report.findings if f.rule == NN], report.findings
+
+
+def test_revision_whose_check_came_earlier_gets_a_warning():
+    from migagent.tools.lint import lint_revision_source
+
+    report = lint_revision_source(REVISION.replace("{check}", "pass"), BIG, file="r.py")
+    found = [f for f in report.findings if f.rule == NN]
+    assert found and found[0].severity == "warning"
+    assert not report.errors
+
+
+def test_type_bigint_with_the_current_type_unknown_is_an_error():
+    """To bigint rewrites from every type but bigint (fixed with the lowering half)."""
+    ctx = LintContext(rows={"t": 20_000_000}, lock_timeout_preset=True)
+    found = findings("ALTER TABLE t ALTER COLUMN c TYPE bigint", "column-type-rewrite", ctx)
+    assert found and found[0].severity == "error"
