@@ -208,18 +208,45 @@ def test_out_into_the_versions_folder_keeps_the_spec_where_check_looks(
 
 
 def test_spec_dir_for_is_where_check_looks(tmp_path):
-    ini = make_project(tmp_path, conventions=False)
+    make_project(tmp_path, conventions=False)
     versions_dir = tmp_path / "migrations" / "versions"
     assert spec_dir_for(versions_dir, tmp_path / "elsewhere") == tmp_path / "docs" / "migrations"
-    # a script folder below the ini's folder: still the ini's folder (open_project's root)
-    text = ini.read_text().replace("script_location = %(here)s/migrations", "script_location = db")
-    (tmp_path / "db").mkdir()
-    ini.write_text(text.replace("script_location = migrations", "script_location = db"))
-    assert spec_dir_for(tmp_path / "db" / "versions", tmp_path) == tmp_path / "docs" / "migrations"
+    # an env.py project without alembic.ini: check's root is the script folder's parent
+    bare = tmp_path / "bare"
+    (bare / "db" / "versions").mkdir(parents=True)
+    (bare / "db" / "env.py").write_text("")
+    assert spec_dir_for(bare / "db" / "versions", tmp_path) == bare / "docs" / "migrations"
+    # the ini's script folder below its own folder: the ini's folder (open_project's root)
+    nested = tmp_path / "nested"
+    (nested / "db" / "migrations" / "versions").mkdir(parents=True)
+    (nested / "db" / "migrations" / "env.py").write_text("")
+    (nested / "alembic.ini").write_text("[alembic]\nscript_location = db/migrations\n")
+    versions = nested / "db" / "migrations" / "versions"
+    assert spec_dir_for(versions, tmp_path) == nested / "docs" / "migrations"
     # no project at all: the fallback root
     outside = tmp_path.parent / f"{tmp_path.name}_out"
     outside.mkdir()
     assert spec_dir_for(outside, outside) == outside / "docs" / "migrations"
+
+
+def test_a_single_version_location_is_where_drafts_go(sandbox, tmp_path, capsys, monkeypatch):
+    ini = make_project(tmp_path, conventions=False)
+    text = ini.read_text()
+    ini.write_text(
+        text.replace("[alembic]\n", "[alembic]\nversion_locations = %(here)s/revisions\n", 1)
+    )
+    (tmp_path / "revisions").mkdir()
+    assert revision_naming(ini).versions_dir == tmp_path / "revisions"
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_draft(
+        sandbox, capsys, "index sections.status", "--out", str(tmp_path / "revisions")
+    )
+    assert code == 0, err
+    (written,) = (tmp_path / "revisions").glob("*.py")
+    assert (tmp_path / "docs" / "migrations" / f"{written.stem}.md").is_file()
+    assert not list((tmp_path / "revisions").rglob("*.md"))
+    report = check_project(tmp_path, roundtrip=False)
+    assert [r.spec for r in report.revisions] == [f"docs/migrations/{written.stem}.md"]
 
 
 def test_an_existing_other_revision_is_never_overwritten(sandbox, tmp_path, capsys, monkeypatch):

@@ -286,26 +286,26 @@ def spec_path(script_rev, root: Path) -> Path:
 def spec_dir_for(revision_dir: str | Path, fallback_root: str | Path) -> Path:
     """Where `check` looks for the specs of revisions written into `revision_dir`, so a
     writer (`migagent draft --out DIR`) puts a spec where it will be paired: the
-    docs/migrations folder of the project that holds `revision_dir` (the folder of the
-    alembic.ini whose script location contains it, else the parent of the script folder
-    holding env.py, as `open_project` reads them); `fallback_root`'s when no project does.
-    Never a folder inside the versions folder."""
+    docs/migrations folder of the project that holds `revision_dir` (the nearest folder
+    with an alembic.ini, the root `check` runs in; or, for a script folder holding env.py
+    that no such alembic.ini points at, that folder's parent, as `open_project` reads
+    one); `fallback_root`'s when no project does. Never a folder inside the versions
+    folder."""
     target = Path(revision_dir).resolve()
-    chain = [target, *target.parents]
-    for folder in chain:
+    script_dir: Path | None = None
+    for folder in [target, *target.parents]:
         ini = folder / "alembic.ini"
-        if not ini.is_file():
-            continue
-        try:
-            location = _script_location(ini)
-        except (UsageError, OSError, ImportError, ValueError):
-            continue
-        if target == location or location in target.parents:
-            return folder / SPEC_DIR
-    for folder in chain:
-        if (folder / "env.py").is_file():
-            return folder.parent / SPEC_DIR
-    return Path(fallback_root) / SPEC_DIR
+        if ini.is_file():
+            if script_dir is None:
+                return folder / SPEC_DIR
+            try:
+                location = _script_location(ini)
+            except (UsageError, OSError, ImportError, ValueError):
+                location = None
+            return (folder if location == script_dir else script_dir.parent) / SPEC_DIR
+        if script_dir is None and (folder / "env.py").is_file():
+            script_dir = folder
+    return (script_dir.parent if script_dir else Path(fallback_root)) / SPEC_DIR
 
 
 def _check_spec(result: RevisionResult, script_rev, root: Path, required: bool) -> None:

@@ -554,6 +554,17 @@ def revision_naming(config_file: str | os.PathLike[str] | None) -> RevisionNamin
         script_dir = candidate if candidate.is_absolute() else path.parent / candidate
         versions_dir = script_dir / "versions"
     try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Alembic's legacy path-separator deprecation
+            locations = cfg.get_version_locations_list() or []
+    except Exception:
+        locations = []
+    if len(locations) == 1:  # where `alembic revision` writes (several: it asks --version-path)
+        candidate = Path(locations[0])
+        versions_dir = candidate if candidate.is_absolute() else path.parent / candidate
+    try:
         hooks = [{k: str(v) for k, v in h.items()} for h in cfg.get_hooks_list()]
         encoding = get("output_encoding") or "utf-8"
     except Exception:  # a hook section Alembic cannot read: `alembic revision` fails too
