@@ -435,8 +435,45 @@ class _Lowerer:
         ]
 
     def _drop_column(self, op: P.DropColumn) -> list[Step]:
+        # the DropColumns of one table that follow each other are lowered together: the
+        # downgrade re-adds them in their original column order (each ADD COLUMN goes
+        # last), then their constraints and indexes (one may span several of them)
+        ops = self.plan.operations if getattr(self, "plan", None) else [op]
+        group = [op]
+        i = next((k for k, o in enumerate(ops) if o is op), None)
+        if i is not None:
+            for nxt in ops[i + 1 :]:
+                if not (isinstance(nxt, P.DropColumn) and _qual(nxt.table) == _qual(op.table)):
+                    break
+                if nxt.column in {g.column for g in group}:
+                    break
+                group.append(nxt)
+                self.consumed.add(id(nxt))
         t = self.table(op.table)
-        c = self.column(op.table, op.column)
+        cols = [self.column(g.table, g.column) for g in group]
+        positions = {c.name: k for k, c in enumerate(t.columns)}
+        n_before = len(t.columns)
+        readds: list[tuple[int, list[Step]]] = []
+        deps: list[Step] = []
+        for g, c in zip(group, cols, strict=True):
+            add, dep = self._drop_one_column(g, t, c)
+            readds.append((positions[c.name], add))
+            deps.extend(dep)
+        dropped = sorted(positions[c.name] for c in cols)
+        if dropped != list(range(n_before - len(cols), n_before)):  # not the trailing ones
+            for c in cols:
+                self.out.warnings.append(
+                    f"the downgrade re-adds {t.name}.{c.name} as the last column (it was column "
+                    f"{positions[c.name] + 1} of {n_before})"
+                )
+        down: list[Step] = []
+        for _, add in sorted(readds, key=lambda x: x[0]):
+            down.extend(add)
+        return down + deps
+
+    def _drop_one_column(
+        self, op: P.DropColumn, t: Table, c: Column
+    ) -> tuple[list[Step], list[Step]]:
         # constraints and indexes that go with the column, to restore in the downgrade
         deps_ix = [
             ix
@@ -455,44 +492,39 @@ class _Lowerer:
             and op.column in k.columns
         ]
         self.up(f"op.drop_column({py(t.name)}, {py(c.name)}{_tkw(op.table)})")
-        idx = t.columns.index(c)
-        if idx != len(t.columns) - 1:
-            self.out.warnings.append(
-                f"the downgrade re-adds {t.name}.{c.name} as the last column (it was column "
-                f"{idx + 1} of {len(t.columns)})"
-            )
         t.columns.remove(c)
         t.indexes = [i for i in t.indexes if i not in deps_ix]
         t.constraints = [k for k in t.constraints if k not in deps_con]
         self.out.data_loss.append(f"the values of {t.name}.{c.name}")
-        down = []
+        add = []
         if not c.nullable and c.default is None and not c.generated and not c.identity:
             filler = _zero_value(c.type)
-            down.append(
+            add.append(
                 Step(
                     code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD COLUMN {self.raw_column(c)} DEFAULT {filler}')})"
                 )
             )
-            down.append(
+            add.append(
                 Step(
                     code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ALTER COLUMN {qi(c.name)} DROP DEFAULT')})"
                 )
             )
         else:
-            down.append(
+            add.append(
                 Step(
                     code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD COLUMN {self.raw_column(c)}')})"
                 )
             )
+        deps = []
         for k in deps_con:
-            down.append(
+            deps.append(
                 Step(
                     code=f"op.execute({py(f'ALTER TABLE {qt(op.table)} ADD CONSTRAINT {qi(k.name)} {k.definition}')})"
                 )
             )
         for ix in deps_ix:
-            down.append(Step(code=f"op.execute({py(ix.definition)})"))
-        return down
+            deps.append(Step(code=f"op.execute({py(ix.definition)})"))
+        return add, deps
 
     def _rename_column(self, op: P.RenameColumn) -> list[Step]:
         t = self.table(op.table)

@@ -311,3 +311,101 @@ def restore_quoted(value: str, tokens: dict[str, str]) -> str:
     if not tokens or "qq" not in value:
         return value
     return re.sub(r"qq[a-z]+qq", lambda m: tokens.get(m.group(0), m.group(0)), value)
+
+
+# ---------------------------------------------------------------- verb forms
+
+# Commit messages and third-person descriptions ("Adds region column to warehouses",
+# "Removed legacy flag", "adding an index") name the same changes as imperatives.
+# One table of inflections, read once: every intent then sees the base verb.
+# (base, inflections anywhere, inflections only where a clause starts)
+_VERB_INFLECTIONS: list[tuple[str, str, str]] = [
+    ("add", "adds|adding", "added"),
+    ("create", "creates|creating", "created"),
+    ("allow", "allows|allowing", "allowed"),
+    ("fix", "fixes", "fixed"),
+    ("remove", "removes|removing", "removed"),
+    ("drop", "drops|dropping", "dropped"),
+    ("delete", "deletes", "deleting"),  # "deleted" is the soft-delete adjective
+    ("rename", "renames|renaming", "renamed"),
+    ("make", "makes|making", "made"),
+    ("change", "", "changes|changed"),
+    ("convert", "converts", "converted"),
+    ("switch", "", "switches|switched"),
+    ("introduce", "introduces|introducing", "introduced"),
+    ("enable", "enables", "enabled"),
+    ("index", "", "indexes|indexed"),
+    ("ensure", "ensures", "ensured"),
+    ("enforce", "enforces", "enforced"),
+    ("prevent", "prevents", "prevented"),
+    ("require", "", "requires"),
+    ("store", "", "stores|stored"),
+    ("track", "", "tracks|tracked"),
+    ("widen", "widens", "widened"),
+    ("extend", "", "extends|extended"),
+    ("increase", "", "increases|increased"),
+    ("bump", "bumps", "bumped"),
+    ("split", "", "splits"),
+    ("merge", "", "merges|merged"),
+    ("combine", "", "combines|combined"),
+    ("move", "", "moves|moved"),
+    ("speed", "", "speeds|sped"),
+    ("support", "", "supports|supported"),
+]
+_CLAUSE_START = r"(?:^|[.;:!?]\s+|,\s*(?:and\s+|then\s+)?|\s+and\s+(?:then\s+|also\s+)?|\s+then\s+|\s+also\s+)"
+_NOT_WORD = r"(?![\w$.'(])"
+_VERB_ANYWHERE = [
+    (re.compile(rf"(?<![\w$.'])(?:{anywhere}){_NOT_WORD}", re.I), base)
+    for base, anywhere, _ in _VERB_INFLECTIONS
+    if anywhere
+]
+_VERB_AT_START = [
+    (re.compile(rf"({_CLAUSE_START})(?:{start}){_NOT_WORD}", re.I), base)
+    for base, _, start in _VERB_INFLECTIONS
+    if start
+]
+# "feat(db): ", "[migrations] ", "chore!: " before, "(#123)" / "#123" after
+_COMMIT_PREFIX = re.compile(
+    r"^\s*(?:\[[\w /.-]{1,30}\]\s*)?(?:(?:feat|feature|fix|chore|refactor|perf|build|db|database|"
+    r"migration|migrations|schema|model|models)(?:\([\w /.-]{0,30}\))?!?:\s+)?",
+    re.I,
+)
+_COMMIT_SUFFIX = re.compile(r"\s*\((?:#|gh-|pr\s*)\d+\)\s*$|\s+#\d+\s*$", re.I)
+
+
+def strip_commit_noise(text: str) -> str:
+    """`text` without a commit-message type prefix or a trailing PR reference."""
+    out = _COMMIT_PREFIX.sub("", text, count=1)
+    out = _COMMIT_SUFFIX.sub("", out)
+    return out.strip() or text.strip()
+
+
+def _outside_quotes(text: str, fn) -> str:
+    """Apply `fn` to the parts of `text` outside single-quoted strings and backticks."""
+    parts = re.split(r"('(?:[^']|'')*'|`[^`]*`)", text)
+    return "".join(p if i % 2 else fn(p) for i, p in enumerate(parts))
+
+
+def base_verbs(text: str) -> str:
+    """`text` with verb inflections ("Adds", "renamed", "dropping") in their base form;
+    a form that is also an adjective or noun ("indexed", "changes") only where a clause
+    starts. Quoted values and identifiers (`adds_count`, `t.drops`) are left alone."""
+
+    def fix(part: str) -> str:
+        for pattern, base in _VERB_AT_START:
+            part = pattern.sub(lambda m, b=base: m.group(1) + b, part)
+        for pattern, base in _VERB_ANYWHERE:
+            part = pattern.sub(base, part)
+        return part
+
+    return _outside_quotes(text, fix)
+
+
+def base_verb(word: str) -> str:
+    """The base form of one verb word ("adds" -> "add"), or the word itself."""
+    w = word.lower()
+    for base, anywhere, start in _VERB_INFLECTIONS:
+        forms = "|".join(f for f in (anywhere, start) if f)
+        if w == base or (forms and re.fullmatch(f"(?:{forms})", w)):
+            return base
+    return w

@@ -17,8 +17,9 @@ from collections.abc import Callable
 
 from migagent.agent import plan as P
 from migagent.agent.errors import AmbiguousRequest, UnderstandingError
-from migagent.agent.offline import data_intents
+from migagent.agent.offline import data_intents, rules
 from migagent.agent.offline.lexicon import (
+    base_verbs,
     find_type,
     find_types,
     parse_value,
@@ -28,6 +29,7 @@ from migagent.agent.offline.lexicon import (
     restore_quoted,
     singular,
     snake,
+    strip_commit_noise,
 )
 from migagent.agent.offline.resolve import STOP, Resolver
 from migagent.agent.satypes import normalize_type, type_family
@@ -47,12 +49,14 @@ def _idx_name(table: str, parts: list[str], suffix: str) -> str:
 
 class Planner:
     def __init__(self, request: str, facts: P.Facts):
-        self.request = request.strip()
+        # "feat(db): ..." / "... (#123)" are commit-message noise, not the request
+        self.request = strip_commit_noise(request.strip())
         self.facts = facts
         self.snap = facts.snapshot
         # double-quoted identifiers become one-word tokens the resolver maps back exactly
         protected, self.quoted = protect_quoted(self.request)
-        self.r = Resolver(self.snap, protected, self.quoted)
+        # "Adds", "renamed", "dropping": every intent reads the base verb
+        self.r = Resolver(self.snap, base_verbs(protected), self.quoted)
         self.text = self.r.text
         self.low = self.r.low
         self.assumptions: list[str] = []
@@ -147,6 +151,11 @@ class Planner:
             raise UnderstandingError("the schema has no tables to change")
         handlers: list[tuple[str, Callable[[], P.DraftPlan | None]]] = [
             (data_intents.TRIGGER, self.data_statement),
+            # "drop the redundant X index": a drop, before any intent that creates indexes
+            (
+                r"^\s*(?:please\s+)?(?:drop|remove|delete|get\s+rid\s+of)\b[^,;]*\b(?:index|indexes|idx)\b",
+                self.drop_index_in_words,
+            ),
             (
                 r"\bfull[- ]?text\b|\bfts\b|\btsvector\b|\btext[- ]search\b|\bsearch[_ ]vector\b",
                 self.full_text,
@@ -169,7 +178,7 @@ class Planner:
             ),
             (r"\benum\b|\benumerat", self.enum),
             (
-                r"\b(?:add|adding|need|needs|new|store|track|introduce|want)\b.{0,80}\b(?:column|field|attribute)\b|\badd\s+(?:a\s+|an\s+)?(?:nullable\s+|new\s+)?[a-z_]+\s+(?:to|on)\s+(?:the\s+)?[a-z_]+",
+                r"\b(?:add|adding|need|needs|new|store|track|introduce|want|create)\b.{0,80}\b(?:column|field|attribute)\b|\badd\s+(?:a\s+|an\s+)?(?:nullable\s+|new\s+)?[a-z_]+\s+(?:to|on)\s+(?:the\s+)?[a-z_]+",
                 self.add_column,
             ),
             (
@@ -180,13 +189,14 @@ class Planner:
                 r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint(?:s|ing)?\s+(?:at|to)\b|\blink(?:ed)?\s+to\b",
                 self.foreign_key,
             ),
+            (rules.RULE_TRIGGER, self.rule_check),
             (
                 r"\bcheck\b|\bonly\s+(?:ever\s+)?be\b|\bmust\s+be\s+one\s+of\b|\ballowed\s+values\b|\bnever\s+be\s+negative|\bmust\s+(?:be|not\s+be)\s+(?:positive|negative|non-negative|between|greater|less|at\s+least|at\s+most)|\bcan(?:not|'t)\s+be\s+negative|\bpositive\b|\bnon-negative\b|\bbetween\b.+\band\b",
                 self.check,
             ),
             (r"\bdefault", self.default),
             (
-                r"\brequired\b|\bnot\s+null\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bnever\s+(?:be\s+)?null\b|\bnot\s+be\s+null\b|\bcan(?:not|'t|\s+not)\s+be\s+(?:null|empty|missing)|\bmust\s+(?:always\s+)?(?:be\s+set|have\s+a)\b|\boptional\b|\bnullable\b|\ballow\s+nulls?\b|\bdrop\s+not\s+null\b",
+                r"\ballow\b[^;]{0,60}?\bto\s+be\s+(?:null|empty|missing|blank|unset)\b|\brequired\b|\bnot\s+null\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bnever\s+(?:be\s+)?null\b|\bnot\s+be\s+null\b|\bcan(?:not|'t|\s+not)\s+be\s+(?:null|empty|missing)|\bmust\s+(?:always\s+)?(?:be\s+set|have\s+a)\b|\boptional\b|\bnullable\b|\ballow\s+nulls?\b|\bdrop\s+not\s+null\b",
                 self.nullability,
             ),
             (r"\bunique\b|\buniqueness\b|\bduplicates?\b|\bdistinct\b", self.unique),
@@ -202,7 +212,7 @@ class Planner:
         handlers.insert(
             9,  # after `backfill` (the data intent comes first)
             (
-                r"\b(?:add|adding|new|need|needs|introduce|want|store|track)\b",
+                r"\b(?:add|adding|new|need|needs|introduce|want|store|track|create)\b",
                 self._maybe_add_column,
             ),
         )
@@ -210,19 +220,34 @@ class Planner:
             5,  # after `rename`
             (r"\boverlap|\bdouble[- ]book|\bexclu(?:de|sion)\s+constraint", self.exclusion),
         )
-        tried = []
         for pattern, handler in handlers:
             if re.search(pattern, self.low):
-                tried.append(handler.__name__)
                 result = handler()
                 if result is not None:
                     return result
-        raise UnderstandingError(
-            "the offline planner did not recognise what this request asks for",
-            [
-                f"intents tried: {', '.join(tried) or 'none matched'}",
-                f"tables: {', '.join(t.name for t in self.r.tables[:10])}",
-            ],
+        raise self.not_understood()
+
+    def not_understood(self) -> UnderstandingError:
+        """A refusal in the user's words: what was understood, what is missing, an example."""
+        named = list(dict.fromkeys(m.table.name for m in self.r.table_mentions()))
+        considered = (
+            [f"it names {', '.join(named)}, but no change to make to it"]
+            if named
+            else [f"tables in the schema: {', '.join(t.name for t in self.r.tables[:10])}"]
+        )
+        t = next((x for x in self.r.tables if x.name in named), None) or (
+            self.r.tables[0] if self.r.tables else None
+        )
+        example = (
+            f"e.g. 'add a notes text column to {t.name}', 'index {t.name}.{t.columns[-1].name}'"
+            if t is not None and t.columns
+            else "e.g. 'create table notes: id bigserial primary key, body text'"
+        )
+        return UnderstandingError(
+            "could not tell what change this request asks for",
+            considered,
+            f"say what to change and where, {example}; or pass the target schema with "
+            "--desired desired.sql, or use --backend claude",
         )
 
     # ------------------------------------------------------------ data migrations
@@ -479,13 +504,17 @@ class Planner:
         ):
             pk = [c.name for c in columns]
             columns = [c.model_copy(update={"nullable": False}) for c in columns]
-        if re.search(
+        fk_words = re.search(
             r"\bfks?\b|\bforeign\s+keys?\b|\breferenc|\bmany[- ]to[- ]many\b|\bjoin\s+table\b|\bjunction\b",
             ctx_low,
-        ):
+        )
+        # an untyped <thing>_id next to an existing <things> table is a reference to it too
+        if fk_words or any(c.endswith("_id") for c in inferred):
             done = {c for fk in fks for c in fk.columns}
             for i, c in enumerate(columns):
                 if not c.name.endswith("_id") or c.name in done:
+                    continue
+                if not fk_words and c.name not in inferred:
                     continue
                 found = self.r.table_named(c.name[:-3])
                 if not found or len(self.pk(found[0])) != 1:
@@ -494,6 +523,9 @@ class Planner:
                 rpk = self.pk(rt)[0]
                 if c.name in inferred:
                     columns[i] = c.model_copy(update={"type": rt.column(rpk).type})
+                    self.assumptions[:] = [
+                        a for a in self.assumptions if not a.startswith(f"{name}.{c.name} typed")
+                    ] + [f"{name}.{c.name} references {rt.name}.{rpk} ({rt.column(rpk).type})"]
                 fks.append(
                     P.AddForeignKey(
                         table=name,
@@ -1074,9 +1106,12 @@ class Planner:
                 )
             ):
                 return self._new_name(snake(col), m.end), m.end
+        phrase = self._noun_phrase_name(t)
+        if phrase is not None:
+            return phrase
         pats = [
             r"\badd(?:ing)?\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?(?:column|field)\s+(?:called\s+|named\s+)?[`'\"]?([a-z_][\w]*)",
-            r"\b(?:add(?:ing)?|need(?:s)?|new|want|introduce|store|track)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?[`'\"]?([a-z_][\w]*(?:\s+[a-z_][\w]*)?)[`'\"]?\s+(?:column|field|attribute)\b",
+            r"\b(?:add(?:ing)?|need(?:s)?|new|want|introduce|store|track|create)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:nullable\s+|optional\s+|required\s+|non-null\s+)?[`'\"]?([a-z_][\w]*(?:\s+[a-z_][\w]*)?)[`'\"]?\s+(?:column|field|attribute)\b",
             # "documents need an archived flag": the flag is the column's type (boolean)
             r"\b(?:add(?:ing)?|need(?:s)?|new|want|introduce|store|track)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?[`'\"]?([a-z_][\w]*)[`'\"]?\s+(?=flag\b)",
             r"\b(?:column|field)\s+(?:called\s+|named\s+)?[`'\"]([a-z_][\w]*)[`'\"]",
@@ -1125,6 +1160,28 @@ class Planner:
                         continue
                 return self._new_name(name, m.end(1)), m.end(1)
         return None
+
+    def _noun_phrase_name(self, t: Table) -> tuple[str, int] | None:
+        """A new column named by plain words whose last word is also a type name: "add
+        billing interval to plans", "add an expected delivery date to parcels". The words
+        are the name (billing_interval, expected_delivery_date), never `billing` of type
+        interval; its type then comes from the name's conventions or is asked for."""
+        m = re.search(
+            r"\b(?:add|introduce|store|track)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?"
+            r"(?:nullable\s+|optional\s+|required\s+)?((?:[a-z][a-z0-9]*\s+){1,3}?)"
+            rf"({NOUN_TYPES})\s+(?:column\s+|field\s+)?(?:to|on|in|for)\s+(?:the\s+)?([a-z_][\w.]*)",
+            self.low,
+        )
+        if not m:
+            return None
+        words_ = m.group(1).split()
+        if any(w in STOP or find_type(w) for w in words_):
+            return None
+        if t not in self.r.table_named(m.group(3).split(".")[-1]):
+            return None
+        name = snake(" ".join([*words_, m.group(2)]))
+        self._phrase_name = name
+        return self._new_name(name, m.end(2)), m.end(2)
 
     def _maybe_add_column(self) -> P.DraftPlan | None:
         try:
@@ -1175,8 +1232,34 @@ class Planner:
             if typ_text is None and re.search(rf"\b{re.escape(ename)}\b", low_rest):
                 typ_text = ename
         typ = None if typ_text else find_type(rest[:80])
-        if typ_text is None and typ is None and len(find_types(self.low)) == 1:
+        if (
+            typ_text is None
+            and typ is None
+            and len(find_types(self.low)) == 1
+            and getattr(self, "_phrase_name", None) != name  # its type word is its name
+        ):
             typ = find_type(self.low)
+        # <thing>_id where <things>.id exists: the referenced key's type, and the foreign key
+        key_of = self._referenced_by_name(t, name)
+        inferred_fk = None
+        if key_of is not None:
+            rt, rpk = key_of
+            rtype = rt.column(rpk).type
+            given = typ_text or (normalize_type(typ[0]) if typ else None)
+            if given is None:
+                typ_text = rtype
+                inferred_fk = rt
+                self.assumptions.append(
+                    f"{t.name}.{name} references {rt.name}.{rpk}, so it is {rtype} with a foreign key"
+                )
+            elif type_family(given) != type_family(rtype) and given not in enums:
+                raise UnderstandingError(
+                    f"{t.name}.{name} reads as a reference to {rt.name}.{rpk}, which is {rtype}, "
+                    f"but the request types it {given}",
+                    [f"{rt.name}.{rpk} is {rtype}"],
+                    f"say 'add {name} {rtype} to {t.name}' for the reference, or give the column "
+                    "another name",
+                )
         if typ_text is None and typ is None:
             typ_text = _infer_type(name, self.snap)
             if typ_text is None:
@@ -1265,9 +1348,13 @@ class Planner:
             r"\b(?:references?|referencing|foreign\s+key\s+(?:to|on)|fk\s+to|points?\s+(?:to|at)|pointing\s+(?:to|at)|linked\s+to)\s+(?:the\s+)?(?:another\s+|an?\s+|other\s+)?([a-z_][\w.]*)",
             self.low,
         )
-        if ref or (name.endswith("_id") and self.has(r"\bforeign\s+key|\bfk\b")):
+        if ref or inferred_fk is not None or (name.endswith("_id") and self.has(r"\bforeign\s+key|\bfk\b")):
             rt_name = ref.group(1).split("(")[0] if ref else plural(name[:-3])
-            rt = (self.r.table_named(rt_name.split(".")[0]) or [None])[0]
+            rt = (
+                inferred_fk
+                if inferred_fk is not None and not ref
+                else (self.r.table_named(rt_name.split(".")[0]) or [None])[0]
+            )
             if rt is None:
                 raise UnderstandingError(
                     f"{t.name}.{name} references {rt_name}, which does not exist"
@@ -1296,6 +1383,17 @@ class Planner:
                 )
             )
         return self.plan(f"Add column {t.name}.{name}", ops, f"add_{name}_to_{t.name}")
+
+    def _referenced_by_name(self, t: Table, name: str) -> tuple[Table, str] | None:
+        """(table, key) a new `<thing>_id` column of `t` refers to by its name: a table
+        `<things>` (or `<thing>`) with a one-column primary key, not `t` itself."""
+        if not name.endswith("_id") or len(name) <= 3:
+            return None
+        found = self.r.table_named(name[:-3], fuzzy=False)
+        if not found or found[0] is t:
+            return None
+        pk = self.pk(found[0])
+        return (found[0], pk[0]) if len(pk) == 1 else None
 
     def _expression(self, t: Table, text: str) -> str:
         """An SQL expression over `t`'s columns written in the request (`a + b`, `lower(x)`)."""
@@ -1409,6 +1507,91 @@ class Planner:
                 else None
             )
         return self._drop_column(t)
+
+    def drop_index_in_words(self) -> P.DraftPlan | None:
+        """An index to drop described by words, not its name: "drop stale audit index",
+        "drop the redundant tracking_ref index on parcels". Every content word must be in
+        the index's name, keys or table; "redundant"/"duplicate" keeps the indexes another
+        index of the same table already covers (same leading keys). One index, or a
+        refusal naming the candidates."""
+        m = self.search(
+            r"\b(?:drop|remove|delete|get\s+rid\s+of)\b(.{0,80}?)\b(?:index|indexes|idx)\b(?:\s+(?:on|of|for|in)\s+(.{0,60}))?"
+        )
+        if not m:
+            return None
+        if any(
+            re.search(rf"\b{re.escape(ix.name.lower())}\b", self.low)
+            for t in self.r.tables
+            for ix in t.indexes
+        ) or any(
+            k.kind != "not_null" and re.search(rf"\b{re.escape(k.name.lower())}\b", self.low)
+            for t in self.r.tables
+            for k in t.constraints
+        ):
+            return self.drop()  # named: the plain drop
+        phrase = f"{m.group(1)} {m.group(2) or ''}"
+        redundant = bool(re.search(r"\b(?:redundant|duplicated?|superfluous|covered)\b", phrase))
+        filler = STOP | {
+            "stale", "old", "unused", "redundant", "duplicate", "duplicated", "legacy", "extra",
+            "obsolete", "useless", "superfluous", "covered", "unneeded", "unnecessary", "now",
+            "btree", "existing", "separate", "single", "column", "simple", "plain", "its",
+        }  # fmt: skip
+        wanted = [
+            w
+            for w in re.split(r"[^a-z0-9]+", phrase.lower())
+            if w and w not in filler and not w.isdigit()
+        ]
+        cands = []
+        for t in self.r.tables:
+            for ix in t.indexes:
+                if ix.primary or ix.constraint:
+                    continue
+                tokens = set(re.split(r"[^a-z0-9]+", " ".join([ix.name, t.name, *ix.keys]).lower()))
+                tokens |= {singular(x) for x in tokens}
+                if all(w in tokens or singular(w) in tokens for w in wanted):
+                    cands.append((t, ix))
+        if redundant:
+
+            def covered(t: Table, ix) -> bool:
+                return any(
+                    o.name != ix.name
+                    and o.method == ix.method
+                    and not o.predicate
+                    and not ix.predicate
+                    and o.keys[: len(ix.keys)] == ix.keys
+                    and (len(o.keys) > len(ix.keys) or o.unique or not ix.unique)
+                    for o in t.indexes
+                )
+
+            cands = [(t, ix) for t, ix in cands if covered(t, ix)]
+        if not wanted and not redundant:
+            return None
+        if not cands:
+            described = " ".join(phrase.split())
+            raise UnderstandingError(
+                f"found no index that is {described!r}",
+                [
+                    "indexes: "
+                    + ", ".join(
+                        ix.name for t in self.r.tables for ix in t.indexes if not ix.primary
+                    )[:400]
+                ],
+                "name the index to drop, e.g. 'drop index <name>'",
+            )
+        if len(cands) > 1:
+            raise AmbiguousRequest(
+                "more than one index fits that description", [ix.name for _, ix in cands],
+                "name the index to drop, e.g. 'drop index <name>'",
+            )
+        t, ix = cands[0]
+        self.assumptions.append(
+            f"the index meant is {ix.name} on {t.name} ({', '.join(ix.keys)})"
+        )
+        return self.plan(
+            f"Drop index {ix.name}",
+            [P.DropIndex(table=t.qualified_name, name=ix.name)],
+            f"drop_{ix.name}",
+        )
 
     def _drop_table(self, t: Table) -> P.DraftPlan:
         self.categories += ["drop_table"]
@@ -1605,6 +1788,8 @@ class Planner:
                     raise UnderstandingError(
                         f"the index predicate {where!r} names no column of {t.name}"
                     )
+            elif (soft := self._soft_delete_predicate(t)) is not None:
+                where = soft
             elif self.has(r"\bpartial\b"):
                 pm2 = re.search(
                     r"\b(?:only|just)\s+(?:for\s+|the\s+|on\s+)?(?:rows\s+)?(?:where\s+)?([a-z_]\w*)\s+(?:is\s+)?(not\s+null|null|true|false|=\s*'[^']*')",
@@ -1624,6 +1809,35 @@ class Planner:
                         "a partial index was asked for, but no condition found",
                         ["write it as 'where status = ''pending'''"],
                     )
+        if where and PLACEHOLDER.search(where):
+            # a query's parameters ($1, ?, :name) are not values: `col = $1` is a key
+            kept = []
+            for part in re.split(r"\s+and\s+", where, flags=re.I):
+                pm3 = re.fullmatch(
+                    rf"\(?\s*([a-z_]\w*)\s*(?:=|<|>|<=|>=|in)\s*\(?\s*(?:{PLACEHOLDER.pattern})\s*\)?\s*\)?",
+                    part.strip(),
+                    re.I,
+                )
+                if pm3 and t.column(pm3.group(1).lower()):
+                    c_ = pm3.group(1).lower()
+                    if c_ not in [k.split()[0] for k in keys] and not expr_keys:
+                        keys.insert(0, c_)
+                elif PLACEHOLDER.search(part):
+                    raise UnderstandingError(
+                        f"the condition {part.strip()!r} compares with a query parameter, which an "
+                        "index cannot hold",
+                        fix="write the condition with its constant value, e.g. \"where status = 'open'\"",
+                    )
+                else:
+                    kept.append(part.strip())
+            where = " AND ".join(kept) or None
+            keys = [k for k in keys if not where or k.split()[0] not in where.lower().split()]
+            all_keys = expr_keys or keys
+        if any(PLACEHOLDER.search(k) for k in all_keys):
+            raise UnderstandingError(
+                "an index expression holds a query parameter ($1, ?), which is not a value",
+                fix="index the column or the expression without the parameter",
+            )
         if where:
             self.categories += ["partial_index"]
             in_where = {c for c in re.findall(r"[a-z_]\w*", where.lower()) if t.column(c)}
@@ -1645,6 +1859,12 @@ class Planner:
             wv = re.findall(r"'([^']*)'", where)
             parts = ([snake(wv[0])] if wv else []) + parts
         name = self.explicit_name() or _idx_name(t.name, parts, suffix)
+        taken = {ix.name for x in self.snap.tables.values() for ix in x.indexes}
+        if not self.explicit_name() and name in taken:  # PostgreSQL's own way: idx1, idx2
+            base, n = name, 1
+            while f"{base[:61]}{n}" in taken:
+                n += 1
+            name = f"{base[:61]}{n}"
         for ix in t.indexes:
             if (
                 ix.keys == all_keys
@@ -1780,6 +2000,36 @@ class Planner:
             f"Add foreign key {t.name}.{col} -> {ref_t.name}.{ref_cols[0]}", ops, f"add_{name}"
         )
 
+    def rule_check(self) -> P.DraftPlan | None:
+        """A rule in words ("discount can never be more than the fee", "has to end after it
+        starts", "must be positive") as a CHECK constraint; None when no comparison over the
+        subject table's columns is stated."""
+        if self.has(r"\bcheck\s*\("):
+            return None
+        try:
+            t = self.r.subject_table()
+        except UnderstandingError:
+            return None
+        expr = rules.read_rule(self.low, t, self.r)
+        if expr is None:
+            return None
+        self.categories += ["check"]
+        cols = [w for w in re.findall(r"[a-z_]\w*", expr) if t.column(w)]
+        name = self.explicit_name() or _idx_name(t.name, cols, "check")
+        if any(k.name == name for k in t.constraints):
+            name = _idx_name(t.name, [*cols, "1"], "check")
+        for k in t.constraints:
+            if k.kind == "check" and re.sub(r"[()\s]", "", k.definition).endswith(
+                re.sub(r"[()\s]", "", expr)
+            ):
+                raise UnderstandingError(f"{t.name} already has the check {k.name} ({k.definition})")
+        self.assumptions.append(f"the rule reads as CHECK ({expr})")
+        return self.plan(
+            f"Add check {expr} on {t.name}",
+            [P.AddCheck(table=t.qualified_name, name=name, expression=expr)],
+            f"add_{name}",
+        )
+
     def check(self) -> P.DraftPlan | None:
         t = self.r.subject_table()
         explicit = re.search(r"\bcheck\s*\((.+)\)", self.text, re.I | re.S)
@@ -1888,7 +2138,36 @@ class Planner:
         )
         if m and t.column(m.group(1).lower()):
             return f"{m.group(1).lower()} {m.group(2).upper() if 'null' in m.group(2).lower() else m.group(2)}"
-        return None
+        return self._soft_delete_predicate(t)
+
+    def _soft_delete_predicate(self, t: Table) -> str | None:
+        """"ignore soft-deleted rows", "among live rows", "not counting archived ones": the
+        rows whose soft-delete column is unset. None when the request says nothing of the
+        kind; a refusal when it does but `t` has no such column."""
+        m = self.search(SOFT_DELETED)
+        if not m:
+            return None
+        archived = re.search(r"archiv", m.group(0))
+        names = (
+            ("archived_at", "archived_on", "is_archived", "archived")
+            if archived
+            else ("deleted_at", "deleted_on", "removed_at", "discarded_at", "is_deleted", "deleted")
+        )
+        for name in names:
+            c = t.column(name)
+            if c is None:
+                continue
+            pred = f"NOT {name}" if c.type == "boolean" else f"{name} IS NULL"
+            note = f"only rows where {pred} count ({t.name}.{name} marks the removed ones)"
+            if note not in self.assumptions:
+                self.assumptions.append(note)
+            return pred
+        raise UnderstandingError(
+            f"the request limits the rule to rows that are not {'archived' if archived else 'deleted'}, "
+            f"but {t.name} has no column that marks them",
+            [f"columns of {t.name}: {', '.join(c.name for c in t.columns)}"],
+            f"name the condition, e.g. 'where {names[0]} is null'",
+        )
 
     def exclusion(self) -> P.DraftPlan | None:
         t = self.r.subject_table()
@@ -2023,7 +2302,7 @@ class Planner:
     def nullability(self) -> P.DraftPlan | None:
         t = self.r.subject_table()
         drop = self.has(
-            r"\boptional\b|\b(?<!non-)nullable\b|\ballow\s+nulls?\b|\bdrop\s+(?:the\s+)?not\s+null\b|\bcan\s+be\s+(?:null|empty|missing)\b|\bno\s+longer\s+required\b|\bnot\s+required\b"
+            r"\ballow\b[^;]{0,60}?\bto\s+be\s+(?:null|empty|missing|blank|unset)\b|\boptional\b|\b(?<!non-)nullable\b|\ballow\s+nulls?\b|\bdrop\s+(?:the\s+)?not\s+null\b|\bcan\s+be\s+(?:null|empty|missing)\b|\bno\s+longer\s+required\b|\bnot\s+required\b"
         )
         col = self.one_column(t, "make " + ("nullable" if drop else "NOT NULL"))
         c = t.column(col)
@@ -2201,6 +2480,22 @@ class Planner:
         )
 
 
+# a bound parameter of a pasted query: $1, ?, %s, %(name)s, :name
+PLACEHOLDER = re.compile(r"\$\d+|(?<![\w?])\?(?![\w?])|%s\b|%\(\w+\)s|(?<![\w:]):[a-z_]\w*")
+
+# words that limit a rule or an index to the rows not soft-deleted (or not archived)
+SOFT_DELETED = (
+    r"\b(?:ignor\w*|exclud\w*|except(?:\s+for)?|skip\w*|not\s+(?:counting|including)|without)\s+"
+    r"(?:the\s+|any\s+|all\s+)?(?:soft[- ]?)?(?:deleted|archived|removed|discarded)\b"
+    r"|\b(?:among|for|of|across|between|on)\s+(?:the\s+)?(?:live|active|non[- ]?deleted|undeleted|"
+    r"not[- ]deleted|non[- ]?archived|unarchived)\b"
+    r"|\b(?:not|never|aren't|isn't)\s+(?:soft[- ]?)?(?:deleted|archived)\s*(?:ones|rows|records)?\b"
+    r"|\bsoft[- ]?delet\w*|\bunless\s+(?:it\s+is\s+|they\s+are\s+)?(?:soft[- ]?)?(?:deleted|archived)\b"
+)
+
+# type names that are also everyday nouns ending a column's name: "delivery date"
+NOUN_TYPES = r"date|time|interval|duration|period|money|timestamp"
+
 EXTENSION_TYPES = {
     "citext": "citext",
     "hstore": "hstore",
@@ -2298,8 +2593,33 @@ def _split_top(text: str) -> list[str]:
     return fixed
 
 
+def _convention_type(name: str, snap) -> str | None:
+    """The type the schema already gives columns of this name (or, for a compound name,
+    of its last word: billing_currency -> the type of the `currency` columns), when all of
+    them agree."""
+    n = name.lower()
+    tail = n.rsplit("_", 1)[-1] if "_" in n else None
+    for want in (n, tail):
+        if not want or len(want) < 3 or want in ("id", "key", "ref", "at", "on"):
+            continue
+        types = {
+            c.type
+            for t in snap.tables.values()
+            for c in t.columns
+            if (c.name.lower() == want or c.name.lower().endswith("_" + want))
+            and not c.generated
+        }
+        if len(types) == 1:
+            return types.pop()
+    return None
+
+
 def _infer_type(name: str, snap) -> str | None:
     n = name.lower()
+    if not n.endswith("_id"):
+        convention = _convention_type(n, snap)
+        if convention is not None and not convention.startswith(("serial", "bigserial")):
+            return convention
     rules = [
         (r"_at$|^at_|timestamp$", "timestamp with time zone"),
         (r"_on$|_date$|^date_|^birthday$|^dob$", "date"),
@@ -2313,7 +2633,9 @@ def _infer_type(name: str, snap) -> str | None:
         (r"_cents$", "bigint"),
         (r"(?:^|_)(?:price|amount|total|cost|balance|fee)$", "numeric(12,2)"),
         (
-            r"(?:^|_)(?:email|name|title|url|slug|description|notes?|comment|body|content|summary|label|code|phone)$",
+            r"(?:^|_)(?:email|name|title|url|slug|description|notes?|comment|body|content|summary|label|code|phone|"
+            r"currency|region|country|city|address|locale|language|color|colour|category|channel|source|"
+            r"reference|handle|username|nickname|reason|remarks?)$",
             "text",
         ),
         (r"(?:^|_)(?:metadata|attributes|settings|payload|data|properties|config|extra)$", "jsonb"),
@@ -2336,11 +2658,97 @@ def plan_request(request: str, facts: P.Facts) -> P.DraftPlan:
             exc.problem = restore_quoted(exc.problem, planner.quoted)
             exc.args = (str(exc),)
         raise
-    plan = data_intents.account_data_clauses(plan, request, facts)
+    plan = data_intents.account_data_clauses(plan, planner.request, facts)
+    _account_clauses(plan, planner)
     if planner.quoted:
         _restore(plan, planner.quoted)
         plan.slug = snake(plan.slug)
     return plan
+
+
+# a request of several steps: where one ends and the next (with its own verb) starts
+_STEP_VERBS = r"add|create|introduce|drop|remove|delete|rename|index|make|get\s+rid\s+of"
+_STEP_BOUNDARY = re.compile(
+    rf"\s*;\s*|\.\s+|,\s*(?:and\s+)?(?:then\s+)?(?:also\s+)?(?=(?:{_STEP_VERBS})\b)|"
+    rf"\s+and\s+(?:then\s+)?(?:also\s+)?(?=(?:{_STEP_VERBS})\b)|\s+then\s+(?=(?:{_STEP_VERBS})\b)"
+)
+# the operations a step's verb can stand for
+_STEP_OPS: dict[str, tuple[type, ...]] = {
+    "add": (P.AddColumn, P.CreateTable, P.CreateIndex, P.AddForeignKey, P.AddCheck, P.AddUnique,
+            P.CreateEnum, P.AddEnumValue, P.CreateExtension, P.SetDefault, P.RawSQL),
+    "drop": (P.DropColumn, P.DropIndex, P.DropTable, P.DropConstraint, P.SetDefault,
+             P.DropNotNull, P.RawSQL),
+    "rename": (P.RenameColumn, P.RenameTable),
+    "index": (P.CreateIndex, P.AddUnique),
+}  # fmt: skip
+_STEP_FAMILY = {"create": "add", "introduce": "add", "remove": "drop", "delete": "drop"}
+
+
+def _account_clauses(plan: P.DraftPlan, planner: Planner) -> None:
+    """Each step of a request of several ("rename a to b and drop c") must be planned:
+    a step whose verb no operation of the plan stands for is refused, naming it, rather
+    than drafted as less than was asked."""
+    text = planner.low
+    masked = data_intents.mask(text)
+    bounds = list(_STEP_BOUNDARY.finditer(masked))
+    starts = [0] + [m.end() for m in bounds]
+    ends = [m.start() for m in bounds] + [len(text)]
+    steps = [text[a:b].strip(" ,;.") for a, b in zip(starts, ends, strict=True)]
+    steps = [x for x in steps if x]
+    if len(steps) < 2:
+        return
+    for i, step in enumerate(steps):
+        vm = re.match(rf"(?:please\s+)?(?:also\s+)?({_STEP_VERBS})\b", step)
+        if not vm:
+            continue
+        verb = re.sub(r"\s+", " ", vm.group(1))
+        verb = "drop" if verb == "get rid of" else _STEP_FAMILY.get(verb, verb)
+        kinds = _STEP_OPS.get(verb)
+        if ref_action(step) and any(isinstance(op, P.AddForeignKey) for op in plan.operations):
+            continue  # "... and delete orders with their customer": the key's ON DELETE
+        if verb == "make":
+            if _make_step_planned(plan, planner, step):
+                continue
+        elif kinds is None or any(isinstance(op, kinds) for op in plan.operations):
+            continue
+        understood = "; ".join(steps[:i]) if i else plan.intent
+        raise UnderstandingError(
+            f"I understood {understood!r} but could not plan {step!r}",
+            [f"the draft would only: {plan.intent}"],
+            "ask for one change per request, or spell each step out "
+            "('rename orders.note to memo; drop orders.legacy_code')",
+        )
+
+
+def _make_step_planned(plan: P.DraftPlan, planner: Planner, step: str) -> bool:
+    """'make <column> unique / required / optional' is planned when an operation gives
+    that column that property (a step naming no column, or another property, passes)."""
+    props = [
+        (r"\bunique\b", lambda op, c: (isinstance(op, P.AddUnique) and c in op.columns)
+         or (isinstance(op, P.CreateIndex) and op.unique and c in op.keys)),
+        (r"\brequired\b|\bnot\s+null\b|\bmandatory\b|\bnon-?null",
+         lambda op, c: (isinstance(op, P.SetNotNull) and op.column == c)
+         or (isinstance(op, P.AddColumn) and op.column.name == c and not op.column.nullable)),
+        (r"\boptional\b|\bnullable\b",
+         lambda op, c: (isinstance(op, P.DropNotNull) and op.column == c)
+         or (isinstance(op, P.AddColumn) and op.column.name == c and op.column.nullable)),
+    ]  # fmt: skip
+    prop = next((fn for pattern, fn in props if re.search(pattern, step)), None)
+    if prop is None:
+        return True
+    r = Resolver(planner.snap, step)
+    named = [c for m, c in r.dotted()]
+    if not named:
+        for t in {op.table for op in plan.operations if getattr(op, "table", None)}:
+            tt = planner.snap.table(t)
+            if tt is not None:
+                named += [m.column for m in r.column_mentions(tt) if m.column]
+    added = [op.column.name for op in plan.operations if isinstance(op, P.AddColumn)]
+    if re.search(r"\b(?:it|them)\b", step) and not named:
+        named = added
+    if not named:
+        return True
+    return all(any(prop(op, c) for op in plan.operations) for c in named)
 
 
 def _restore(obj: object, tokens: dict[str, str]) -> object:

@@ -36,6 +36,13 @@ STOP = {
 }  # fmt: skip
 
 
+# units a column name ends with that a request leaves out ("the deposit" -> deposit_cents)
+UNIT_SUFFIXES = (
+    "cents|amount|value|ms|millis|seconds|secs|minutes|mins|hours|days|grams|kg|km|meters|m|"
+    "bytes|kb|mb|pct|percent|count|num|number"
+)
+
+
 @dataclass
 class Mention:
     start: int
@@ -61,7 +68,12 @@ class Resolver:
         self.quoted = dict(quoted or {})
         self.text = text.replace("`", " ").replace('"', " ")
         self.low = self.text.lower()
-        self.tables = [t for t in snap.tables.values() if not t.partition_of]
+        # Alembic's own bookkeeping table is never what a request means
+        self.tables = [
+            t
+            for t in snap.tables.values()
+            if not t.partition_of and t.name != "alembic_version"
+        ]
         self.by_name: dict[str, list[Table]] = {}
         for t in self.tables:
             self.by_name.setdefault(t.name.lower(), []).append(t)
@@ -160,6 +172,14 @@ class Resolver:
         for v in variants(p):
             if v in names:
                 return names[v]
+        # "deposit" -> deposit_cents, "weight" -> weight_grams: the name without its unit,
+        # when exactly one column carries it
+        if fuzzy and len(p) >= 4 and p not in STOP:
+            unit = [
+                n for n in names if re.fullmatch(rf"{re.escape(p)}_(?:{UNIT_SUFFIXES})", n)
+            ]
+            if len(unit) == 1:
+                return names[unit[0]]
         # "customer id" -> customer_id handled by the caller's n-grams; "fax" -> fax_number? no
         if fuzzy and len(p) >= 5 and p not in STOP:
             close = difflib.get_close_matches(p, list(names), n=2, cutoff=FUZZY_CUTOFF)
