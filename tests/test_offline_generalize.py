@@ -139,6 +139,9 @@ def checks(result, tname: str) -> list[str]:
         ("feat(db): add parcels.picked_at (#412)", "parcels", "picked_at"),
         ("Introduces an is_returned flag on parcels", "parcels", "is_returned"),
         ("Creates the leases.renewal_count column", "leases", "renewal_count"),
+        ("Add region column to warehouse table", "warehouses", "region"),
+        ("warehouses: add region", "warehouses", "region"),
+        ("Adds `region` to warehouses", "warehouses", "region"),
     ],
 )
 def test_commit_style_add_column(source, request_, tname, cname):
@@ -289,6 +292,16 @@ def test_id_column_takes_the_referenced_key_type_and_fk(source, request_, cname,
     assert len(fks) == 1 and fks[0].ref_table == ref and fks[0].ref_columns == ["id"]
 
 
+@pytest.mark.parametrize(
+    "request_", ["Adds a carrier reference to parcels", "add a carrier link to parcels"]
+)
+def test_reference_in_words_adds_the_column_it_needs(source, request_):
+    result = run(request_, source)
+    assert result.verified
+    assert col(result, "parcels", "carrier_id").type == "uuid"
+    assert [k for k in table(result, "parcels").constraints if k.kind == "foreign_key"]
+
+
 def test_id_column_with_a_type_that_cannot_reference_is_refused(source):
     exc = refused("add warehouse_id bigint to parcels", source)
     assert "uuid" in str(exc)
@@ -311,6 +324,42 @@ def test_unique_ignoring_soft_deleted_rows_is_partial(source, request_):
     assert uniq[0].keys == ["tracking_ref"]
     assert uniq[0].predicate and "deleted_at IS NULL" in uniq[0].predicate
     assert not [k for k in t.constraints if k.kind == "unique"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "key"),
+    [
+        ("no two carriers may share a name", "name"),
+        ("Ensures no two carriers have the same name", "name"),
+        ("no two carriers can have the same name, ignoring case", "lower(name)"),
+    ],
+)
+def test_uniqueness_as_a_rule_in_words(source, request_, key):
+    result = run(request_, source)
+    assert result.verified
+    t = table(result, "carriers")
+    keys = [k.columns for k in t.constraints if k.kind == "unique"] + [
+        ix.keys for ix in t.indexes if ix.unique and not ix.primary and not ix.constraint
+    ]
+    assert keys == [[key]]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "Makes warehouses.city NOT NULL with default 'unknown'",
+        "warehouses.city should be required and default to 'unknown'",
+    ],
+)
+def test_default_and_not_null_in_one_step_are_both_planned(source, request_):
+    try:
+        result = run(request_, source)
+    except UnderstandingError as exc:  # refusing is fine; doing half is not
+        assert not LEAKS.search(str(exc))
+        return
+    assert result.verified
+    c = col(result, "warehouses", "city")
+    assert not c.nullable and c.default and "unknown" in c.default
 
 
 @pytest.mark.parametrize(
@@ -400,6 +449,9 @@ def test_downgrade_restores_dropped_columns_in_their_order(sandbox, source, requ
             "insured_value <= declared_value",
         ),
         ("subscription_plans.discount may not be greater than 50", "subscription_plans", None),
+        ("a lease can't end before it starts", "leases", "ends_on >= starts_on"),
+        ("leases.ends_on should always be later than starts_on", "leases", "ends_on > starts_on"),
+        ("Enforces positive weight_grams on parcels", "parcels", "weight_grams > 0"),
     ],
 )
 def test_rules_in_words_become_checks(source, request_, tname, want):

@@ -56,7 +56,16 @@ class Planner:
         # double-quoted identifiers become one-word tokens the resolver maps back exactly
         protected, self.quoted = protect_quoted(self.request)
         # "Adds", "renamed", "dropping": every intent reads the base verb
-        self.r = Resolver(self.snap, base_verbs(protected), self.quoted)
+        text = base_verbs(protected)
+        # "warehouses: add region": the table first, as commit messages scope them
+        head = re.match(
+            r"\s*([a-z_][\w.]*)\s*:\s*((?:add|create|introduce)\b(?:(?!\b(?:to|on|in)\b).)*)$",
+            text,
+            re.I,
+        )
+        if head and Resolver(self.snap, head.group(1)).table_named(head.group(1), fuzzy=False):
+            text = f"{head.group(2).rstrip(' .')} to {head.group(1)}"
+        self.r = Resolver(self.snap, text, self.quoted)
         self.text = self.r.text
         self.low = self.r.low
         self.assumptions: list[str] = []
@@ -199,7 +208,11 @@ class Planner:
                 r"\ballow\b[^;]{0,60}?\bto\s+be\s+(?:null|empty|missing|blank|unset)\b|\brequired\b|\bnot\s+null\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bnever\s+(?:be\s+)?null\b|\bnot\s+be\s+null\b|\bcan(?:not|'t|\s+not)\s+be\s+(?:null|empty|missing)|\bmust\s+(?:always\s+)?(?:be\s+set|have\s+a)\b|\boptional\b|\bnullable\b|\ballow\s+nulls?\b|\bdrop\s+not\s+null\b",
                 self.nullability,
             ),
-            (r"\bunique\b|\buniqueness\b|\bduplicates?\b|\bdistinct\b", self.unique),
+            (
+                r"\bunique\b|\buniqueness\b|\bduplicates?\b|\bdistinct\b|\bno\s+two\b|"
+                r"\b(?:share|have|use|reuse)\s+the\s+same\b|\bsame\s+\w+(?:\s+\w+)?\s+(?:twice|more\s+than\s+once)\b",
+                self.unique,
+            ),
             (r"\b(?:drop|remove|delete|get\s+rid\s+of|delete)\b", self.drop),
             (
                 r"\b(?:change|convert|switch|make|bump|widen|alter|increase|extend|cap|limit|shorten|turn|migrate|move|allow)\b|\boverflow|\btype\b|\b(?:to|be|become|as)\s+(?:an?\s+)?(?:bigint|text|varchar|jsonb|uuid|integer|boolean|timestamptz|citext|numeric|date)\b",
@@ -1928,11 +1941,44 @@ class Planner:
             )
             if found and found[0] is not t:
                 ref_t = found[0]
+        if ref_t is None:
+            # "add a carrier reference to parcels": the thing named before the word
+            tm = self.search(
+                r"\b([a-z_]\w*)\s+(?:references?|link|fk|foreign\s+key|relation(?:ship)?)\b"
+            )
+            if tm and tm.group(1) not in STOP:
+                found = self.r.table_named(tm.group(1), fuzzy=False)
+                if found and found[0] is not t:
+                    ref_t = found[0]
         if not cols:
             if ref_t is not None:
                 guess = f"{singular(ref_t.name)}_id"
                 if t.column(guess):
                     cols = [guess]
+                elif self.has(r"\b(?:add|introduce|create|new)\b") and len(self.pk(ref_t)) == 1:
+                    # a new reference: the column it needs, typed like the key it points at
+                    rpk = self.pk(ref_t)[0]
+                    rtype = ref_t.column(rpk).type
+                    self.assumptions.append(
+                        f"a new column {t.name}.{guess} ({rtype}, like {ref_t.name}.{rpk}) holds the reference"
+                    )
+                    return self.plan(
+                        f"Add {t.name}.{guess} referencing {ref_t.name}.{rpk}",
+                        [
+                            P.AddColumn(
+                                table=t.qualified_name, column=P.ColumnDef(name=guess, type=rtype)
+                            ),
+                            P.AddForeignKey(
+                                table=t.qualified_name,
+                                name=f"{t.name}_{guess}_fkey",
+                                columns=[guess],
+                                ref_table=ref_t.qualified_name,
+                                ref_columns=[rpk],
+                                on_delete=ref_action(self.low),
+                            ),
+                        ],
+                        f"add_{t.name}_{guess}_fkey",
+                    )
             if not cols:
                 raise UnderstandingError(
                     f"could not tell which column of {t.name} gets the foreign key"
@@ -2278,6 +2324,20 @@ class Planner:
         if type_family(c.type) in ("int", "num") and not re.match(r"-?\d", value):
             raise UnderstandingError(f"{value} is not a number, but {t.name}.{col} is {c.type}")
         self.categories += ["default", "set_default"]
+        if c.nullable and self.has(
+            r"\bnot\s+null\b|\brequired\b|\bmandatory\b|\bnon-?null(?:able)?\b"
+        ) and not self.has(r"\b(?:no\s+longer|not)\s+required\b"):
+            # "make x NOT NULL with default 'y'": both; the rows still NULL get the default
+            self.categories += ["not_null", "backfill"]
+            self.assumptions.append(f"rows where {t.name}.{col} is NULL get {value} before NOT NULL")
+            return self.plan(
+                f"Default {t.name}.{col} to {value} and make it NOT NULL",
+                [
+                    P.SetDefault(table=t.qualified_name, column=col, default=value),
+                    P.SetNotNull(table=t.qualified_name, column=col, backfill=value),
+                ],
+                f"{t.name}_{col}_default_not_null",
+            )
         if (
             self.has(r"\b(?:existing|old|current)\s+(?:rows|records|values|nulls)\b|\bbackfill\b")
             and c.nullable
@@ -2695,7 +2755,7 @@ def _account_clauses(plan: P.DraftPlan, planner: Planner) -> None:
     ends = [m.start() for m in bounds] + [len(text)]
     steps = [text[a:b].strip(" ,;.") for a, b in zip(starts, ends, strict=True)]
     steps = [x for x in steps if x]
-    if len(steps) < 2:
+    if len(steps) < 2 and not re.match(r"(?:please\s+)?make\b", steps[0] if steps else ""):
         return
     for i, step in enumerate(steps):
         vm = re.match(rf"(?:please\s+)?(?:also\s+)?({_STEP_VERBS})\b", step)
@@ -2725,7 +2785,8 @@ def _make_step_planned(plan: P.DraftPlan, planner: Planner, step: str) -> bool:
     that column that property (a step naming no column, or another property, passes)."""
     props = [
         (r"\bunique\b", lambda op, c: (isinstance(op, P.AddUnique) and c in op.columns)
-         or (isinstance(op, P.CreateIndex) and op.unique and c in op.keys)),
+         or (isinstance(op, P.CreateIndex) and op.unique
+             and any(re.search(rf"\b{re.escape(c)}\b", k) for k in op.keys))),
         (r"\brequired\b|\bnot\s+null\b|\bmandatory\b|\bnon-?null",
          lambda op, c: (isinstance(op, P.SetNotNull) and op.column == c)
          or (isinstance(op, P.AddColumn) and op.column.name == c and not op.column.nullable)),
