@@ -1,64 +1,113 @@
 """The desired-schema path: `--desired desired.sql` or `--models pkg.module:Base`.
 
-The desired schema is authoritative. It is loaded into a scratch database (the
-way Atlas normalises through a dev database), snapshotted, and compared with
-the current snapshot object by object, so everything introspection knows is
-compared: columns (type, nullability, default, generated, identity), indexes
-(method, keys and expressions, opclasses, INCLUDE, predicate, uniqueness),
-constraints (checks, foreign keys with their actions, unique, primary keys,
-exclusion), enums and their labels, extensions. The differences become plan
-operations, which go through the same lowering as any backend's plan.
+The desired schema is authoritative. It is loaded into a template database of
+its own (the way Atlas normalises through a dev database) and snapshotted; the
+one schema differ (`tools.introspect.diff.diff_snapshots`, names of indexes and
+constraints matched by definition) says what differs from the current
+snapshot, and every difference becomes plan operations, which go through the
+same lowering as any backend's plan: extensions, enums, sequences (serial
+columns own theirs), functions, tables (created, dropped), columns (type,
+nullability, default), indexes (method, keys and expressions, opclasses,
+INCLUDE, predicate, NULLS NOT DISTINCT), constraints, views and materialized
+views (dropped and recreated around the column changes they depend on),
+triggers, table and column comments. A difference it cannot migrate is named
+in the refusal, never passed over.
 
-A desired file may hold only the tables it is about (as pasted in the
-template's "Desired Schema"): tables it does not mention are left alone.
+The same differ proves the draft: the schema the upgrade leaves on the scratch
+copy must equal the desired snapshot (`desired_mismatch`), with index and
+check expressions compared as the server normalises them, so an equivalent
+spelling matches and a change of meaning (a dropped NULLS NOT DISTINCT) fails.
+
+A desired file that builds on tables it does not define (it does not load on
+its own) is loaded over a copy of the current schema: the tables it does not
+mention are then kept as they are. A file that loads on its own is the whole
+schema: a table it does not define is dropped.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+from dataclasses import dataclass, field
 
 from migagent.agent import plan as P
 from migagent.agent.errors import UnderstandingError
 from migagent.errors import MigagentError, UsageError
-from migagent.tools.introspect.model import Constraint, Index, SchemaSnapshot, Table
-from migagent.tools.introspect.sqltext import check_expression
+from migagent.tools.introspect.diff import Change, canonical_expressions, diff_snapshots
+from migagent.tools.introspect.model import (
+    Constraint,
+    Function,
+    Index,
+    SchemaSnapshot,
+    Sequence,
+    Table,
+    View,
+)
 from migagent.tools.sandbox import Sandbox
+from migagent.tools.sql import quote_ident, quote_literal, quote_qualified
 
 _CREATE_TABLE = re.compile(
     r"\bcreate\s+(?:unlogged\s+)?table\s+(?:if\s+not\s+exists\s+)?((?:\"?\w+\"?\.)?\"?\w+\"?)", re.I
 )
 
 
+@dataclass
+class DesiredSchema:
+    """The desired schema: its snapshot and the template it was loaded into."""
+
+    snapshot: SchemaSnapshot
+    template: str
+    #: the desired file was loaded over the current schema (tables it omits are kept)
+    partial: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ loading
 def load_desired(
     sandbox: Sandbox, current_template: str, *, desired_sql: str | None, models: str | None
 ) -> SchemaSnapshot:
     """Snapshot of the desired schema, loaded into a scratch database."""
-    from migagent.tools.introspect import snapshot
+    return load_desired_schema(
+        sandbox, current_template, desired_sql=desired_sql, models=models
+    ).snapshot
 
+
+def load_desired_schema(
+    sandbox: Sandbox, current_template: str, *, desired_sql: str | None, models: str | None
+) -> DesiredSchema:
     if models:
-        return _snapshot_models(sandbox, models)
+        template = _models_template(sandbox, models)
+        return DesiredSchema(_snapshot_of(sandbox, template), template)
     assert desired_sql is not None
+    partial = False
     try:
         template = sandbox.template_from_sql(desired_sql, source="desired schema")
     except MigagentError as first:
         # it may build on tables it does not define: load it over a copy of the current schema
         names = [m.group(1).replace('"', "") for m in _CREATE_TABLE.finditer(desired_sql)]
         drops = "".join(f"DROP TABLE IF EXISTS {n} CASCADE;\n" for n in names)
+
+        def build(url: str) -> None:
+            sandbox.load_sql(url, drops + desired_sql, source="desired schema")
+
         try:
-            with sandbox.scratch(current_template) as db:
-                sandbox.load_sql(db.url, drops + desired_sql, source="desired schema")
-                with db.connect() as conn:
-                    return snapshot(conn)
+            template = sandbox.build_template(
+                f"desired-over\0{current_template}\0{desired_sql}", build, base=current_template
+            )
         except MigagentError:
             raise first from None
+        partial = True
+    return DesiredSchema(_snapshot_of(sandbox, template), template, partial=partial)
+
+
+def _snapshot_of(sandbox: Sandbox, template: str) -> SchemaSnapshot:
+    from migagent.tools.introspect import snapshot
+
     with sandbox.scratch(template) as db, db.connect() as conn:
         return snapshot(conn)
 
 
-def _snapshot_models(sandbox: Sandbox, spec: str) -> SchemaSnapshot:
-    from migagent.tools.introspect import snapshot
-
+def _models_template(sandbox: Sandbox, spec: str) -> str:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise UsageError(
@@ -78,23 +127,27 @@ def _snapshot_models(sandbox: Sandbox, spec: str) -> SchemaSnapshot:
         )
     import sqlalchemy as sa
 
-    with sandbox.scratch() as db:
-        engine = sa.create_engine(db.sqlalchemy_url)
-        try:
-            with engine.begin() as conn:
-                for schema in {t.schema for t in metadata.tables.values() if t.schema}:
-                    conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-                metadata.create_all(conn)
-        except sa.exc.SQLAlchemyError as exc:
-            raise UsageError(
-                f"the models do not create on PostgreSQL: {str(exc).splitlines()[0]}"
-            ) from None
-        finally:
-            engine.dispose()
-        with db.connect() as conn:
-            return snapshot(conn)
+    schemas = sorted({t.schema for t in metadata.tables.values() if t.schema})
+    ddl: list[str] = [f'CREATE SCHEMA IF NOT EXISTS "{s}"' for s in schemas]
+
+    def collect(sql, *_args, **_kw):
+        ddl.append(str(sql.compile(dialect=engine.dialect)))
+
+    engine = sa.create_mock_engine("postgresql+psycopg://", collect)
+    try:
+        metadata.create_all(engine, checkfirst=False)
+    except sa.exc.SQLAlchemyError as exc:
+        raise UsageError(
+            f"the models do not compile for PostgreSQL: {str(exc).splitlines()[0]}"
+        ) from None
+    script = ";\n".join(s.strip() for s in ddl if s.strip()) + ";\n"
+    try:
+        return sandbox.template_from_sql(script, source=f"--models {spec}")
+    except MigagentError as exc:
+        raise UsageError(f"the models do not create on PostgreSQL: {exc}") from None
 
 
+# ------------------------------------------------------------------ planning
 def plan_from_desired(
     request: str,
     facts: P.Facts,
@@ -104,138 +157,140 @@ def plan_from_desired(
     models: str | None = None,
     current_template: str | None = None,
 ) -> P.DraftPlan:
-    desired = load_desired(
+    return plan_desired(
+        request,
+        facts,
+        sandbox,
+        desired_sql=desired_sql,
+        models=models,
+        current_template=current_template,
+    )[0]
+
+
+def plan_desired(
+    request: str,
+    facts: P.Facts,
+    sandbox: Sandbox,
+    *,
+    desired_sql: str | None = None,
+    models: str | None = None,
+    current_template: str | None = None,
+) -> tuple[P.DraftPlan, DesiredSchema]:
+    """The plan, and the desired schema the draft's upgrade must reproduce."""
+    want = load_desired_schema(
         sandbox, current_template or "template0", desired_sql=desired_sql, models=models
     )
-    return diff_to_plan(request, facts.snapshot, desired, facts=facts)
+    current = facts.snapshot
+    desired = _canonical(sandbox, want.template, want.snapshot)
+    if current_template:
+        current = _canonical(sandbox, current_template, current)
+    plan = diff_to_plan(request, current, desired, facts=facts)
+    return plan, want
+
+
+def _canonical(sandbox: Sandbox, template: str, snap: SchemaSnapshot) -> SchemaSnapshot:
+    with sandbox.scratch(template) as db, db.connect() as conn:
+        return canonical_expressions(conn, snap)
+
+
+def desired_changes(current: SchemaSnapshot, desired: SchemaSnapshot) -> list[Change]:
+    """Every difference from `current` to `desired` that matters, by the one differ.
+
+    Index and constraint names are matched by definition (a desired file's names
+    are used for what is created). Left out: an extension the desired file does
+    not create (it is kept), and the order of existing columns (a column can only
+    be added last; the note says so).
+    """
+    return [c for c in diff_snapshots(current, desired, ignore_names=True).changes if _counts(c)]
+
+
+def _counts(c: Change) -> bool:
+    if c.object_type == "extension" and c.kind == "removed":
+        return False
+    return not (c.object_type == "table" and "column order" in c.detail)
+
+
+def desired_mismatch(
+    sandbox: Sandbox, want: DesiredSchema | SchemaSnapshot, after: SchemaSnapshot
+) -> list[str]:
+    """How the schema an upgrade left (`after`) differs from the desired schema: [] when
+    it reproduces it. Expressions are compared as the server normalises them."""
+    if isinstance(want, SchemaSnapshot):
+        return [c.detail for c in desired_changes(after, want)]
+    desired = _canonical(sandbox, want.template, want.snapshot)
+    got = _canonical(sandbox, want.template, after)
+    return [c.detail for c in desired_changes(got, desired)]
 
 
 # ------------------------------------------------------------------ diff -> operations
-def _index_sig(ix: Index) -> tuple:
-    return (
-        ix.method,
-        ix.unique,
-        tuple(ix.keys),
-        tuple(o or "" for o in ix.opclasses),
-        tuple(ix.include),
-        ix.predicate or "",
-        ix.nulls_not_distinct,
-    )
+@dataclass
+class _Plan:
+    current: SchemaSnapshot
+    desired: SchemaSnapshot
+    head: list = field(default_factory=list)  # extensions, enums, sequences, functions
+    drop_early: list = field(default_factory=list)  # views, triggers
+    tables: list = field(default_factory=list)
+    owned: list = field(default_factory=list)  # ALTER SEQUENCE ... OWNED BY
+    drop_columns: list = field(default_factory=list)
+    drop_tables: list = field(default_factory=list)
+    late: list = field(default_factory=list)  # views, sql functions, triggers, comments
+    drop_late: list = field(default_factory=list)  # functions, enums, sequences
+    cats: list[str] = field(default_factory=lambda: ["desired_schema"])
+    notes: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
 
-
-def _con_sig(k: Constraint) -> tuple:
-    return (k.kind, re.sub(r"\s+", " ", k.definition))
+    def ops(self) -> list:
+        return [
+            *self.head,
+            *self.drop_early,
+            *self.tables,
+            *self.owned,
+            *self.drop_columns,
+            *self.drop_tables,
+            *self.late,
+            *self.drop_late,
+        ]
 
 
 def diff_to_plan(
     request: str, current: SchemaSnapshot, desired: SchemaSnapshot, *, facts: P.Facts | None = None
 ) -> P.DraftPlan:
-    ops: list = []
-    tail: list = []  # drops of columns go last
-    notes: list[str] = []
-    cats: list[str] = ["desired_schema"]
-    # extensions and enums first
-    for name in desired.extensions:
-        if name not in current.extensions and name not in desired.stand_ins and name != "plpgsql":
-            ops.append(P.CreateExtension(name=desired.extensions[name].name))
-    for key, e in desired.enums.items():
-        have = current.enums.get(key)
-        ename = e.name if e.schema_name == "public" else f"{e.schema_name}.{e.name}"
-        if have is None:
-            ops.append(P.CreateEnum(name=ename, labels=e.labels))
-        else:
-            missing = [v for v in e.labels if v not in have.labels]
-            if [v for v in have.labels if v not in e.labels]:
-                raise UnderstandingError(
-                    f"the desired schema removes values from enum {e.name}: not supported offline"
-                )
-            for v in missing:
-                i = e.labels.index(v)
-                after = e.labels[i - 1] if i > 0 else None
-                before = e.labels[i + 1] if after is None and i + 1 < len(e.labels) else None
-                ops.append(P.AddEnumValue(name=ename, value=v, after=after, before=before))
-    new_tables = [
-        t for k, t in desired.tables.items() if k not in current.tables and not t.partition_of
-    ]
-    for t in _fk_order(new_tables):
-        ops.extend(_create_table(t))
-        cats.append("create_table")
-    for key, want in desired.tables.items():
-        have = current.tables.get(key)
-        if have is None or want.partition_of:
-            continue
-        tname = key
-        # columns
-        have_cols = {c.name: c for c in have.columns}
-        want_cols = {c.name: c for c in want.columns}
-        for c in sorted(want.columns, key=lambda c: c.position):
-            if c.name in have_cols:
-                continue
-            ops.append(
-                P.AddColumn(
-                    table=tname,
-                    column=P.ColumnDef(
-                        name=c.name,
-                        type=c.type,
-                        nullable=c.nullable,
-                        default=c.default,
-                        generated=c.generated,
-                        identity=c.identity,
-                    ),
-                )
-            )
-            cats.append("add_column")
-        for c in have.columns:
-            if c.name not in want_cols:
-                tail.append(P.DropColumn(table=tname, column=c.name))
-                cats.append("drop_column")
-        for name, w in want_cols.items():
-            h = have_cols.get(name)
-            if h is None:
-                continue
-            if (h.generated or None) != (w.generated or None) or h.identity != w.identity:
-                raise UnderstandingError(
-                    f"the desired schema changes the generated/identity definition of {have.name}.{name}: not supported offline"
-                )
-            if h.type != w.type:
-                ops.append(P.AlterColumnType(table=tname, column=name, new_type=w.type))
-                cats.append("type_change")
-            if (h.default or None) != (w.default or None) and not w.identity:
-                ops.append(P.SetDefault(table=tname, column=name, default=w.default))
-                cats.append("default")
-            if h.nullable and not w.nullable:
-                ops.append(P.SetNotNull(table=tname, column=name))
-                cats.append("not_null")
-            elif not h.nullable and w.nullable:
-                ops.append(P.DropNotNull(table=tname, column=name))
-        # constraints (names ignored for matching; the desired names are used)
-        have_cons = {_con_sig(k): k for k in have.constraints if k.kind != "not_null"}
-        want_cons = {_con_sig(k): k for k in want.constraints if k.kind != "not_null"}
-        for sig, k in have_cons.items():
-            if sig not in want_cons:
-                ops.append(P.DropConstraint(table=tname, name=k.name))
-                cats.append("drop_constraint")
-        # indexes not backing constraints
-        have_ix = {_index_sig(i): i for i in have.indexes if not i.constraint and not i.primary}
-        want_ix = {_index_sig(i): i for i in want.indexes if not i.constraint and not i.primary}
-        for sig, ix in have_ix.items():
-            if sig not in want_ix:
-                ops.append(P.DropIndex(table=tname, name=ix.name))
-                cats.append("drop_index")
-        for sig, ix in want_ix.items():
-            if sig not in have_ix:
-                ops.append(_create_index(tname, ix))
-                cats.append("index")
-        for sig, k in want_cons.items():
-            if sig not in have_cons:
-                ops.append(_add_constraint(tname, k))
-                cats.append("constraint")
-    ops.extend(tail)
-    if not ops:
+    changes = desired_changes(current, desired)
+    if not changes:
         raise UnderstandingError(
             "the desired schema is the same as the current one: nothing to migrate"
         )
-    tables = sorted({t.split(".")[-1] for op in ops for t in op.tables()})
+    p = _Plan(current, desired)
+    by_type: dict[str, list[Change]] = {}
+    for c in changes:
+        by_type.setdefault(c.object_type, []).append(c)
+    _extensions(p, by_type.pop("extension", []))
+    _enums(p, by_type.pop("enum", []))
+    views = _views(p, by_type.pop("view", []), by_type)
+    _functions(p, by_type.pop("function", []))
+    _sequences(p, by_type.pop("sequence", []))
+    _tables(p, by_type, views)
+    _triggers(p, by_type.pop("trigger", []), views)
+    _comments(p, by_type.pop("comment", []), views)
+    for rest in by_type.values():
+        p.unsupported.extend(c.detail for c in rest)
+    if p.unsupported:
+        raise UnderstandingError(
+            "the desired schema differs in ways the desired-schema path cannot migrate yet: "
+            + "; ".join(dict.fromkeys(p.unsupported))
+            + " (write these by hand, or use --backend claude)"
+        )
+    ops = p.ops()
+    order = [
+        c.detail
+        for c in diff_snapshots(current, desired, ignore_names=True).changes
+        if c.object_type == "table" and "column order" in c.detail
+    ]
+    p.notes.extend(
+        f"{d} is not reproduced: columns are added last (the column order is all that differs)"
+        for d in order
+    )
+    tables = sorted({t.split(".")[-1] for op in ops for t in op.tables() if t})
     intent = (
         f"Match the desired schema for {', '.join(tables)}"
         if tables
@@ -244,12 +299,459 @@ def diff_to_plan(
     slug = "match_desired_" + "_".join(tables)[:40]
     return P.DraftPlan(
         intent=intent,
-        slug=slug,
+        slug=slug.rstrip("_"),
         operations=ops,
-        assumptions=notes,
-        categories=list(dict.fromkeys(cats)),
+        assumptions=p.notes,
+        categories=list(dict.fromkeys(p.cats)),
         backend="desired",
     )
+
+
+# ---------------------------------------------------------------- each kind
+def _pairs(upgrade: list[str], downgrade: list[str]) -> list[P.RawSQL]:
+    """Statements one per operation (a driver may refuse several in one execute): the
+    upgrade runs `upgrade` in order, the downgrade runs `downgrade` in order."""
+    n = max(len(upgrade), len(downgrade))
+    return [
+        P.RawSQL(
+            upgrade=upgrade[i] if i < len(upgrade) else "",
+            downgrade=downgrade[n - 1 - i] if n - 1 - i < len(downgrade) else "",
+        )
+        for i in range(n)
+    ]
+
+
+def _extensions(p: _Plan, changes: list[Change]) -> None:
+    for c in changes:
+        if c.kind == "added" and c.name not in p.desired.stand_ins:
+            p.head.append(P.CreateExtension(name=p.desired.extensions[c.name].name))
+            p.cats.append("extension")
+        elif c.kind == "added":
+            continue
+        else:
+            p.unsupported.append(c.detail)
+
+
+def _enums(p: _Plan, changes: list[Change]) -> None:
+    for c in changes:
+        e = p.desired.enums.get(c.name)
+        have = p.current.enums.get(c.name)
+        ename = _enum_name(e or have)
+        if c.kind == "added":
+            p.head.append(P.CreateEnum(name=ename, labels=e.labels))
+            p.cats.append("enum")
+        elif c.kind == "removed":
+            p.drop_late.append(P.DropEnum(name=ename))
+            p.cats.append("enum")
+        elif "labels" in c.detail:
+            missing = [v for v in e.labels if v not in have.labels]
+            kept = [v for v in e.labels if v in have.labels]
+            if [v for v in have.labels if v not in e.labels] or kept != [
+                v for v in have.labels if v in e.labels
+            ]:
+                p.unsupported.append(f"{c.detail} (removing or reordering enum values)")
+                continue
+            for v in missing:
+                i = e.labels.index(v)
+                after = e.labels[i - 1] if i > 0 else None
+                before = e.labels[i + 1] if after is None and i + 1 < len(e.labels) else None
+                p.head.append(P.AddEnumValue(name=ename, value=v, after=after, before=before))
+            p.cats.append("enum")
+        else:
+            p.unsupported.append(c.detail)
+
+
+def _enum_name(e) -> str:
+    return e.name if e.schema_name == "public" else f"{e.schema_name}.{e.name}"
+
+
+def _seq_sql(s: Sequence, verb: str = "CREATE") -> str:
+    return (
+        f"{verb} SEQUENCE {quote_qualified(s.schema_name, s.name)} AS {s.data_type} "
+        f"INCREMENT BY {s.increment} MINVALUE {s.min_value} MAXVALUE {s.max_value} "
+        f"START WITH {s.start} CACHE {s.cache} {'CYCLE' if s.cycle else 'NO CYCLE'}"
+    )
+
+
+def _owned_sql(s: Sequence, owner: str | None) -> str:
+    target = "NONE"
+    if owner:
+        schema, table, column = owner.split(".", 2)
+        target = f"{quote_qualified(schema, table)}.{quote_ident(column)}"
+    return f"ALTER SEQUENCE {quote_qualified(s.schema_name, s.name)} OWNED BY {target}"
+
+
+def _sequences(p: _Plan, changes: list[Change]) -> None:
+    for c in changes:
+        want, have = p.desired.sequences.get(c.name), p.current.sequences.get(c.name)
+        if c.kind == "added":
+            p.head.append(
+                P.RawSQL(
+                    upgrade=_seq_sql(want),
+                    downgrade=f"DROP SEQUENCE {quote_qualified(want.schema_name, want.name)}",
+                )
+            )
+            if want.owned_by:
+                p.owned.append(
+                    P.RawSQL(
+                        upgrade=_owned_sql(want, want.owned_by), downgrade=_owned_sql(want, None)
+                    )
+                )
+            p.cats.append("sequence")
+        elif c.kind == "removed":
+            if have.owned_by and have.owned_by.rsplit(".", 1)[0] not in p.desired.tables:
+                continue  # goes with its table
+            if have.owned_by and not _column_kept(p, have.owned_by):
+                continue  # goes with its column
+            drop = f"DROP SEQUENCE {quote_qualified(have.schema_name, have.name)}"
+            down = [_seq_sql(have)] + ([_owned_sql(have, have.owned_by)] if have.owned_by else [])
+            p.drop_late.extend(_pairs([drop], down))
+            p.cats.append("sequence")
+        elif "changed: owned by" in c.detail:
+            p.owned.append(
+                P.RawSQL(
+                    upgrade=_owned_sql(want, want.owned_by),
+                    downgrade=_owned_sql(have, have.owned_by),
+                )
+            )
+        elif "changed: " in c.detail and c.kind == "changed":
+            p.head.append(
+                P.RawSQL(upgrade=_seq_sql(want, "ALTER"), downgrade=_seq_sql(have, "ALTER"))
+            )
+        else:
+            p.unsupported.append(c.detail)
+
+
+def _column_kept(p: _Plan, owner: str) -> bool:
+    table, _, column = owner.rpartition(".")
+    t = p.desired.tables.get(table)
+    return t is not None and t.column(column) is not None
+
+
+def _drop_function_sql(f: Function) -> str:
+    kind = {"procedure": "PROCEDURE", "aggregate": "AGGREGATE"}.get(f.kind, "FUNCTION")
+    return f"DROP {kind} {quote_qualified(f.schema_name, f.name)}({f.identity_args})"
+
+
+def _late_function(f: Function) -> bool:
+    """SQL-language bodies are checked against the tables when created: after the tables."""
+    return f.language == "sql" or f.sql_body
+
+
+def _functions(p: _Plan, changes: list[Change]) -> None:
+    for c in changes:
+        want, have = p.desired.functions.get(c.name), p.current.functions.get(c.name)
+        if c.kind == "added":
+            op = P.RawSQL(upgrade=want.definition, downgrade=_drop_function_sql(want))
+            (p.late if _late_function(want) else p.head).append(op)
+            p.cats.append("function")
+        elif c.kind == "removed":
+            p.drop_late.append(
+                P.RawSQL(upgrade=_drop_function_sql(have), downgrade=have.definition)
+            )
+            p.cats.append("function")
+        elif "definition" in c.detail:
+            if (have.returns, have.kind) != (want.returns, want.kind):
+                p.drop_early.append(
+                    P.RawSQL(upgrade=_drop_function_sql(have), downgrade=have.definition)
+                )
+                p.late.append(P.RawSQL(upgrade=want.definition, downgrade=_drop_function_sql(want)))
+            else:
+                op = P.RawSQL(upgrade=want.definition, downgrade=have.definition)
+                (p.late if _late_function(want) else p.head).append(op)
+            p.cats.append("function")
+        else:
+            p.unsupported.append(c.detail)
+
+
+def _view_sql(v: View) -> list[str]:
+    kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
+    opts = f" WITH ({', '.join(v.options)})" if v.options else ""
+    name = quote_qualified(v.schema_name, v.name)
+    out = [f"CREATE {kind} {name}{opts} AS {v.definition.rstrip().rstrip(';')}"]
+    out += [ix.definition for ix in v.indexes]
+    out += [t.definition for t in v.triggers]
+    if v.comment is not None:
+        out.append(f"COMMENT ON {kind} {name} IS {quote_literal(v.comment)}")
+    for col in v.columns:
+        if col.comment is not None:
+            out.append(
+                f"COMMENT ON COLUMN {name}.{quote_ident(col.name)} IS {quote_literal(col.comment)}"
+            )
+    return out
+
+
+def _drop_view_sql(v: View) -> str:
+    kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
+    return f"DROP {kind} {quote_qualified(v.schema_name, v.name)}"
+
+
+def _views(p: _Plan, changes: list[Change], by_type: dict[str, list[Change]]) -> set[str]:
+    """Views dropped before the table changes and created after them: the changed ones,
+    and every view that reads a table whose columns change (or a view that is recreated)."""
+    changed = {c.name for c in changes if c.kind == "changed"}
+    for kind in ("index", "trigger", "comment"):  # on a view: the view is recreated whole
+        for c in by_type.get(kind, []):
+            holder = next(
+                (v for v in p.current.views if c.name == v or c.name.startswith(v + ".")), None
+            )
+            if holder is not None and holder in p.desired.views:
+                changed.add(holder)
+    added = {c.name for c in changes if c.kind == "added"}
+    removed = {c.name for c in changes if c.kind == "removed"}
+    touched_tables = {
+        c.name.rsplit(".", 1)[0]
+        for c in by_type.get("column", [])
+        if c.kind in ("removed", "changed")
+    } | {c.name for c in by_type.get("table", []) if c.kind == "removed"}
+    recreate = set(changed)
+    grew = True
+    while grew:
+        grew = False
+        for key, v in p.current.views.items():
+            if key in recreate or key in removed or key not in p.desired.views:
+                continue
+            if set(v.depends_on) & (touched_tables | recreate | removed):
+                recreate.add(key)
+                grew = True
+    for key in _view_order(p.current.views, recreate | removed, reverse=True):
+        v = p.current.views[key]
+        p.drop_early.extend(_pairs([_drop_view_sql(v)], _view_sql(v)))
+    for key in _view_order(p.desired.views, recreate | added):
+        v = p.desired.views[key]
+        p.late.extend(_pairs(_view_sql(v), [_drop_view_sql(v)]))
+    if recreate | added | removed:
+        p.cats.append("view")
+    return recreate | removed
+
+
+def _view_order(views: dict[str, View], keys: set[str], *, reverse: bool = False) -> list[str]:
+    """Views that others read first (or last, to drop)."""
+    done: list[str] = []
+    pending = sorted(keys)
+    while pending:
+        for key in list(pending):
+            if not set(views[key].depends_on) & (set(pending) - {key}):
+                done.append(key)
+                pending.remove(key)
+                break
+        else:
+            done.extend(pending)
+            break
+    return done[::-1] if reverse else done
+
+
+def _triggers(p: _Plan, changes: list[Change], views: set[str]) -> None:
+    def find(snap: SchemaSnapshot, key: str):
+        table, _, name = key.rpartition(".")
+        holder = snap.tables.get(table) or snap.views.get(table)
+        return table, next((t for t in holder.triggers if t.name == name), None) if holder else None
+
+    for c in changes:
+        table, have = find(p.current, c.name)
+        _, want = find(p.desired, c.name)
+        schema, _, bare = table.partition(".")
+        on = f"{quote_ident(c.name.rpartition('.')[2])} ON {quote_qualified(schema, bare)}"
+        if c.kind in ("removed", "changed") and have is not None:
+            gone = table not in p.desired.tables and table not in p.desired.views
+            if not gone and table not in views:  # a dropped view takes its triggers
+                p.drop_early.append(
+                    P.RawSQL(upgrade=f"DROP TRIGGER {on}", downgrade=have.definition)
+                )
+        if c.kind in ("added", "changed") and want is not None:
+            if table in views or table not in p.current.tables | p.current.views:
+                continue  # created with its (re)created view
+            p.late.append(P.RawSQL(upgrade=want.definition, downgrade=f"DROP TRIGGER {on}"))
+        if c.kind == "changed" and want is not None and have is not None and "enabled" in c.detail:
+            p.unsupported.append(c.detail)
+        p.cats.append("trigger")
+
+
+def _comments(p: _Plan, changes: list[Change], views: set[str]) -> None:
+    for c in changes:
+        if any(c.name == v or c.name.startswith(v + ".") for v in views):
+            continue  # the recreated view carries its comments
+        target = _comment_target(p, c.name)
+        if target is None:
+            p.unsupported.append(c.detail)
+            continue
+        what, old, new = target
+        value = lambda v: "NULL" if v is None else quote_literal(v)  # noqa: E731
+        p.late.append(
+            P.RawSQL(
+                upgrade=f"COMMENT ON {what} IS {value(new)}",
+                downgrade=f"COMMENT ON {what} IS {value(old)}",
+            )
+        )
+        p.cats.append("comment")
+
+
+def _comment_target(p: _Plan, key: str):
+    if key in p.desired.tables and key in p.current.tables:
+        schema, _, name = key.partition(".")
+        return (
+            f"TABLE {quote_qualified(schema, name)}",
+            p.current.tables[key].comment,
+            p.desired.tables[key].comment,
+        )
+    table, _, column = key.rpartition(".")
+    want, have = p.desired.tables.get(table), p.current.tables.get(table)
+    if want is not None and want.column(column) is not None:
+        schema, _, name = table.partition(".")
+        old = have.column(column).comment if have and have.column(column) else None
+        return (
+            f"COLUMN {quote_qualified(schema, name)}.{quote_ident(column)}",
+            old,
+            want.column(column).comment,
+        )
+    return None
+
+
+# ------------------------------------------------------------------ tables
+def _tables(p: _Plan, by_type: dict[str, list[Change]], views: set[str]) -> None:
+    table_changes = by_type.pop("table", [])
+    columns = by_type.pop("column", [])
+    constraints = by_type.pop("constraint", [])
+    indexes = by_type.pop("index", [])
+    new = {c.name for c in table_changes if c.kind == "added"}
+    gone = {c.name for c in table_changes if c.kind == "removed"}
+    for c in table_changes:
+        if c.kind == "changed":
+            p.unsupported.append(c.detail)
+    for key in new:
+        t = p.desired.tables[key]
+        if t.partition_of or t.kind == "partitioned" or t.inherits or t.persistence != "permanent":
+            p.unsupported.append(f"table {key} added ({t.kind}, partition or inheritance)")
+    for t in _fk_order([p.desired.tables[k] for k in sorted(new)]):
+        if t.partition_of or t.kind == "partitioned" or t.inherits or t.persistence != "permanent":
+            continue
+        p.tables.extend(_create_table(t))
+        p.cats.append("create_table")
+        for tr in t.triggers:
+            schema, _, bare = t.qualified_name.partition(".")
+            p.late.append(
+                P.RawSQL(
+                    upgrade=tr.definition,
+                    downgrade=f"DROP TRIGGER {quote_ident(tr.name)} ON {quote_qualified(schema, bare)}",
+                )
+            )
+    # changes on tables that stay
+    per_table: dict[str, list[Change]] = {}
+    for c in [*columns, *constraints, *indexes]:
+        table = c.name.rsplit(".", 1)[0]
+        if table in new or table in gone or table in views:
+            continue  # created, dropped, or a view dropped and recreated whole
+        if table not in p.current.tables or table not in p.desired.tables:
+            p.unsupported.append(c.detail)
+            continue
+        per_table.setdefault(table, []).append(c)
+    for table in sorted(per_table):
+        _alter_table(p, table, per_table[table])
+    for t in reversed(_fk_order([p.current.tables[k] for k in sorted(gone)])):
+        if t.partition_of:
+            continue  # goes with its parent
+        p.drop_tables.append(P.DropTable(table=t.qualified_name))
+        p.cats.append("drop_table")
+
+
+def _alter_table(p: _Plan, key: str, changes: list[Change]) -> None:
+    have, want = p.current.tables[key], p.desired.tables[key]
+    ops: list = []
+    for c in changes:
+        if c.object_type != "column":
+            continue
+        col = c.name.rsplit(".", 1)[1]
+        h, w = have.column(col), want.column(col)
+        if c.kind == "added":
+            ops.append(
+                P.AddColumn(
+                    table=key,
+                    column=P.ColumnDef(
+                        name=w.name,
+                        type=w.type,
+                        nullable=w.nullable,
+                        default=w.default,
+                        generated=w.generated,
+                        identity=w.identity,
+                    ),
+                )
+            )
+            p.cats.append("add_column")
+            if w.comment is not None:
+                schema, _, name = key.partition(".")
+                target = f"{quote_qualified(schema, name)}.{quote_ident(col)}"
+                p.late.append(
+                    P.RawSQL(
+                        upgrade=f"COMMENT ON COLUMN {target} IS {quote_literal(w.comment)}",
+                        downgrade=f"COMMENT ON COLUMN {target} IS NULL",
+                        table=key,
+                    )
+                )
+        elif c.kind == "removed":
+            p.drop_columns.append(P.DropColumn(table=key, column=col))
+            p.cats.append("drop_column")
+    done: set[str] = set()
+    for c in changes:
+        if c.object_type != "column" or c.kind != "changed" or c.name in done:
+            continue
+        done.add(c.name)
+        col = c.name.rsplit(".", 1)[1]
+        h, w = have.column(col), want.column(col)
+        if (h.generated or None) != (w.generated or None) or h.identity != w.identity:
+            p.unsupported.append(f"the generated/identity definition of {have.name}.{col} changes")
+            continue
+        if h.collation != w.collation or h.generated_kind != w.generated_kind:
+            p.unsupported.append(f"the collation of {have.name}.{col} changes")
+            continue
+        if h.type != w.type:
+            ops.append(P.AlterColumnType(table=key, column=col, new_type=w.type))
+            p.cats.append("type_change")
+        if (h.default or None) != (w.default or None) and not w.identity:
+            ops.append(P.SetDefault(table=key, column=col, default=w.default))
+            p.cats.append("default")
+        if h.nullable and not w.nullable:
+            ops.append(P.SetNotNull(table=key, column=col))
+            p.cats.append("not_null")
+        elif not h.nullable and w.nullable:
+            ops.append(P.DropNotNull(table=key, column=col))
+    have_cons = {k.name: k for k in have.constraints}
+    want_cons = {k.name: k for k in want.constraints}
+    have_ix = {i.name: i for i in have.indexes}
+    want_ix = {i.name: i for i in want.indexes}
+    dropped_cols = {op.column for op in p.drop_columns if op.table == key}
+    adds: list = []
+    for c in changes:
+        name = c.name.rsplit(".", 1)[1]
+        if c.object_type == "constraint":
+            if c.kind == "removed":
+                k = have_cons[name]
+                if set(k.columns) and set(k.columns) <= dropped_cols and k.kind != "foreign_key":
+                    continue  # goes with its column
+                ops.append(P.DropConstraint(table=key, name=name))
+                p.cats.append("drop_constraint")
+            elif c.kind == "added":
+                adds.append(_add_constraint(key, want_cons[name]))
+                p.cats.append("constraint")
+            else:
+                p.unsupported.append(c.detail)
+        elif c.object_type == "index":
+            if c.kind == "removed":
+                ix = have_ix[name]
+                if ix.constraint or ix.primary:
+                    continue  # the constraint's drop takes it
+                if set(ix.keys) and set(ix.keys) <= dropped_cols:
+                    continue  # goes with its column
+                ops.append(P.DropIndex(table=key, name=name))
+                p.cats.append("drop_index")
+            elif c.kind == "added":
+                ix = want_ix[name]
+                if ix.constraint or ix.primary:
+                    continue  # the constraint creates it
+                adds.append(_create_index(key, ix))
+                p.cats.append("index")
+            else:
+                p.unsupported.append(c.detail)
+    p.tables.extend(ops + adds)
 
 
 def _fk_order(tables: list[Table]) -> list[Table]:
@@ -280,6 +782,7 @@ def _create_table(t: Table) -> list:
             default=c.default,
             generated=c.generated,
             identity=c.identity,
+            autoincrement=False,  # a serial column's sequence and default are explicit
         )
         for c in sorted(t.columns, key=lambda c: c.position)
     ]
@@ -291,7 +794,7 @@ def _create_table(t: Table) -> list:
         if k.kind in ("primary_key", "not_null"):
             continue
         add = _add_constraint(t.qualified_name, k)
-        if isinstance(add, P.AddForeignKey):
+        if isinstance(add, P.AddForeignKey) and k.ref_table != t.qualified_name:
             create.foreign_keys.append(add)
         elif isinstance(add, P.AddCheck):
             create.checks.append(add)
@@ -300,42 +803,76 @@ def _create_table(t: Table) -> list:
     for ix in t.indexes:
         if not ix.constraint and not ix.primary:
             ops.append(_create_index(t.qualified_name, ix))
+    if t.comment is not None:
+        schema, _, name = t.qualified_name.partition(".")
+        ops.append(
+            P.RawSQL(
+                upgrade=f"COMMENT ON TABLE {quote_qualified(schema, name)} IS {quote_literal(t.comment)}",
+                downgrade=f"COMMENT ON TABLE {quote_qualified(schema, name)} IS NULL",
+                table=t.qualified_name,
+            )
+        )
+    for c in t.columns:
+        if c.comment is not None:
+            schema, _, name = t.qualified_name.partition(".")
+            target = f"{quote_qualified(schema, name)}.{quote_ident(c.name)}"
+            ops.append(
+                P.RawSQL(
+                    upgrade=f"COMMENT ON COLUMN {target} IS {quote_literal(c.comment)}",
+                    downgrade=f"COMMENT ON COLUMN {target} IS NULL",
+                    table=t.qualified_name,
+                )
+            )
     return ops
 
 
 def _create_index(table: str, ix: Index) -> P.CreateIndex:
     opclasses = {k: o for k, o in zip(ix.keys, ix.opclasses, strict=False) if o}
-    keys = list(ix.keys)
     return P.CreateIndex(
         table=table,
         name=ix.name,
-        keys=keys,
+        keys=list(ix.keys),
         method=ix.method,
         opclasses=opclasses,
         unique=ix.unique,
         where=ix.predicate,
         include=list(ix.include),
+        nulls_not_distinct=ix.nulls_not_distinct,
         kind="desired",
     )
 
 
 def _add_constraint(table: str, k: Constraint):
-    if k.kind == "check":
+    from migagent.tools.introspect.sqltext import check_expression
+
+    plain = not k.deferrable and k.validated
+    if k.kind == "check" and plain and "NO INHERIT" not in k.definition:
         return P.AddCheck(table=table, name=k.name, expression=check_expression(k.definition))
-    if k.kind == "foreign_key" and k.ref_table:
+    if k.kind == "foreign_key" and k.ref_table and plain and "MATCH" not in k.definition:
         actions = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT"}
-        return P.AddForeignKey(
-            table=table,
-            name=k.name,
-            columns=k.columns,
-            ref_table=k.ref_table,
-            ref_columns=k.ref_columns,
-            on_delete=k.on_delete if k.on_delete in actions else None,
-            on_update=k.on_update if k.on_update in actions else None,
-        )
-    if k.kind == "unique" and "NULLS NOT DISTINCT" not in k.definition and k.columns:
+        if "SET NULL (" not in k.definition and "SET DEFAULT (" not in k.definition:
+            return P.AddForeignKey(
+                table=table,
+                name=k.name,
+                columns=k.columns,
+                ref_table=k.ref_table,
+                ref_columns=k.ref_columns,
+                on_delete=k.on_delete if k.on_delete in actions else None,
+                on_update=k.on_update if k.on_update in actions else None,
+            )
+    if (
+        k.kind == "unique"
+        and plain
+        and k.definition.startswith("UNIQUE (")
+        and "INCLUDE" not in k.definition
+        and k.columns
+    ):
         return P.AddUnique(table=table, name=k.name, columns=k.columns)
-    if k.kind == "primary_key":
+    if (
+        k.kind == "primary_key"
+        and k.definition.startswith("PRIMARY KEY (")
+        and "INCLUDE" not in k.definition
+    ):
         return P.AddPrimaryKey(table=table, name=k.name, columns=k.columns)
     from migagent.agent.lower import qi, qt
 

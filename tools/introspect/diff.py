@@ -558,3 +558,111 @@ class _Differ:
                     f"{label} changed: definition differs ({_first_difference(x.definition, y.definition)})",
                 )
             self.comment(key, label, x.comment, y.comment)
+
+
+# ------------------------------------------------------- meaning, not text
+_RT_INDEX = "migagent_rt_index"
+_RT_CHECK = "migagent_rt_check"
+
+
+def canonical_expressions(conn, snap: SchemaSnapshot, *, rounds: int = 3) -> SchemaSnapshot:
+    """A copy of `snap` whose index definitions and check constraints are in the form
+    this server gives them when they are created again from their own deparsed text.
+
+    The server's deparse is not a fixed point: `status IN ('a', 'b')` on a varchar
+    comes back as `(status)::text = ANY ((ARRAY['a'::character varying, ...])::text[])`,
+    and that text, copied into a migration, comes back as yet another spelling of the
+    same predicate. Round-tripping every definition through the same server (until it
+    stops changing) makes equivalent forms equal and leaves different ones different.
+    `conn` is a scratch database holding the snapshot's tables (nothing is kept: every
+    object is created and rolled back inside a savepoint). Objects whose table is not
+    there, or that do not create, keep their text.
+    """
+    import psycopg
+
+    out = snap.model_copy(deep=True)
+    with conn.transaction():
+        # the snapshot's deparse ran with search_path = pg_catalog (every name qualified)
+        conn.execute("SET LOCAL search_path = pg_catalog")
+        for table in out.tables.values():
+            for ix in table.indexes:
+                if ix.constraint or ix.primary or not ix.definition:
+                    continue
+                text = ix.definition
+                for _ in range(rounds):
+                    again = _round_trip_index(conn, psycopg, text)
+                    if again is None or again[0] == text:
+                        break
+                    text, ix.predicate = again
+                ix.definition = text
+            for k in table.constraints:
+                if k.kind != "check":
+                    continue
+                definition = k.definition
+                for _ in range(rounds):
+                    again = _round_trip_check(conn, psycopg, table.qualified_name, definition)
+                    if again is None or again == definition:
+                        break
+                    definition = again
+                k.definition = definition
+    return out
+
+
+def _round_trip_index(conn, psycopg, definition: str) -> tuple[str, str | None] | None:
+    m = _INDEX_NAME.match(definition)
+    if not m:
+        return None
+    name = definition[m.end(1) : m.start(2)].strip()
+    sql = _INDEX_NAME.sub(lambda mm: f"{mm.group(1)}{_RT_INDEX} {mm.group(2)}", definition)
+    try:
+        with conn.transaction():
+            conn.execute(sql)
+            row = conn.execute(
+                "SELECT pg_get_indexdef(i.indexrelid), pg_get_expr(i.indpred, i.indrelid)"
+                " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " WHERE c.relname = %s",
+                (_RT_INDEX,),
+            ).fetchone()
+            raise _Rollback(row)
+    except _Rollback as done:
+        row = done.value
+    except psycopg.Error:
+        return None
+    if row is None:
+        return None
+    text = _INDEX_NAME.sub(lambda mm: f"{mm.group(1)}{name} {mm.group(2)}", row[0])
+    return text, row[1]
+
+
+def _round_trip_check(conn, psycopg, table: str, definition: str) -> str | None:
+    from migagent.tools.sql import quote_qualified
+
+    schema, _, bare = table.partition(".")
+    not_valid = definition.endswith(" NOT VALID")
+    body = definition[: -len(" NOT VALID")] if not_valid else definition
+    try:
+        with conn.transaction():
+            conn.execute(
+                f"ALTER TABLE {quote_qualified(schema, bare)} ADD CONSTRAINT {_RT_CHECK} {body} NOT VALID"
+            )
+            row = conn.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+                (_RT_CHECK,),
+            ).fetchone()
+            raise _Rollback(row)
+    except _Rollback as done:
+        row = done.value
+    except psycopg.Error:
+        return None
+    if row is None:
+        return None
+    text = row[0][: -len(" NOT VALID")] if row[0].endswith(" NOT VALID") else row[0]
+    return text + (" NOT VALID" if not_valid else "")
+
+
+class _Rollback(Exception):
+    """Leaves a savepoint by rolling it back, carrying what was read inside it."""
+
+    def __init__(self, value) -> None:
+        super().__init__("rollback")
+        self.value = value
