@@ -237,6 +237,7 @@ class _Plan:
     drop_late: list = field(default_factory=list)  # functions, enums, sequences
     cats: list[str] = field(default_factory=lambda: ["desired_schema"])
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
 
     def ops(self) -> list:
@@ -302,6 +303,7 @@ def diff_to_plan(
         slug=slug.rstrip("_"),
         operations=ops,
         assumptions=p.notes,
+        warnings=p.warnings,
         categories=list(dict.fromkeys(p.cats)),
         backend="desired",
     )
@@ -651,6 +653,11 @@ def _tables(p: _Plan, by_type: dict[str, list[Change]], views: set[str]) -> None
         if t.partition_of:
             continue  # goes with its parent
         p.drop_tables.append(P.DropTable(table=t.qualified_name))
+        p.warnings.append(
+            f"table {t.name} is not in the desired schema, so it is dropped with its rows "
+            "(the downgrade recreates it empty): a desired file that loads on its own is the "
+            f"whole schema; to keep {t.name}, include its CREATE TABLE"
+        )
         p.cats.append("drop_table")
 
 
@@ -672,6 +679,7 @@ def _alter_table(p: _Plan, key: str, changes: list[Change]) -> None:
                         nullable=w.nullable,
                         default=w.default,
                         generated=w.generated,
+                        generated_kind=w.generated_kind,
                         identity=w.identity,
                     ),
                 )
@@ -781,6 +789,7 @@ def _create_table(t: Table) -> list:
             nullable=c.nullable,
             default=c.default,
             generated=c.generated,
+            generated_kind=c.generated_kind,
             identity=c.identity,
             autoincrement=False,  # a serial column's sequence and default are explicit
         )
