@@ -265,8 +265,19 @@ def diff_to_plan(
     by_type: dict[str, list[Change]] = {}
     for c in changes:
         by_type.setdefault(c.object_type, []).append(c)
+    for schema in desired.schemas:
+        if schema not in current.schemas and any(
+            c.name.startswith(schema + ".") for c in changes if c.kind == "added"
+        ):
+            p.head.append(
+                P.RawSQL(
+                    upgrade=f"CREATE SCHEMA {quote_ident(schema)}",
+                    downgrade=f"DROP SCHEMA {quote_ident(schema)}",
+                )
+            )
     _extensions(p, by_type.pop("extension", []))
     _enums(p, by_type.pop("enum", []))
+    _types(p, by_type.pop("domain", []), by_type.pop("type", []))
     views = _views(p, by_type.pop("view", []), by_type)
     _functions(p, by_type.pop("function", []))
     _sequences(p, by_type.pop("sequence", []))
@@ -341,6 +352,14 @@ def _enums(p: _Plan, changes: list[Change]) -> None:
         ename = _enum_name(e or have)
         if c.kind == "added":
             p.head.append(P.CreateEnum(name=ename, labels=e.labels))
+            if e.comment is not None:
+                what = f"TYPE {quote_qualified(e.schema_name, e.name)}"
+                p.head.append(
+                    P.RawSQL(
+                        upgrade=f"COMMENT ON {what} IS {quote_literal(e.comment)}",
+                        downgrade=f"COMMENT ON {what} IS NULL",
+                    )
+                )
             p.cats.append("enum")
         elif c.kind == "removed":
             p.drop_late.append(P.DropEnum(name=ename))
@@ -361,6 +380,54 @@ def _enums(p: _Plan, changes: list[Change]) -> None:
             p.cats.append("enum")
         else:
             p.unsupported.append(c.detail)
+
+
+def _types(p: _Plan, domains: list[Change], composites: list[Change]) -> None:
+    """Domains and composite types: created before the tables, dropped after them."""
+    for c in domains:
+        want, have = p.desired.domains.get(c.name), p.current.domains.get(c.name)
+        if c.kind == "added":
+            p.head.append(P.RawSQL(upgrade=_domain_sql(want), downgrade=_drop_type(want, "DOMAIN")))
+        elif c.kind == "removed":
+            p.drop_late.append(
+                P.RawSQL(upgrade=_drop_type(have, "DOMAIN"), downgrade=_domain_sql(have))
+            )
+        else:
+            p.unsupported.append(c.detail)
+            continue
+        p.cats.append("domain")
+    for c in composites:
+        want, have = p.desired.composite_types.get(c.name), p.current.composite_types.get(c.name)
+        if c.kind == "added":
+            p.head.append(
+                P.RawSQL(upgrade=_composite_sql(want), downgrade=_drop_type(want, "TYPE"))
+            )
+        elif c.kind == "removed":
+            p.drop_late.append(
+                P.RawSQL(upgrade=_drop_type(have, "TYPE"), downgrade=_composite_sql(have))
+            )
+        else:
+            p.unsupported.append(c.detail)
+            continue
+        p.cats.append("type")
+
+
+def _drop_type(t, kind: str) -> str:
+    return f"DROP {kind} {quote_qualified(t.schema_name, t.name)}"
+
+
+def _domain_sql(d) -> str:
+    sql = f"CREATE DOMAIN {quote_qualified(d.schema_name, d.name)} AS {d.base_type}"
+    if d.default is not None:
+        sql += f" DEFAULT {d.default}"
+    if not d.nullable:
+        sql += " NOT NULL"
+    return " ".join([sql, *d.checks])
+
+
+def _composite_sql(t) -> str:
+    attrs = ", ".join(f"{quote_ident(n)} {ty}" for n, ty in t.attributes)
+    return f"CREATE TYPE {quote_qualified(t.schema_name, t.name)} AS ({attrs})"
 
 
 def _enum_name(e) -> str:
@@ -446,6 +513,15 @@ def _functions(p: _Plan, changes: list[Change]) -> None:
         if c.kind == "added":
             op = P.RawSQL(upgrade=want.definition, downgrade=_drop_function_sql(want))
             (p.late if _late_function(want) else p.head).append(op)
+            if want.comment is not None:
+                kind = {"procedure": "PROCEDURE", "aggregate": "AGGREGATE"}.get(want.kind)
+                what = f"{kind or 'FUNCTION'} {_drop_function_sql(want).split(' ', 2)[2]}"
+                p.late.append(
+                    P.RawSQL(
+                        upgrade=f"COMMENT ON {what} IS {quote_literal(want.comment)}",
+                        downgrade=f"COMMENT ON {what} IS NULL",
+                    )
+                )
             p.cats.append("function")
         elif c.kind == "removed":
             p.drop_late.append(
@@ -618,25 +694,24 @@ def _tables(p: _Plan, by_type: dict[str, list[Change]], views: set[str]) -> None
     new = {c.name for c in table_changes if c.kind == "added"}
     gone = {c.name for c in table_changes if c.kind == "removed"}
     for c in table_changes:
-        if c.kind == "changed":
-            p.unsupported.append(c.detail)
-    for key in new:
-        t = p.desired.tables[key]
-        if t.partition_of or t.kind == "partitioned" or t.inherits or t.persistence != "permanent":
-            p.unsupported.append(f"table {key} added ({t.kind}, partition or inheritance)")
-    for t in _fk_order([p.desired.tables[k] for k in sorted(new)]):
-        if t.partition_of or t.kind == "partitioned" or t.inherits or t.persistence != "permanent":
+        if c.kind != "changed":
             continue
-        p.tables.extend(_create_table(t))
+        want = p.desired.tables[c.name]
+        schema, _, bare = c.name.partition(".")
+        if "changed: row level security" in c.detail:
+            p.late.append(_rls_op(quote_qualified(schema, bare), "ENABLE", want.rls_enabled))
+        elif "changed: forced row level security" in c.detail:
+            p.late.append(_rls_op(quote_qualified(schema, bare), "FORCE", want.rls_forced))
+        else:
+            p.unsupported.append(c.detail)
+    enums = {e.name for e in p.desired.enums.values()} | set(p.desired.enums)
+    special = [k for k in sorted(new) if _special(p.desired.tables[k], enums)]
+    for t in _fk_order([p.desired.tables[k] for k in sorted(new)]):
+        special_ = t.qualified_name in special
+        p.tables.extend(_create_raw_table(t) if special_ else _create_table(t))
         p.cats.append("create_table")
-        for tr in t.triggers:
-            schema, _, bare = t.qualified_name.partition(".")
-            p.late.append(
-                P.RawSQL(
-                    upgrade=tr.definition,
-                    downgrade=f"DROP TRIGGER {quote_ident(tr.name)} ON {quote_qualified(schema, bare)}",
-                )
-            )
+    for t in [p.desired.tables[k] for k in sorted(new)]:
+        p.late.extend(_new_table_extras(t))
     # changes on tables that stay
     per_table: dict[str, list[Change]] = {}
     for c in [*columns, *constraints, *indexes]:
@@ -650,7 +725,7 @@ def _tables(p: _Plan, by_type: dict[str, list[Change]], views: set[str]) -> None
     for table in sorted(per_table):
         _alter_table(p, table, per_table[table])
     for t in reversed(_fk_order([p.current.tables[k] for k in sorted(gone)])):
-        if t.partition_of:
+        if t.partition_of in gone:
             continue  # goes with its parent
         p.drop_tables.append(P.DropTable(table=t.qualified_name))
         p.warnings.append(
@@ -659,6 +734,83 @@ def _tables(p: _Plan, by_type: dict[str, list[Change]], views: set[str]) -> None
             f"whole schema; to keep {t.name}, include its CREATE TABLE"
         )
         p.cats.append("drop_table")
+
+
+def _special(t: Table, enums: set[str]) -> bool:
+    """A table `op.create_table` cannot write: partitioned, a partition, INHERITS, UNLOGGED,
+    storage options, a collation, or a column type SQLAlchemy has no name for (a domain)."""
+    from migagent.agent.satypes import sa_type
+
+    return bool(
+        t.partition_of
+        or t.kind == "partitioned"
+        or t.inherits
+        or t.persistence != "permanent"
+        or t.options
+        or any(c.collation or sa_type(c.type, enums) is None for c in t.columns)
+    )
+
+
+def _create_raw_table(t: Table) -> list:
+    """CREATE TABLE as SQL, with what `op.create_table` cannot say."""
+    name = quote_qualified(t.schema_name, t.name)
+    items = []
+    if not t.partition_of:
+        for c in sorted(t.columns, key=lambda c: c.position):
+            if c.inherited:
+                continue
+            parts = [quote_ident(c.name), c.type]
+            if c.collation:
+                parts.append(f"COLLATE {c.collation}")
+            if c.generated:
+                parts.append(
+                    f"GENERATED ALWAYS AS ({c.generated}) {(c.generated_kind or 'stored').upper()}"
+                )
+            elif c.identity:
+                parts.append(f"GENERATED {c.identity.upper()} AS IDENTITY")
+            elif c.default is not None:
+                parts.append(f"DEFAULT {c.default}")
+            if not c.nullable:
+                parts.append("NOT NULL")
+            items.append(" ".join(parts))
+    later: list = []
+    for k in t.constraints:
+        if k.inherited or k.kind == "not_null":
+            continue
+        if k.kind == "foreign_key":
+            later.append(_add_constraint(t.qualified_name, k))
+        else:
+            items.append(f"CONSTRAINT {quote_ident(k.name)} {k.definition}")
+    head = "CREATE " + ("UNLOGGED " if t.persistence == "unlogged" else "") + f"TABLE {name}"
+    if t.partition_of:
+        schema, _, parent = t.partition_of.partition(".")
+        body = f" ({', '.join(items)})" if items else ""
+        sql = f"{head} PARTITION OF {quote_qualified(schema, parent)}{body} {t.partition_bound}"
+    else:
+        sql = f"{head} ({', '.join(items)})"
+        if t.inherits:
+            sql += (
+                " INHERITS ("
+                + ", ".join(quote_qualified(*i.split(".", 1)) for i in t.inherits)
+                + ")"
+            )
+    if t.partition_key:
+        sql += f" PARTITION BY {t.partition_key}"
+    if t.options:
+        sql += f" WITH ({', '.join(t.options)})"
+    ops: list = [P.RawSQL(upgrade=sql, downgrade=f"DROP TABLE {name}", table=t.qualified_name)]
+    ops += later
+    for ix in t.indexes:
+        if ix.constraint or ix.primary or ix.parent:
+            continue
+        ops.append(
+            P.RawSQL(
+                upgrade=ix.definition.replace(" ON ONLY ", " ON ", 1),
+                downgrade=f"DROP INDEX {quote_qualified(t.schema_name, ix.name)}",
+                table=t.qualified_name,
+            )
+        )
+    return ops
 
 
 def _alter_table(p: _Plan, key: str, changes: list[Change]) -> None:
@@ -769,7 +921,8 @@ def _fk_order(tables: list[Table]) -> list[Table]:
     while pending:
         progressed = False
         for t in list(pending):
-            deps = {k.ref_table for k in t.constraints if k.kind == "foreign_key"} & names
+            deps = {k.ref_table for k in t.constraints if k.kind == "foreign_key"}
+            deps = (deps | {t.partition_of} | set(t.inherits)) & names
             if deps <= {d.qualified_name for d in done} | {t.qualified_name}:
                 done.append(t)
                 pending.remove(t)
@@ -812,27 +965,78 @@ def _create_table(t: Table) -> list:
     for ix in t.indexes:
         if not ix.constraint and not ix.primary:
             ops.append(_create_index(t.qualified_name, ix))
-    if t.comment is not None:
-        schema, _, name = t.qualified_name.partition(".")
-        ops.append(
-            P.RawSQL(
-                upgrade=f"COMMENT ON TABLE {quote_qualified(schema, name)} IS {quote_literal(t.comment)}",
-                downgrade=f"COMMENT ON TABLE {quote_qualified(schema, name)} IS NULL",
-                table=t.qualified_name,
-            )
-        )
-    for c in t.columns:
-        if c.comment is not None:
-            schema, _, name = t.qualified_name.partition(".")
-            target = f"{quote_qualified(schema, name)}.{quote_ident(c.name)}"
+    return ops
+
+
+def _new_table_extras(t: Table) -> list:
+    """What a new table carries besides columns, keys and indexes: its triggers,
+    row-level security and policies, and the comments on it and its parts."""
+    schema, _, bare = t.qualified_name.partition(".")
+    name = quote_qualified(schema, bare)
+    ops: list = []
+    for tr in t.triggers:
+        if not tr.inherited:
             ops.append(
                 P.RawSQL(
-                    upgrade=f"COMMENT ON COLUMN {target} IS {quote_literal(c.comment)}",
-                    downgrade=f"COMMENT ON COLUMN {target} IS NULL",
-                    table=t.qualified_name,
+                    upgrade=tr.definition,
+                    downgrade=f"DROP TRIGGER {quote_ident(tr.name)} ON {name}",
+                )
+            )
+    if t.rls_enabled:
+        ops.append(_rls_op(name, "ENABLE", True))
+    if t.rls_forced:
+        ops.append(_rls_op(name, "FORCE", True))
+    for pol in t.policies:
+        ops.append(P.RawSQL(upgrade=_policy_sql(name, pol), downgrade=_drop_policy(name, pol)))
+    targets = [(f"TABLE {name}", t.comment)]
+    targets += [(f"COLUMN {name}.{quote_ident(c.name)}", c.comment) for c in t.columns]
+    targets += [
+        (f"CONSTRAINT {quote_ident(k.name)} ON {name}", k.comment)
+        for k in t.constraints
+        if not k.inherited
+    ]
+    targets += [
+        (f"INDEX {quote_qualified(schema, i.name)}", i.comment)
+        for i in t.indexes
+        if not i.constraint and not i.primary
+    ]
+    targets += [(f"TRIGGER {quote_ident(x.name)} ON {name}", x.comment) for x in t.triggers]
+    targets += [(f"POLICY {quote_ident(x.name)} ON {name}", x.comment) for x in t.policies]
+    for what, comment in targets:
+        if comment is not None:
+            ops.append(
+                P.RawSQL(
+                    upgrade=f"COMMENT ON {what} IS {quote_literal(comment)}",
+                    downgrade=f"COMMENT ON {what} IS NULL",
                 )
             )
     return ops
+
+
+def _rls_op(name: str, verb: str, on: bool) -> P.RawSQL:
+    undo = {"ENABLE": "DISABLE", "FORCE": "NO FORCE"}[verb]
+    up, down = (verb, undo) if on else (undo, verb)
+    return P.RawSQL(
+        upgrade=f"ALTER TABLE {name} {up} ROW LEVEL SECURITY",
+        downgrade=f"ALTER TABLE {name} {down} ROW LEVEL SECURITY",
+    )
+
+
+def _policy_sql(table: str, pol) -> str:
+    sql = f"CREATE POLICY {quote_ident(pol.name)} ON {table}"
+    sql += " AS PERMISSIVE" if pol.permissive else " AS RESTRICTIVE"
+    sql += f" FOR {pol.command}"
+    roles = [r if r == "public" else quote_ident(r) for r in pol.roles] or ["public"]
+    sql += " TO " + ", ".join(roles)
+    if pol.using is not None:
+        sql += f" USING ({pol.using})"
+    if pol.with_check is not None:
+        sql += f" WITH CHECK ({pol.with_check})"
+    return sql
+
+
+def _drop_policy(table: str, pol) -> str:
+    return f"DROP POLICY {quote_ident(pol.name)} ON {table}"
 
 
 def _create_index(table: str, ix: Index) -> P.CreateIndex:
