@@ -205,6 +205,10 @@ class Planner:
             ),
             (r"\bdefault", self.default),
             (
+                r"\bnew\s+[a-z_]\w*(?:\s+[a-z_]\w*)?\s+(?:should\s+|will\s+|must\s+|always\s+)*(?:start|begin|get)s?\b",
+                self.business_default,
+            ),
+            (
                 r"\ballow\b[^;]{0,60}?\bto\s+be\s+(?:null|empty|missing|blank|unset)\b|\brequired\b|\bnot\s+null\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bnever\s+(?:be\s+)?null\b|\bnot\s+be\s+null\b|\bcan(?:not|'t|\s+not)\s+be\s+(?:null|empty|missing)|\bmust\s+(?:always\s+)?(?:be\s+set|have\s+a)\b|\boptional\b|\bnullable\b|\ballow\s+nulls?\b|\bdrop\s+not\s+null\b",
                 self.nullability,
             ),
@@ -1773,6 +1777,8 @@ class Planner:
             and not self.has(r"\bbtree\b")
         ):
             method = "gin"
+        # jsonb_path_ops only when asked for: the default jsonb_ops serves @> too, and the
+        # key-exists operators (?, ?|, ?&) a later query may need
         if method == "gin" and self.has(r"jsonb_path_ops|path[_ ]ops|@>\s*only|containment\s+only"):
             opclasses = {k: "jsonb_path_ops" for k, tp in key_types.items() if tp == "jsonb"}
         if method != "btree":
@@ -2353,6 +2359,59 @@ class Planner:
                 ],
                 f"{t.name}_{col}_default",
             )
+        return self.plan(
+            f"Default {t.name}.{col} to {value}",
+            [P.SetDefault(table=t.qualified_name, column=col, default=value)],
+            f"set_{t.name}_{col}_default",
+        )
+
+    def business_default(self) -> P.DraftPlan | None:
+        """A default stated as what new rows start with: "new listings start on the basic
+        tier", "new accounts should start as 'trial'". The column is the one named after
+        the value (tier) or in the words; none or several: a refusal."""
+        m = self.search(
+            r"\bnew\s+([a-z_]\w*(?:\s+[a-z_]\w*)?)\s+(?:should\s+|will\s+|must\s+|always\s+)*"
+            r"(?:start|begin|get)s?\s+(?:off\s+|out\s+)?(?:as|on|in|at|with|from)?\s*(?:the\s+|a\s+|an\s+)?"
+            r"('(?:[^']|'')*'|-?\d+(?:\.\d+)?|[a-z_][\w-]*)(?:\s+([a-z_]\w*))?"
+        )
+        if not m:
+            return None
+        try:
+            t = self.r.subject_table()
+        except UnderstandingError:
+            return None
+        cands = [
+            x.column
+            for x in self.r.column_mentions(t, start=m.start(2))
+            if x.column and t.column(x.column)
+        ]
+        if not cands:
+            cands = [x.column for x in self.r.column_mentions(t) if x.column]
+        cands = list(dict.fromkeys(cands))
+        if len(cands) != 1:
+            raise UnderstandingError(
+                f"read a default for new {t.name} rows ({m.group(2)}), but not which column it is for",
+                [f"columns of {t.name}: {', '.join(c.name for c in t.columns)}"],
+                f"name the column, e.g. \"{t.name}.<column> should default to {m.group(2)}\"",
+            )
+        col = cands[0]
+        c = t.column(col)
+        raw = m.group(2)
+        number = re.fullmatch(r"-?\d+(?:\.\d+)?", raw)
+        if raw.startswith("'") or (type_family(c.type) in ("int", "num") and number):
+            value = raw
+        elif type_family(c.type) == "text" or c.type in {e.name for e in self.snap.enums.values()}:
+            value = f"'{raw}'"
+        else:
+            value = parse_value(raw, c.type)
+        if value is None:
+            raise UnderstandingError(f"could not read {raw!r} as a value of {t.name}.{col}")
+        if c.default is not None and c.default.split("::")[0] == value:
+            raise UnderstandingError(f"{t.name}.{col} already defaults to {value}")
+        self.categories += ["default", "set_default"]
+        self.assumptions.append(
+            f"'new {m.group(1)} start {raw}' reads as the default of {t.name}.{col}; existing rows keep their values"
+        )
         return self.plan(
             f"Default {t.name}.{col} to {value}",
             [P.SetDefault(table=t.qualified_name, column=col, default=value)],
