@@ -210,6 +210,24 @@ def test_commit_style_index(source, request_):
     assert index_on(result, "parcels", ["dispatched_at"])
 
 
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "Removes not null from listings.headline",
+        "drop the NOT NULL on listings.headline",
+        "Makes listings.headline optional",
+    ],
+)
+def test_commit_style_drop_not_null(source, request_):
+    result = run(request_, source)
+    assert result.verified and col(result, "listings", "headline").nullable
+
+
+def test_missing_type_is_asked_for_by_name(source):
+    exc = refused("add delivered_by to parcels", source)
+    assert "delivered_by" in str(exc) and "add delivered_by text to parcels" in exc.fix
+
+
 def test_commit_style_nullability(source):
     result = run("Makes leases.ends_on required", source)
     assert result.verified and not col(result, "leases", "ends_on").nullable

@@ -1281,8 +1281,11 @@ class Planner:
             typ_text = _infer_type(name, self.snap)
             if typ_text is None:
                 raise UnderstandingError(
-                    f"no type given for the new column {t.name}.{name}",
-                    ["say e.g. 'text', 'bigint', 'up to 32 characters', 'timestamptz', 'boolean'"],
+                    f"understood: add a column {name} to {t.name}; missing: its type (the name "
+                    "does not say it)",
+                    None,
+                    f"say the type, e.g. 'add {name} text to {t.name}' (or bigint, boolean, "
+                    "timestamptz, numeric(12,2), interval, 'up to 32 characters')",
                 )
             self.assumptions.append(f"{t.name}.{name} typed {typ_text} (inferred from its name)")
         elif typ_text is None:
@@ -2421,7 +2424,7 @@ class Planner:
     def nullability(self) -> P.DraftPlan | None:
         t = self.r.subject_table()
         drop = self.has(
-            r"\ballow\b[^;]{0,60}?\bto\s+be\s+(?:null|empty|missing|blank|unset)\b|\boptional\b|\b(?<!non-)nullable\b|\ballow\s+nulls?\b|\bdrop\s+(?:the\s+)?not\s+null\b|\bcan\s+be\s+(?:null|empty|missing)\b|\bno\s+longer\s+required\b|\bnot\s+required\b"
+            r"\ballow\b[^;]{0,60}?\bto\s+be\s+(?:null|empty|missing|blank|unset)\b|\boptional\b|\b(?<!non-)nullable\b|\ballow\s+nulls?\b|\b(?:drop|remove|delete|get\s+rid\s+of)\s+(?:the\s+)?not[\s-]+null\b|\bcan\s+be\s+(?:null|empty|missing)\b|\bno\s+longer\s+required\b|\bnot\s+required\b"
         )
         col = self.one_column(t, "make " + ("nullable" if drop else "NOT NULL"))
         c = t.column(col)
