@@ -207,6 +207,8 @@ def desired_changes(current: SchemaSnapshot, desired: SchemaSnapshot) -> list[Ch
 def _counts(c: Change) -> bool:
     if c.object_type == "extension" and c.kind == "removed":
         return False
+    if c.name.split(".")[1:2] == ["alembic_version"]:
+        return False  # Alembic's own table: never the desired schema's business
     return not (c.object_type == "table" and "column order" in c.detail)
 
 
@@ -321,6 +323,11 @@ def diff_to_plan(
 
 
 # ---------------------------------------------------------------- each kind
+def _restore_comment(what: str, comment: str) -> P.RawSQL:
+    """Nothing on upgrade; the downgrade puts the comment back (placed before the drop)."""
+    return P.RawSQL(upgrade="", downgrade=f"COMMENT ON {what} IS {quote_literal(comment)}")
+
+
 def _pairs(upgrade: list[str], downgrade: list[str]) -> list[P.RawSQL]:
     """Statements one per operation (a driver may refuse several in one execute): the
     upgrade runs `upgrade` in order, the downgrade runs `downgrade` in order."""
@@ -362,6 +369,9 @@ def _enums(p: _Plan, changes: list[Change]) -> None:
                 )
             p.cats.append("enum")
         elif c.kind == "removed":
+            if have.comment is not None:  # the downgrade puts it back after the type
+                what = f"TYPE {quote_qualified(have.schema_name, have.name)}"
+                p.drop_late.append(_restore_comment(what, have.comment))
             p.drop_late.append(P.DropEnum(name=ename))
             p.cats.append("enum")
         elif "labels" in c.detail:
@@ -389,6 +399,9 @@ def _types(p: _Plan, domains: list[Change], composites: list[Change]) -> None:
         if c.kind == "added":
             p.head.append(P.RawSQL(upgrade=_domain_sql(want), downgrade=_drop_type(want, "DOMAIN")))
         elif c.kind == "removed":
+            if have.comment is not None:
+                what = f"DOMAIN {quote_qualified(have.schema_name, have.name)}"
+                p.drop_late.append(_restore_comment(what, have.comment))
             p.drop_late.append(
                 P.RawSQL(upgrade=_drop_type(have, "DOMAIN"), downgrade=_domain_sql(have))
             )
@@ -524,9 +537,17 @@ def _functions(p: _Plan, changes: list[Change]) -> None:
                 )
             p.cats.append("function")
         elif c.kind == "removed":
-            p.drop_late.append(
-                P.RawSQL(upgrade=_drop_function_sql(have), downgrade=have.definition)
-            )
+            op = P.RawSQL(upgrade=_drop_function_sql(have), downgrade=have.definition)
+            # one that returns or takes a dropped table's row type goes before the table
+            gone = {k.split(".", 1)[1] for k in p.current.tables if k not in p.desired.tables}
+            words = set(re.findall(r"\w+", f"{have.returns or ''} {have.identity_args}"))
+            # (a SQL-standard body depends on the tables it reads: dropped first too)
+            where = p.drop_early if words & gone or have.sql_body else p.drop_late
+            if have.comment is not None:
+                kind = {"procedure": "PROCEDURE", "aggregate": "AGGREGATE"}.get(have.kind)
+                what = f"{kind or 'FUNCTION'} {_drop_function_sql(have).split(' ', 2)[2]}"
+                where.append(_restore_comment(what, have.comment))
+            where.append(op)
             p.cats.append("function")
         elif "definition" in c.detail:
             if (have.returns, have.kind) != (want.returns, want.kind):
@@ -725,9 +746,12 @@ def _tables(p: _Plan, by_type: dict[str, list[Change]], views: set[str]) -> None
     for table in sorted(per_table):
         _alter_table(p, table, per_table[table])
     for t in reversed(_fk_order([p.current.tables[k] for k in sorted(gone)])):
-        if t.partition_of in gone:
-            continue  # goes with its parent
-        p.drop_tables.append(P.DropTable(table=t.qualified_name))
+        if t.partition_of in gone:  # goes with its parent; the downgrade recreates it after
+            p.drop_tables.extend(
+                P.RawSQL(upgrade="", downgrade=op.downgrade) for op in _drop_table(p, t)
+            )
+            continue
+        p.drop_tables.extend(_drop_table(p, t))
         p.warnings.append(
             f"table {t.name} is not in the desired schema, so it is dropped with its rows "
             "(the downgrade recreates it empty): a desired file that loads on its own is the "
@@ -753,6 +777,28 @@ def _special(t: Table, enums: set[str]) -> bool:
 
 def _create_raw_table(t: Table) -> list:
     """CREATE TABLE as SQL, with what `op.create_table` cannot say."""
+    stmts = _table_sql(t)
+    name = quote_qualified(t.schema_name, t.name)
+    ops: list = [P.RawSQL(upgrade=stmts[0], downgrade=f"DROP TABLE {name}", table=t.qualified_name)]
+    return ops + [P.RawSQL(upgrade=x, downgrade="", table=t.qualified_name) for x in stmts[1:]]
+
+
+def _drop_table(p: _Plan, t: Table) -> list:
+    """DROP TABLE, and a downgrade that recreates it exactly (empty): owned sequences with
+    their parameters, the table with everything `_table_sql` says, then its triggers,
+    policies, comments and sequence ownership."""
+    owned = [
+        s
+        for s in p.current.sequences.values()
+        if s.owned_by and s.owned_by.rsplit(".", 1)[0] == t.qualified_name
+    ]
+    after = [x.upgrade for x in _new_table_extras(t)] + [_owned_sql(s, s.owned_by) for s in owned]
+    down = [_seq_sql(s) for s in owned] + _table_sql(t) + after
+    return _pairs([f"DROP TABLE {quote_qualified(t.schema_name, t.name)}"], down)
+
+
+def _table_sql(t: Table) -> list[str]:
+    """A table as SQL statements: CREATE TABLE, then its foreign keys and indexes."""
     name = quote_qualified(t.schema_name, t.name)
     items = []
     if not t.partition_of:
@@ -778,7 +824,7 @@ def _create_raw_table(t: Table) -> list:
         if k.inherited or k.kind == "not_null":
             continue
         if k.kind == "foreign_key":
-            later.append(_add_constraint(t.qualified_name, k))
+            later.append(f"ALTER TABLE {name} ADD CONSTRAINT {quote_ident(k.name)} {k.definition}")
         else:
             items.append(f"CONSTRAINT {quote_ident(k.name)} {k.definition}")
     head = "CREATE " + ("UNLOGGED " if t.persistence == "unlogged" else "") + f"TABLE {name}"
@@ -798,19 +844,12 @@ def _create_raw_table(t: Table) -> list:
         sql += f" PARTITION BY {t.partition_key}"
     if t.options:
         sql += f" WITH ({', '.join(t.options)})"
-    ops: list = [P.RawSQL(upgrade=sql, downgrade=f"DROP TABLE {name}", table=t.qualified_name)]
-    ops += later
+    out = [sql, *later]
     for ix in t.indexes:
         if ix.constraint or ix.primary or ix.parent:
             continue
-        ops.append(
-            P.RawSQL(
-                upgrade=ix.definition.replace(" ON ONLY ", " ON ", 1),
-                downgrade=f"DROP INDEX {quote_qualified(t.schema_name, ix.name)}",
-                table=t.qualified_name,
-            )
-        )
-    return ops
+        out.append(ix.definition.replace(" ON ONLY ", " ON ", 1))
+    return out
 
 
 def _alter_table(p: _Plan, key: str, changes: list[Change]) -> None:
