@@ -13,14 +13,12 @@ Unmarked tests are claims that held under a new angle.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import secrets
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -111,11 +109,18 @@ def truth(db: str, ups: list[str]) -> tuple[bool, str]:
 
 def migagent(*args: str, timeout: int = 600, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [MIGAGENT, *args], capture_output=True, text=True, timeout=timeout, cwd=kw.pop("cwd", None), **kw
+        [MIGAGENT, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=kw.pop("cwd", None),
+        **kw,
     )
 
 
-def verify(db: str, path: Path, *extra: str, user: str | None = None) -> subprocess.CompletedProcess:
+def verify(
+    db: str, path: Path, *extra: str, user: str | None = None
+) -> subprocess.CompletedProcess:
     return migagent("verify", str(path), "--db", _url(db, user), "--no-round-trip", *extra)
 
 
@@ -124,7 +129,9 @@ def dump(db: str) -> str:
         ["pg_dump", "--no-sync", "-d", _url(db)], capture_output=True, text=True, check=True
     )
     return "\n".join(
-        line for line in r.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict"))
+        line
+        for line in r.stdout.splitlines()
+        if not line.startswith(("\\restrict", "\\unrestrict"))
     )
 
 
@@ -145,7 +152,8 @@ def drop_breakit_slots() -> None:
 def server_objects() -> dict:
     q = {
         "slots": "SELECT coalesce(string_agg(slot_name, ',' ORDER BY slot_name), '') FROM pg_replication_slots",
-        "roles": "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles",
+        "roles": "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles"
+        " WHERE rolname NOT LIKE 'migagent\\_f\\_%'",  # the fence's own transient logins
         "lo": "SELECT count(*) FROM pg_largeobject_metadata",
         "collations": "SELECT count(*) FROM pg_collation",
     }
@@ -202,7 +210,9 @@ def test_false_pass_data_dependent_statement(targets, tmp_path, case):
     ok, err = truth(db, ups)
     assert not ok, "the revision must fail on a copy of the target"
     r = verify(db, write_revision(tmp_path, ups))
-    assert r.returncode != 0, f"verify passed a revision that fails on the target ({err}):\n{r.stdout}"
+    assert r.returncode != 0, (
+        f"verify passed a revision that fails on the target ({err}):\n{r.stdout}"
+    )
 
 
 @pytest.mark.xfail(
@@ -274,11 +284,6 @@ BIG = {
 
 
 @pytest.mark.parametrize("case", sorted(BIG))
-@pytest.mark.xfail(
-    strict=True,
-    reason="false pass on big tables: the preflight samples ~10k of 1.5M rows ('not proven for the "
-    "rest') yet the verdict is PASSED with exit 0; one bad row outside the sample breaks production",
-)
 def test_big_table_sampling_false_pass(big_target, tmp_path, case):
     r = verify(big_target, write_revision(tmp_path, BIG[case]))
     assert r.returncode != 0 and "PASSED" not in r.stdout, r.stdout
@@ -290,11 +295,6 @@ def test_big_table_truth(big_target):
     assert not ok and "duplicated" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="false failure: varchar narrowing where the excess is only trailing spaces succeeds on "
-    "PostgreSQL (they are cut), but the preflight counts char_length and reports FAILED",
-)
 def test_varchar_narrowing_trailing_spaces_false_failure(targets, tmp_path):
     db = targets.make(
         "CREATE TABLE t(v varchar(50)); INSERT INTO t VALUES ('abc'), ('abcde     ');", "ff"
@@ -305,11 +305,6 @@ def test_varchar_narrowing_trailing_spaces_false_failure(targets, tmp_path):
     assert r.returncode == 0, r.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="false failure: the target's values ('1', '') convert with USING nullif(v,'')::int, but the "
-    "scratch copy is filled with generated text ('v') that does not follow the target's, so verify FAILS",
-)
 def test_using_expression_scratch_rows_do_not_follow_target(targets, tmp_path):
     db = targets.make("CREATE TABLE t(v text); INSERT INTO t VALUES ('1'), ('');", "ff")
     ups = ["ALTER TABLE t ALTER COLUMN v TYPE int USING nullif(v, '')::int"]
@@ -390,7 +385,7 @@ HOLDS = {
     ),
     "mixed_case_other_schema": (
         'CREATE SCHEMA "Sales"; CREATE TABLE "Sales"."Cust"("Phone" text);'
-        " INSERT INTO \"Sales\".\"Cust\" VALUES ('1'), (NULL);",
+        ' INSERT INTO "Sales"."Cust" VALUES (\'1\'), (NULL);',
         ['ALTER TABLE "Sales"."Cust" ALTER COLUMN "Phone" SET NOT NULL'],
     ),
     "partitioned_not_null": (
@@ -461,12 +456,11 @@ async def _mcp_calls(db: str, calls: list[tuple[str, dict]]) -> list:
 
     params = StdioServerParameters(command=MIGAGENT, args=["mcp", "--db", _url(db)])
     out = []
-    async with stdio_client(params) as (r, w):
-        async with ClientSession(r, w) as s:
-            await s.initialize()
-            for name, args in calls:
-                res = await asyncio.wait_for(s.call_tool(name, args), 300)
-                out.append("".join(getattr(c, "text", "") for c in res.content))
+    async with stdio_client(params) as (r, w), ClientSession(r, w) as s:
+        await s.initialize()
+        for name, args in calls:
+            res = await asyncio.wait_for(s.call_tool(name, args), 300)
+            out.append("".join(getattr(c, "text", "") for c in res.content))
     return out
 
 
@@ -474,25 +468,14 @@ def mcp(db: str, calls: list[tuple[str, dict]]) -> list[str]:
     return asyncio.run(_mcp_calls(db, calls))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="query_target is not read-only: a range type whose subtype_opclass has a SQL comparison "
-    "function (VOLATILE, calls pg_create_physical_replication_slot) is run by the range's internal "
-    "IMMUTABLE constructor; the query is allowed and creates a replication slot on the target server",
-)
 def test_mcp_query_target_range_opclass_creates_replication_slot(evil_target):
-    db, slot, before_dump, before_slots = evil_target
+    db, slot, before_dump, _before_slots = evil_target
     mcp(db, [("query_target", {"sql": "SELECT evrange(1, 5)"})])
     assert slot not in slots(), "query_target created a replication slot on the target"
     assert dump(db) == before_dump
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify --db evaluates the revision's own USING expression on the target's rows in its "
-    "'preflight': pg_create_physical_replication_slot() in a USING clause runs on the target server "
-    "(read-only transactions do not stop it)",
-)
+# Found and fixed while this suite was written (held at the end): verify --db evaluates the revision's own USING expression on the target's rows in its  'preflight': pg_create_physical_replication_slot() in a USING clause runs on the target server  (read-only transactions do not stop it)",
 def test_verify_preflight_runs_revision_expression_on_target(evil_target, tmp_path):
     db, slot, before_dump, _ = evil_target
     ups = [
@@ -504,25 +487,17 @@ def test_verify_preflight_runs_revision_expression_on_target(evil_target, tmp_pa
     assert dump(db) == before_dump
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify --db preflight of a CHECK runs the CHECK expression (a target function that "
-    "creates a replication slot) on the target",
-)
+# Found and fixed while this suite was written (held at the end): verify --db preflight of a CHECK runs the CHECK expression (a target function that  creates a replication slot) on the target",
 def test_verify_preflight_runs_check_expression_on_target(evil_target, tmp_path):
-    db, slot, before_dump, _ = evil_target
+    db, slot, _before_dump, _ = evil_target
     ups = ["ALTER TABLE t ADD CONSTRAINT c CHECK (evilcmp(id, 1) IS NOT NULL)"]
     verify(db, write_revision(tmp_path, ups))
     assert slot not in slots(), "verify created a replication slot on the target"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MCP verify_revision (model-written revision) reaches the target through the preflight: "
-    "a USING expression creates a replication slot on the target server",
-)
+# Found and fixed while this suite was written (held at the end): MCP verify_revision (model-written revision) reaches the target through the preflight:  a USING expression creates a replication slot on the target server",
 def test_mcp_verify_revision_reaches_target(evil_target, tmp_path):
-    db, slot, before_dump, _ = evil_target
+    db, slot, _before_dump, _ = evil_target
     ups = [
         "ALTER TABLE t ALTER COLUMN name TYPE int USING "
         f"(pg_create_physical_replication_slot('{slot}y') IS NOT NULL)::int"
@@ -534,16 +509,27 @@ def test_mcp_verify_revision_reaches_target(evil_target, tmp_path):
 
 def test_mcp_scratch_fence_holds(evil_target):
     """run_sql_in_scratch cannot reach the server, programs or the target."""
-    db, slot, before_dump, before_slots = evil_target
+    db, slot, before_dump, _before_slots = evil_target
     before = server_objects()
     out = mcp(
         db,
         [
             ("run_sql_in_scratch", {"sql": "CREATE EXTENSION dblink"}),
-            ("run_sql_in_scratch", {"sql": "COPY (SELECT 1) TO PROGRAM 'touch /tmp/breakit_pwned'"}),
-            ("run_sql_in_scratch", {"sql": f"SELECT pg_create_physical_replication_slot('{slot}z')"}),
+            (
+                "run_sql_in_scratch",
+                {"sql": "COPY (SELECT 1) TO PROGRAM 'touch /tmp/breakit_pwned'"},
+            ),
+            (
+                "run_sql_in_scratch",
+                {"sql": f"SELECT pg_create_physical_replication_slot('{slot}z')"},
+            ),
             ("run_sql_in_scratch", {"sql": "SELECT evrange(1, 5)"}),
-            ("run_sql_in_scratch", {"sql": "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"}),
+            (
+                "run_sql_in_scratch",
+                {
+                    "sql": "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                },
+            ),
             ("query_target", {"sql": "SELECT pg_create_physical_replication_slot('breakit_q')"}),
             ("query_target", {"sql": "SELECT lo_import('/etc/hostname')"}),
         ],
@@ -568,12 +554,73 @@ def test_normal_runs_leave_target_byte_identical(targets, tmp_path):
         "add a unique index on lower(customers.email)",
     ):
         r = migagent(
-            "draft", req, "--db", _url(db), "--backend", "offline", "--no-estimate", "--out", str(tmp_path / "o")
+            "draft",
+            req,
+            "--db",
+            _url(db),
+            "--backend",
+            "offline",
+            "--no-estimate",
+            "--out",
+            str(tmp_path / "o"),
         )
         assert "Traceback" not in r.stderr
     verify(db, write_revision(tmp_path, ["ALTER TABLE customers ALTER COLUMN phone SET NOT NULL"]))
     assert dump(db) == before
     assert server_objects() == objs
+
+
+def _revision_source(body: str) -> str:
+    return (
+        '"""breakit\n\nRevision ID: ab12cd34ef56\n"""\nfrom alembic import op\n'
+        'revision = "ab12cd34ef56"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n'
+        f"def upgrade() -> None:\n{body}\n\ndef downgrade() -> None:\n    pass\n"
+    )
+
+
+# Found and fixed while this suite was written (held at the end): MCP verify_revision runs model-written Python outside any fence even though it reports  'open / __import__ / import psycopg is not allowed': the file is written, a shell command runs,  and a CREATE TABLE lands on the target database",
+def test_mcp_verify_revision_python_escapes_fence(targets, tmp_path):
+    db = targets.make("CREATE TABLE t(id int);", "py")
+    before = dump(db)
+    flag_open, flag_shell = tmp_path / "PWNED_open", tmp_path / "PWNED_shell"
+    bodies = [
+        f"    open({str(flag_open)!r}, 'w').write('x')\n    op.execute('SELECT 1')",
+        f"    __import__('os').system('touch {flag_shell}')\n    op.execute('SELECT 1')",
+        f"    import psycopg\n    c = psycopg.connect({_url(db)!r}, autocommit=True)\n"
+        "    c.execute('CREATE TABLE pwned(x int)')",
+    ]
+    out = mcp(db, [("verify_revision", {"source": _revision_source(b)}) for b in bodies])
+    assert all("not allowed" in o for o in out), out  # what migagent claims
+    assert not flag_open.exists(), "open() ran"
+    assert not flag_shell.exists(), "os.system() ran"
+    assert dump(db) == before, "the model-written revision wrote to the target"
+
+
+async def _mcp_timed(db: str, name: str, args: dict, wait: float) -> str:
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    params = StdioServerParameters(command=MIGAGENT, args=["mcp", "--db", _url(db)])
+    async with stdio_client(params) as (r, w), ClientSession(r, w) as s:
+        await s.initialize()
+        try:
+            res = await asyncio.wait_for(s.call_tool(name, args), wait)
+        except TimeoutError:
+            return "TIMEOUT"
+        return "".join(getattr(c, "text", "") for c in res.content)
+
+
+def test_mcp_verify_revision_busy_loop_ends(targets):
+    db = targets.make("CREATE TABLE t(id int);", "py")
+    out = asyncio.run(
+        _mcp_timed(
+            db,
+            "verify_revision",
+            {"source": _revision_source("    while True:\n        pass")},
+            150,
+        )
+    )
+    assert out != "TIMEOUT", "verify_revision did not answer within 150 s"
 
 
 # --------------------------------------------------------------------------- claim 3: bad input
@@ -588,11 +635,39 @@ def plain_target(targets):
     "args_fn, needle",
     [
         (lambda db, p: ["verify", str(p), "--db", _url("breakit_no_such_db")], "does not exist"),
-        (lambda db, p: ["verify", str(p), "--db", "mysql://root@localhost/x"], "not a PostgreSQL URL"),
-        (lambda db, p: ["verify", str(p), "--db", f"{SERVER}:99999/x".replace(":5432:", ":")], "port"),
+        (
+            lambda db, p: ["verify", str(p), "--db", "mysql://root@localhost/x"],
+            "not a PostgreSQL URL",
+        ),
+        (
+            lambda db, p: ["verify", str(p), "--db", f"{SERVER}:99999/x".replace(":5432:", ":")],
+            "port",
+        ),
         (lambda db, p: ["verify", "/nonexistent/rev.py", "--db", _url(db)], "does not exist"),
-        (lambda db, p: ["draft", "make nosuch.phone required", "--db", _url(db), "--backend", "offline", "--dry-run"], "table"),
-        (lambda db, p: ["draft", "make x.nosuch required", "--db", _url(db), "--backend", "offline", "--dry-run"], "no column"),
+        (
+            lambda db, p: [
+                "draft",
+                "make nosuch.phone required",
+                "--db",
+                _url(db),
+                "--backend",
+                "offline",
+                "--dry-run",
+            ],
+            "table",
+        ),
+        (
+            lambda db, p: [
+                "draft",
+                "make x.nosuch required",
+                "--db",
+                _url(db),
+                "--backend",
+                "offline",
+                "--dry-run",
+            ],
+            "no column",
+        ),
     ],
 )
 def test_bad_input_one_line_error(plain_target, tmp_path, args_fn, needle):
@@ -648,7 +723,15 @@ def shop_target(targets):
 
 def draft(db: str, request: str, *extra: str) -> subprocess.CompletedProcess:
     return migagent(
-        "draft", request, "--db", _url(db), "--backend", "offline", "--no-estimate", "--dry-run", *extra
+        "draft",
+        request,
+        "--db",
+        _url(db),
+        "--backend",
+        "offline",
+        "--no-estimate",
+        "--dry-run",
+        *extra,
     )
 
 
@@ -672,12 +755,23 @@ def test_drop_table_spec_reversible_line(shop_target):
     "changed nothing' and is not written",
 )
 def test_lowercase_data_migration_false_failure(shop_target, tmp_path):
-    assert truth(shop_target, ["UPDATE customers SET email = lower(email) WHERE email <> lower(email)"])[0]
-    n = psql(shop_target, "SELECT count(*) FROM customers WHERE email <> lower(email)").stdout.strip()
+    assert truth(
+        shop_target, ["UPDATE customers SET email = lower(email) WHERE email <> lower(email)"]
+    )[0]
+    n = psql(
+        shop_target, "SELECT count(*) FROM customers WHERE email <> lower(email)"
+    ).stdout.strip()
     assert n == "1"
     r = migagent(
-        "draft", "lowercase customers.email", "--db", _url(shop_target), "--backend", "offline",
-        "--no-estimate", "--out", str(tmp_path / "out"),
+        "draft",
+        "lowercase customers.email",
+        "--db",
+        _url(shop_target),
+        "--backend",
+        "offline",
+        "--no-estimate",
+        "--out",
+        str(tmp_path / "out"),
     )
     assert r.returncode == 0, r.stderr
 
@@ -711,12 +805,19 @@ def test_never_analyzed_big_table_gets_online_index(unanalyzed_target):
 
 def test_two_heads_refused_and_nothing_written(tmp_path, shop_target):
     proj = tmp_path / "proj"
-    subprocess.run([sys.executable, "-m", "alembic", "init", str(proj / "alembic")], cwd=tmp_path,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "init", str(proj / "alembic")],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     ini = tmp_path / "alembic.ini"
     (proj / "alembic.ini").write_text(
-        re.sub(r"(?m)^sqlalchemy.url.*$", f"sqlalchemy.url = {_url(shop_target)}",
-               ini.read_text().replace("%(here)s/alembic", str(proj / "alembic")))
+        re.sub(
+            r"(?m)^sqlalchemy.url.*$",
+            f"sqlalchemy.url = {_url(shop_target)}",
+            ini.read_text().replace("%(here)s/alembic", str(proj / "alembic")),
+        )
     )
     versions = proj / "alembic" / "versions"
     for rev, down in (("a1", None), ("b1", "a1"), ("c1", "a1")):
@@ -726,8 +827,12 @@ def test_two_heads_refused_and_nothing_written(tmp_path, shop_target):
             f"def upgrade():\n    op.execute('SELECT 1')\ndef downgrade():\n    op.execute('SELECT 1')\n"
         )
     before = sorted(p.name for p in versions.iterdir())
-    r = migagent("draft", "make customers.email required", "--backend", "offline", "--no-estimate", cwd=proj)
-    assert r.returncode == 2 and "b1" in r.stderr and "c1" in r.stderr and "Traceback" not in r.stderr
+    r = migagent(
+        "draft", "make customers.email required", "--backend", "offline", "--no-estimate", cwd=proj
+    )
+    assert (
+        r.returncode == 2 and "b1" in r.stderr and "c1" in r.stderr and "Traceback" not in r.stderr
+    )
     assert sorted(p.name for p in versions.iterdir()) == before
     assert not (proj / "docs").exists()
 
@@ -739,35 +844,50 @@ def _sandbox_psql(sql: str) -> str:
     sock = Path.home() / ".cache" / "migagent" / "pg18"
     pid_file = sock / "postmaster.pid"
     port = pid_file.read_text().splitlines()[3]
-    r = subprocess.run(["psql", "-X", "-At", "-h", str(sock), "-p", port, "-U", "postgres", "-c", sql],
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        ["psql", "-X", "-At", "-h", str(sock), "-p", port, "-U", "postgres", "-c", sql],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return r.stdout
 
 
 def _scratch_of(pid: int) -> list[str]:
-    return _sandbox_psql(f"SELECT datname FROM pg_database WHERE datname LIKE 'migagent_s_{pid}_%'").split()
+    return _sandbox_psql(
+        f"SELECT datname FROM pg_database WHERE datname LIKE 'migagent_s_{pid}_%'"
+    ).split()
 
 
-@pytest.mark.parametrize("sig, rc, line", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+@pytest.mark.parametrize(
+    "sig, rc, line", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
 def test_signal_mid_run_drops_scratch(shop_target, tmp_path, sig, rc, line):
     rev = write_revision(tmp_path, ["SELECT pg_sleep(30)"])
-    p = subprocess.Popen([MIGAGENT, "verify", str(rev), "--db", _url(shop_target)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [MIGAGENT, "verify", str(rev), "--db", _url(shop_target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while not _scratch_of(p.pid) and time.time() < deadline:
         time.sleep(0.3)
     assert _scratch_of(p.pid), "no scratch database appeared"
     time.sleep(1)
     p.send_signal(sig)
-    out, err = p.communicate(timeout=60)
+    _out, err = p.communicate(timeout=60)
     assert p.returncode == rc and err.strip() == line and "Traceback" not in err
     assert _scratch_of(p.pid) == []
 
 
 def test_sigkill_scratch_is_pruned_by_next_run(shop_target, tmp_path):
     rev = write_revision(tmp_path, ["SELECT pg_sleep(30)"])
-    p = subprocess.Popen([MIGAGENT, "verify", str(rev), "--db", _url(shop_target)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        [MIGAGENT, "verify", str(rev), "--db", _url(shop_target)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while not _scratch_of(p.pid) and time.time() < deadline:
         time.sleep(0.3)
@@ -775,5 +895,22 @@ def test_sigkill_scratch_is_pruned_by_next_run(shop_target, tmp_path):
     p.kill()
     p.wait()
     assert _scratch_of(p.pid), "the killed run left no scratch database to prune"
-    migagent("verify", str(write_revision(tmp_path, ["SELECT 1"])), "--db", _url(shop_target), "--no-round-trip")
+    migagent(
+        "verify",
+        str(write_revision(tmp_path, ["SELECT 1"])),
+        "--db",
+        _url(shop_target),
+        "--no-round-trip",
+    )
     assert _scratch_of(p.pid) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`migagent sandbox status` names the pid, data directory and counts but not the URL to "
+    "connect to, so a user cannot check for leaked scratch databases as the docs suggest",
+)
+def test_sandbox_status_shows_url():
+    r = migagent("sandbox", "status")
+    assert r.returncode == 0
+    assert re.search(r"postgres(ql)?://", r.stdout), r.stdout
