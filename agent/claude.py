@@ -57,7 +57,9 @@ MODEL_ENV = "MIGAGENT_MODEL"
 MAX_TOKENS_ENV = "MIGAGENT_MAX_TOKENS"
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_MAX_TURNS = 40
-DEFAULT_TOKEN_BUDGET = 3_000_000  # input + output + cache writes + cache reads, summed over turns
+DEFAULT_TOKEN_BUDGET = 3_000_000  # budget_tokens(), summed over turns
+#: a cache read is billed at a tenth of an input token, so the budget counts it so
+CACHE_READ_WEIGHT = 0.1
 DEFAULT_MAX_TOKENS = 16_000  # per response: a full revision plus spec fits comfortably
 DEFAULT_MAX_RETRIES = 4
 TIME_LIMIT_ENV = "MIGAGENT_TIME_LIMIT"
@@ -368,6 +370,11 @@ def first_message(
     ]
     if rows:
         lines.append(f"Production row counts given by the user (they win over estimates): {rows}.")
+    if not toolbox.estimates:
+        lines.append(
+            "Estimates are off for this draft (--no-estimate): skip estimate_revision, and give "
+            "no measured time in the spec."
+        )
     lines += [
         "",
         "Write a complete revision file in this layout (keep the revision id), prove it with "
@@ -407,6 +414,9 @@ def run_claude(
     tools = make_tools(toolbox)
     names = {t.name for t in tools}
     run = ClaudeRun(status="no_submission", model=settings.model)
+    toolbox.request = request  # introspect_schema leads with the tables it names
+    if project_dir is not None:
+        toolbox.project_dir = project_dir
     runner = client.beta.messages.tool_runner(
         model=settings.model,
         max_tokens=settings.max_tokens,
@@ -456,7 +466,7 @@ def run_claude(
                 elif message.stop_reason == "model_context_window_exceeded":
                     run.status = "context_exceeded"
                     break
-                if run.usage.total > settings.token_budget:
+                if budget_tokens(run.usage) > settings.token_budget:
                     run.status = "token_budget"
                     break
                 if time.monotonic() >= deadline:
@@ -554,6 +564,17 @@ def _malformed(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first_line(exc)[:160]}"
 
 
+def budget_tokens(usage: TokenUsage) -> int:
+    """What `--token-budget` counts: input, output and cache writes in full, cache reads
+    at `CACHE_READ_WEIGHT` (as they are billed)."""
+    return round(
+        usage.input_tokens
+        + usage.output_tokens
+        + usage.cache_creation_input_tokens
+        + CACHE_READ_WEIGHT * usage.cache_read_input_tokens
+    )
+
+
 def _add_usage(total: TokenUsage, usage: Any) -> None:
     if usage is None:
         return
@@ -622,7 +643,8 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
         "raise --max-turns, or split the request into smaller migrations",
     ),
     "token_budget": (
-        "the run used {used:,} tokens, over the --token-budget of {budget:,}, without a verified draft",
+        "the run used {used:,} tokens (cache reads counted at a tenth), over the --token-budget "
+        "of {budget:,}, without a verified draft",
         "raise --token-budget, or split the request",
     ),
     "no_submission": (
@@ -642,7 +664,7 @@ def outcome_error(run: ClaudeRun, settings: ClaudeSettings) -> ClaudeDraftError:
     values = {
         "max_turns": settings.max_turns,
         "max_tokens": settings.max_tokens,
-        "used": run.usage.total,
+        "used": budget_tokens(run.usage),
         "budget": settings.token_budget,
         "time_limit": settings.time_limit,
     }
@@ -767,6 +789,7 @@ class ClaudeBackend:
 
     def write(self, request: str, toolbox: Toolbox, options: Any) -> ClaudeDraft:
         """Let Claude write and repair the revision; migagent's own proof of it is attached."""
+        toolbox.estimates = bool(getattr(options, "estimate", True))  # --no-estimate: off
         return draft_with_claude(
             request,
             toolbox,

@@ -13,12 +13,18 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from anthropic.lib.tools import BetaFunctionTool, ToolError, beta_tool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from migagent.agent.toolbox import DEFAULT_ROW_LIMIT, MAX_ROW_LIMIT, Toolbox, ToolboxError
+from migagent.agent.toolbox import (
+    DEFAULT_ROW_LIMIT,
+    MAX_ROW_LIMIT,
+    Toolbox,
+    ToolboxError,
+    result_json,
+)
 from migagent.errors import MigagentError
 from migagent.prompts import TOOL_NAMES, tool_description
 from migagent.spec import SpecDraft, spec_json_schema
@@ -28,8 +34,22 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class NoInput(_Input):
-    pass
+class SchemaInput(_Input):
+    filter: str | None = Field(
+        default=None,
+        description=(
+            "Only the tables, views and enums whose names contain one of these words "
+            "(comma- or space-separated; `*`/`?` globs match whole names)."
+        ),
+    )
+    page: int = Field(default=1, ge=1, description="Page of the compact table list (1 first).")
+
+
+class DocInput(_Input):
+    name: Literal["architecture", "conventions"] = Field(
+        description="`architecture` (.claude/architecture.md) or `conventions` (.claude/conventions.md)."
+    )
+    page: int = Field(default=1, ge=1, description="Page of the file (1 first).")
 
 
 class TableInput(_Input):
@@ -68,7 +88,7 @@ class SubmitInput(_Input):
 
 
 INPUTS: dict[str, type[_Input]] = {
-    "introspect_schema": NoInput,
+    "introspect_schema": SchemaInput,
     "describe_table": TableInput,
     "table_stats": TablesInput,
     "query_target": QueryInput,
@@ -76,6 +96,7 @@ INPUTS: dict[str, type[_Input]] = {
     "verify_revision": SourceInput,
     "lint_revision": SourceInput,
     "estimate_revision": SourceInput,
+    "read_project_doc": DocInput,
     "submit_draft": SubmitInput,
 }
 assert set(INPUTS) == set(TOOL_NAMES), "every tool in prompts.TOOL_NAMES needs an input model"
@@ -125,10 +146,6 @@ def validation_message(tool: str, exc: ValidationError) -> str:
         + more
         + ". Fix the input and call again."
     )
-
-
-def result_json(result: BaseModel) -> str:
-    return result.model_dump_json(exclude_none=True)
 
 
 def _call(toolbox: Toolbox, name: str, raw: dict[str, Any]) -> str:

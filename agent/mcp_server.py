@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field, ValidationError
 from migagent.agent.toolbox import (
     DEFAULT_ROW_LIMIT,
     MAX_ROW_LIMIT,
+    ProjectDoc,
     ProofResult,
     QueryResult,
     SchemaSummary,
@@ -106,7 +107,9 @@ class ToolboxSource:
             path = Path(self.schema_file)
             if not path.is_absolute():
                 path = self.project_dir / path
-            return Toolbox.for_schema_file(path, sandbox=sandbox, rows=self.rows)
+            box = Toolbox.for_schema_file(path, sandbox=sandbox, rows=self.rows)
+            box.project_dir = self.project_dir
+            return box
         url = resolve_target_url(self.db, cwd=self.project_dir)
         if url is None:
             raise ToolboxError(
@@ -114,7 +117,9 @@ class ToolboxSource:
                 "or sqlalchemy.url in alembic.ini) in the environment of the migagent MCP server, "
                 "or start it with `migagent mcp --db URL` or `--schema-file schema.sql`"
             )
-        return Toolbox.for_target(url, sandbox=sandbox, rows=self.rows)
+        box = Toolbox.for_target(url, sandbox=sandbox, rows=self.rows)
+        box.project_dir = self.project_dir
+        return box
 
 
 TableName = Annotated[str, Field(description="Table name, `schema.table` or bare (public first).")]
@@ -190,8 +195,21 @@ def build_server(source: ToolboxSource | Toolbox) -> MCPServer:
         )
 
     @register("introspect_schema", _READ, "Schema overview")
-    def introspect_schema() -> SchemaSummary:
-        return _call(lambda: box().introspect_schema(), "introspect_schema")
+    def introspect_schema(
+        filter: Annotated[
+            str | None,
+            Field(
+                description=(
+                    "Only the tables, views and enums whose names contain one of these words "
+                    "(comma- or space-separated; `*`/`?` globs match whole names)."
+                )
+            ),
+        ] = None,
+        page: Annotated[
+            int, Field(ge=1, description="Page of the compact table list (1 first).")
+        ] = 1,
+    ) -> SchemaSummary:
+        return _call(lambda: box().introspect_schema(filter, page), "introspect_schema")
 
     @register("describe_table", _READ, "Describe a table")
     def describe_table(table: TableName) -> TableDescription:
@@ -233,6 +251,21 @@ def build_server(source: ToolboxSource | Toolbox) -> MCPServer:
     @register("estimate_revision", _SCRATCH, "Estimate a revision")
     def estimate_revision(source: RevisionText) -> ProofResult:
         return _call(lambda: box().estimate_revision(source), "estimate_revision")
+
+    @register("read_project_doc", _READ, "Read .claude/ project notes")
+    def read_project_doc(
+        name: Annotated[
+            Literal["architecture", "conventions"],
+            Field(
+                description=(
+                    "`architecture` (.claude/architecture.md) or `conventions` "
+                    "(.claude/conventions.md)."
+                )
+            ),
+        ],
+        page: Annotated[int, Field(ge=1, description="Page of the file (1 first).")] = 1,
+    ) -> ProjectDoc:
+        return _call(lambda: box().read_project_doc(name, page), "read_project_doc")
 
     @register("submit_draft", _READ, "Submit the draft")
     def submit_draft(

@@ -17,7 +17,7 @@ from importlib import resources
 
 import jinja2
 
-PROMPTS_VERSION = "1"
+PROMPTS_VERSION = "2"  # 2: result budget, introspect_schema filter/page, read_project_doc
 
 TOOL_NAMES = (
     "introspect_schema",
@@ -28,6 +28,7 @@ TOOL_NAMES = (
     "verify_revision",
     "lint_revision",
     "estimate_revision",
+    "read_project_doc",
     "submit_draft",
 )
 
