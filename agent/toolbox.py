@@ -62,11 +62,10 @@ from pglast import ast, split
 from pglast.parser import ParseError
 from pydantic import BaseModel, ConfigDict, Field
 
-from migagent.agent import query_guard
 from migagent.errors import MigagentError, first_line
 from migagent.render.architecture import LARGE_TABLE_BYTES, LARGE_TABLE_ROWS, is_large_size
 from migagent.spec import SpecDraft
-from migagent.tools import pgurl, target
+from migagent.tools import pgurl, query_guard, target
 from migagent.tools.introspect import snapshot as take_snapshot
 from migagent.tools.introspect.model import SchemaSnapshot, Table
 from migagent.tools.sandbox import Sandbox
