@@ -478,6 +478,12 @@ def test_downgrade_restores_dropped_columns_in_their_order(sandbox, source, requ
         ("a lease can't end before it starts", "leases", "ends_on >= starts_on"),
         ("leases.ends_on should always be later than starts_on", "leases", "ends_on > starts_on"),
         ("Enforces positive weight_grams on parcels", "parcels", "weight_grams > 0"),
+        ("on leases the end date must be after the start date", "leases", "ends_on > starts_on"),
+        (
+            "a lease's end date can never be earlier than its start date",
+            "leases",
+            "ends_on >= starts_on",
+        ),
     ],
 )
 def test_rules_in_words_become_checks(source, request_, tname, want):

@@ -2059,8 +2059,8 @@ class Planner:
         """A rule in words ("discount can never be more than the fee", "has to end after it
         starts", "must be positive") as a CHECK constraint; None when no comparison over the
         subject table's columns is stated."""
-        if self.has(r"\bcheck\s*\("):
-            return None
+        if self.has(r"\bcheck\s*\(|\b(?:move|reorder|position|place|put|order\s+of)\b"):
+            return None  # an explicit check is the check intent's; "put a after b" is layout
         try:
             t = self.r.subject_table()
         except UnderstandingError:

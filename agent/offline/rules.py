@@ -41,6 +41,7 @@ _END = r"(?:^|_)(?:end|ends|ended|ending|finish|finishes|finished|until|expires?
 _START = r"(?:^|_)(?:start|starts|started|begin|begins|from|opens?|opened)(?:_|$)"
 _END_VERB = r"\b(?:end|ends|finish|finishes|expire|expires|close|closes|stop|stops)\b"
 _START_VERB = r"\b(?:start|starts|begin|begins|open|opens)\b"
+_MOMENT_NOUN = r"\b(end|finish|expiry|start|begin)\w*\s+(?:date|time|day|timestamp|moment)s?\b"
 
 
 def _moment(t: Table, pattern: str) -> str | None:
@@ -77,6 +78,15 @@ def read_rule(low: str, t: Table, r: Resolver) -> str | None:
                 if end and start:
                     expr_op = _NEGATE[op] if _negated(left_text[sv2[-1].start() - 30 :]) else op
                     return f"{start} {expr_op} {end}"
+            # "the end date must be after the start date": the moments the nouns name
+            ln = list(re.finditer(_MOMENT_NOUN, left_text))
+            rn = re.match(rf"\s*(?:the|its|their)?\s*{_MOMENT_NOUN}", right_text)
+            if op in (">", "<") and ln and rn and len(left_text) - ln[-1].end() < 40:
+                a = _moment(t, _START if ln[-1].group(1).startswith(("start", "begin")) else _END)
+                b = _moment(t, _START if rn.group(1).startswith(("start", "begin")) else _END)
+                if a and b and a != b:
+                    between_ = left_text[ln[-1].end() :]
+                    return f"{a} {_NEGATE[op] if _negated(between_) else op} {b}"
             lefts = [x for x in r.column_mentions(t, end=m.start()) if x.column]
             if not lefts:
                 continue
@@ -119,5 +129,6 @@ RULE_TRIGGER = (
     r"\b(?:more|greater|larger|bigger|higher|less|smaller|lower|fewer|later|earlier)\s+than\b"
     r"|\bexceeds?\b|\bat\s+(?:least|most)\b|\bno\s+(?:more|less)\s+than\b"
     r"|\b(?:end|ends|finish|finishes)\s+(?:after|before)\b|\b(?:start|starts|begin|begins)\s+(?:before|after)\b"
+    r"|\b(?:be|is|are|come|comes|fall|falls)\s+(?:always\s+)?(?:after|before)\b"
     r"|\bpositive\b|\bnegative\b"
 )
