@@ -1164,6 +1164,12 @@ class Toolbox:
     def _lint(self, source: str) -> Any:
         from migagent.tools.lint import lint_revision_source
 
+        if self.untrusted:
+            from migagent.tools.proof import capture_fenced
+
+            problems = capture_fenced(source)
+            if problems:
+                raise ToolboxError("; ".join(problems[:3]))
         try:
             return lint_revision_source(source, self.lint_context())
         except MigagentError as exc:
@@ -1172,6 +1178,15 @@ class Toolbox:
     def _estimate(self, source: str) -> Any:
         from migagent.tools.estimate import estimate_revision
 
+        if self.untrusted:  # model-written: timed in the fenced child
+            from migagent.tools.verify.fenced import estimate_untrusted
+
+            try:
+                return estimate_untrusted(
+                    source, self.template, rows=self.proof_inputs.sizes(), sandbox=self.sandbox
+                )
+            except MigagentError as exc:
+                raise ToolboxError(str(exc)) from exc
         try:
             return estimate_revision(
                 source,

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from migagent.agent import query_guard
 from migagent.agent.toolbox import Toolbox, ToolboxError
-from migagent.tools import pgurl
+from migagent.tools import pgurl, query_guard
 from migagent.tools.sandbox import Sandbox, bin_dir
 
 SLOT = "migagent_attack_slot"

@@ -29,7 +29,8 @@ from migagent.tools.datafacts import DataFacts
 from migagent.tools.introspect.model import SchemaSnapshot
 from migagent.tools.lint.context import LintContext
 from migagent.tools.sandbox import Sandbox
-from migagent.tools.verify.report import VerificationReport
+from migagent.tools.verify.fenced import RevisionRefused
+from migagent.tools.verify.report import Failure, StepResult, VerificationReport
 from migagent.tools.verify.revision import RevisionSource
 from migagent.tools.verify.verify import StartingPoint
 
@@ -204,7 +205,12 @@ def prove(
     )
     source = revision.text
     notices = list(inputs.notices)
-    preflight = _preflight(source, inputs, notices)
+    try:
+        problems = capture_fenced(source, revision.label) if untrusted else []
+    except RevisionRefused as refused:  # it may not run: no second child to say so again
+        return _refused(revision, inputs, refused.reasons, notices)
+    notices += [f"the revision's SQL could not be read offline: {p}" for p in problems]
+    preflight = _preflight(source, inputs, notices) if not problems else None
     facts = _facts(preflight, inputs, notices)
     verification = _verify(revision, inputs, checks, facts, untrusted, verify_options)
     proof = Proof(passed=False, verification=verification, preflight=preflight, facts=facts)
@@ -212,8 +218,10 @@ def prove(
     proof.proof_server = _proof_server(inputs, verification)
     if inputs.before is None and verification.before is not None:
         inputs = replace(inputs, before=verification.before)
-    if lint:
-        proof.lint, proof.lint_errors = lint_for(source, inputs, name)
+    if lint and problems:
+        proof.lint_errors = [f"lint could not run: {p}" for p in problems[:3]]
+    elif lint:
+        proof.lint, proof.lint_errors = lint_for(source, inputs, revision.label)
     failures = proof.preflight_failures
     changed = bool(verification.schema_changes or verification.data_changes)
     proof.passed = verification.passed and (changed or not require_change) and not failures
@@ -252,6 +260,33 @@ def prove(
 
 
 # ------------------------------------------------------------------ the steps
+def _refused(
+    revision: RevisionSource, inputs: ProofInputs, reasons: list[str], notices: list[str]
+) -> Proof:
+    """The proof of a model-written revision that may not run (static check, time limit)."""
+    report = VerificationReport(source=revision.label, starting_point=inputs.start.describe())
+    report.steps.append(StepResult(name="load", status="failed", reasons=reasons))
+    report.failure = Failure(step="load", message=reasons[0])
+    return Proof(
+        passed=False,
+        detail="load: " + "; ".join(reasons[:3]),
+        verification=report,
+        lint_errors=[f"lint could not run: {reasons[0]}"],
+        notices=notices,
+    )
+
+
+def capture_fenced(source: str, name: str = "revision.py") -> list[str]:
+    """Model-written code never runs in this process: its offline SQL (what lint, the
+    preflight and the spec read) is captured once, in the fenced child. The problems."""
+    from migagent.tools.lint.revision import is_preloaded
+    from migagent.tools.verify.fenced import capture_untrusted
+
+    if is_preloaded(source, "upgrade"):
+        return []
+    return capture_untrusted(source, name=name)
+
+
 def _preflight(source: str, inputs: ProofInputs, notices: list[str]) -> Any:
     if not inputs.target_url or inputs.before is None:
         return None
@@ -321,6 +356,18 @@ def estimate_for(source: str, inputs: ProofInputs, budget_s: float, notices: lis
     if template is None:
         return None
     from migagent.tools.estimate import estimate_revision
+    from migagent.tools.lint.revision import is_untrusted
+
+    if is_untrusted(source):
+        from migagent.tools.verify.fenced import estimate_untrusted
+
+        try:
+            return estimate_untrusted(
+                source, template, rows=inputs.sizes(), sandbox=inputs.sandbox, budget_s=budget_s
+            )
+        except MigagentError as exc:
+            notices.append(f"estimate skipped: {exc}")
+            return None
 
     try:
         return estimate_revision(

@@ -19,6 +19,8 @@ ran before that point is linted and the rest is reported as not linted.
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
 import io
 import os
 import sys
@@ -119,6 +121,39 @@ def _load(source: str, filename: str) -> types.ModuleType:
     return module
 
 
+# Model-written revisions never run in this process: their offline SQL is captured in the
+# fenced child (`tools.verify.fenced.capture_untrusted`) and handed in here, keyed by the
+# source's digest and direction. A source marked untrusted without a capture is refused.
+_PRELOADED: dict[tuple[str, str], RevisionStatements] = {}
+_UNTRUSTED: set[str] = set()
+_PRELOAD_LOCK = threading.Lock()
+
+
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def preload(source: str, direction: str, captured: RevisionStatements) -> None:
+    """Use `captured` (made elsewhere, e.g. in a fenced child) for `source` from now on."""
+    with _PRELOAD_LOCK:
+        _PRELOADED[(_digest(source), direction)] = captured
+        _UNTRUSTED.add(_digest(source))
+
+
+def mark_untrusted(source: str) -> None:
+    """`source` must never be executed in this process (only a preloaded capture is used)."""
+    with _PRELOAD_LOCK:
+        _UNTRUSTED.add(_digest(source))
+
+
+def is_untrusted(source: str) -> bool:
+    return _digest(source) in _UNTRUSTED
+
+
+def is_preloaded(source: str, direction: str = "upgrade") -> bool:
+    return (_digest(source), direction) in _PRELOADED
+
+
 def revision_statements(
     source: str, filename: str = "<revision>", direction: str = "upgrade"
 ) -> RevisionStatements:
@@ -127,6 +162,14 @@ def revision_statements(
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
+    key = (_digest(source), direction)
+    if key in _PRELOADED:
+        return copy.deepcopy(_PRELOADED[key])
+    if key[0] in _UNTRUSTED:
+        raise UsageError(
+            f"{filename} is model-written: its {direction}() runs only in the fenced child",
+            "prove it through migagent.tools.proof.prove(..., untrusted=True)",
+        )
     module = _load(source, filename)
     upgrade = getattr(module, direction, None)
     if not callable(upgrade):

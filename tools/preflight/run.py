@@ -14,6 +14,7 @@ import psycopg
 from psycopg import errors
 
 from migagent.errors import first_line
+from migagent.tools import query_guard
 from migagent.tools.introspect.model import SchemaSnapshot
 from migagent.tools.preflight import queries
 from migagent.tools.preflight.messages import fact, finding, passed, rows
@@ -113,6 +114,15 @@ def run_check(
             message=f"not checked: {why} ({check.table}); run the query by hand or raise the timeout",
             **base,
         )
+    except query_guard.QueryRefused as exc:
+        return PreflightResult(
+            status="unknown",
+            query=text,
+            sampled=sample is not None,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            message=f"not checked on the target: {exc} (the copy's proof still runs it)",
+            **base,
+        )
     except psycopg.Error as exc:
         row, error = None, exc
     ms = (time.perf_counter() - started) * 1000
@@ -166,7 +176,13 @@ def run_check(
 
 
 def _fetch(conn: psycopg.Connection, probe: queries.Probe) -> tuple | None:
+    """Run one probe, read-only, after `query_guard` passed it: a probe evaluates the
+    revision's own expressions (USING, CHECK, index expressions) on the target's rows, and
+    a VOLATILE function among them could change the target despite the read-only
+    transaction (create a replication slot, say). QueryRefused when it may not run."""
+    checked = query_guard.inspect(probe.query.as_string(conn))
     try:
+        query_guard.check_catalog(conn, checked.refs)
         return conn.execute(probe.query).fetchone()
     finally:
         conn.rollback()
@@ -178,7 +194,7 @@ def _converts(
     """Whether every row an approximate predicate flagged converts after all."""
     try:
         _fetch(conn, queries.confirm(check, sample))
-    except psycopg.Error:
+    except (psycopg.Error, query_guard.QueryRefused):
         return False
     return True
 

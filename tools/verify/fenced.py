@@ -173,6 +173,205 @@ def verify_untrusted(
         )
 
 
+class RevisionRefused(Exception):
+    """A model-written revision that may not run at all (static check, time limit)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def capture_untrusted(
+    source: str, *, name: str = "revision.py", timeout_s: float | None = None
+) -> list[str]:
+    """The offline SQL of model-written `source` (what lint and the target preflight read),
+    captured in a fenced child with the same static check, audit hook and time limit as
+    `verify_untrusted`, and handed to `tools.lint.revision.preload`: the revision's Python
+    never runs in this process. Returns the problems of a direction that could not be read
+    offline; raises RevisionRefused when the revision may not run at all (static check,
+    time limit). The source is marked untrusted either way."""
+    from migagent.tools.lint import revision as capture
+
+    capture.mark_untrusted(source)
+    violations = check_source(source, filename=name)
+    if violations:
+        raise RevisionRefused([str(v) for v in violations])
+    limit = float(timeout_s) if timeout_s is not None else revision_timeout_s()
+    try:
+        payload = _run_job({"job": "capture", "source": source, "label": name}, limit)
+    except _JobFailed as exc:
+        raise RevisionRefused([f"capturing the revision's SQL: {exc}"]) from None
+    problems: list[str] = []
+    for direction, data in payload.items():
+        if "error" in data:
+            problems.append(data["error"])
+            continue
+        capture.preload(source, direction, _decode_statements(data))
+    return problems
+
+
+class _JobFailed(Exception):
+    """A fenced job timed out or ended without a result."""
+
+
+def _run_job(
+    request: dict[str, Any], limit: float, sandbox: Sandbox | None = None
+) -> dict[str, Any]:
+    """Run one job (`capture`, `estimate`) in a fenced child and return its JSON result."""
+    with tempfile.TemporaryDirectory(prefix="migagent-fenced-") as tmp:
+        request = {
+            **request,
+            "result": str(Path(tmp) / "result.json"),
+            "limits": {"memory": MEMORY_LIMIT_BYTES, "file": FILE_LIMIT_BYTES, "cpu": limit + 5},
+        }
+        app_name = APP_NAME_PREFIX + secrets.token_hex(6)
+        stderr_path = Path(tmp) / "stderr"
+        with open(stderr_path, "wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "migagent.tools.verify.fenced"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env=_child_env(tmp, app_name),
+                cwd=tmp,
+                start_new_session=True,
+            )
+            recent_children.append(proc.pid)
+            try:
+                proc.communicate(json.dumps(request).encode(), timeout=limit)
+            except subprocess.TimeoutExpired:
+                raise _JobFailed(
+                    f"the revision ran longer than {limit:g} s (limit {TIMEOUT_ENV})"
+                ) from None
+            finally:
+                _kill(proc)
+                if sandbox is not None:
+                    _clean_up(sandbox, proc.pid, app_name)
+        try:
+            payload = json.loads(Path(request["result"]).read_text())
+        except (OSError, ValueError):
+            tail = _tail(stderr_path)
+            raise _JobFailed(
+                f"the fenced process exited with code {proc.returncode}: {tail}"
+            ) from None
+    if "error" in payload and isinstance(payload["error"], dict):
+        err = payload["error"]
+        raise MigagentError(err["problem"], err.get("fix"))
+    return payload
+
+
+def estimate_untrusted(
+    source: str,
+    template: str,
+    *,
+    rows: dict[str, int],
+    sandbox: Sandbox,
+    budget_s: float = 20.0,
+) -> Any:
+    """`tools.estimate.estimate_revision` for model-written source, in a fenced child on
+    fenced scratch copies (static check first; the time limit is the budget plus a margin)."""
+    from migagent.tools import fence
+    from migagent.tools.estimate import Estimate
+
+    violations = check_source(source, filename="estimate.py")
+    if violations:
+        raise MigagentError(f"the revision is not allowed to run: {violations[0]}")
+    request = {
+        "job": "estimate",
+        "source": source,
+        "template": template,
+        "rows": rows,
+        "budget_s": budget_s,
+        "sandbox": {"url": sandbox.url, "embedded": sandbox.embedded},
+        "fenced": fence.fence_available(sandbox),
+    }
+    try:
+        payload = _run_job(request, budget_s * 3 + 30, sandbox)
+    except _JobFailed as exc:
+        raise MigagentError(f"estimate failed: {exc}") from None
+    return Estimate.model_validate(payload["estimate"])
+
+
+def _child_estimate(request: dict[str, Any]) -> dict[str, Any]:
+    from migagent.tools.estimate import estimate_revision
+    from migagent.tools.fence import FencedSandbox
+
+    box = request["sandbox"]
+    sandbox: Sandbox = (
+        FencedSandbox(url=box["url"], embedded=box["embedded"])
+        if request["fenced"]
+        else Sandbox(url=box["url"], embedded=box["embedded"])
+    )
+    install_audit_hook(str(Path(request["result"]).parent))
+    try:
+        est = estimate_revision(
+            request["source"],
+            request["template"],
+            rows=request["rows"],
+            sandbox=sandbox,
+            budget_s=request["budget_s"],
+        )
+    finally:
+        sandbox.drop_all()
+    return {"estimate": est.model_dump(mode="json")}
+
+
+def _encode_statements(captured: Any) -> dict[str, Any]:
+    return {
+        "statements": [
+            {
+                "sql": s.sql,
+                "file": s.file,
+                "line": s.line,
+                "column": s.column,
+                "end_line": s.end_line,
+                "in_transaction": s.in_transaction,
+                "txn": s.txn,
+                "suppressions": s.suppressions,
+                "op_name": s.op_name,
+                "synthetic": s.synthetic,
+            }
+            for s in captured.statements
+        ],
+        "stopped": list(captured.stopped) if captured.stopped else None,
+        "used_bind": captured.used_bind,
+        "notes": list(captured.notes),
+    }
+
+
+def _decode_statements(data: dict[str, Any]) -> Any:
+    """Statements rebuilt from their SQL (parsed here: pglast nodes do not travel)."""
+    from migagent.tools.lint.revision import RevisionStatements
+    from migagent.tools.lint.statements import Statement
+    from migagent.tools.sqlparse import parse_sql
+
+    statements = []
+    for item in data["statements"]:
+        raws = parse_sql(item["sql"])
+        if not raws:
+            continue
+        statements.append(Statement(node=raws[0].stmt, **item))
+    stopped = tuple(data["stopped"]) if data["stopped"] else None
+    return RevisionStatements(
+        statements, stopped=stopped, used_bind=data["used_bind"], notes=data["notes"]
+    )
+
+
+def _child_capture(request: dict[str, Any]) -> dict[str, Any]:
+    from migagent.tools.lint.revision import revision_statements
+
+    install_audit_hook(str(Path(request["result"]).parent))
+    out: dict[str, Any] = {}
+    for direction in ("upgrade", "downgrade"):
+        try:
+            captured = revision_statements(request["source"], request["label"], direction)
+        except MigagentError as exc:
+            out[direction] = {"error": str(exc)}
+            continue
+        out[direction] = _encode_statements(captured)
+    return out
+
+
 # ------------------------------------------------------------------ parent side
 def _as_template(start: StartingPoint, sandbox: Sandbox) -> StartingPoint:
     """Load SQL, schema files and the target's schema into a template here, in the
@@ -449,7 +648,10 @@ def _child_main() -> int:
     _limit_resources(request.get("limits", {}))
     result = Path(request["result"])
     try:
-        payload = _child_verify(request)
+        job = {"capture": _child_capture, "estimate": _child_estimate}.get(
+            request.get("job", ""), _child_verify
+        )
+        payload = job(request)
     except MigagentError as exc:
         payload = {"error": {"type": type(exc).__name__, "problem": exc.problem, "fix": exc.fix}}
     result.write_text(json.dumps(payload))
