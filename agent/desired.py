@@ -241,11 +241,12 @@ class _Plan:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    enum_tables: set[str] = field(default_factory=set)  # see _enum_tables
 
     def ops(self) -> list:
         return [
+            *self.drop_early,  # dependants go first: nothing dropped here is needed by `head`
             *self.head,
-            *self.drop_early,
             *self.tables,
             *self.owned,
             *self.drop_columns,
@@ -277,6 +278,7 @@ def diff_to_plan(
                     downgrade=f"DROP SCHEMA {quote_ident(schema)}",
                 )
             )
+    p.enum_tables = _enum_tables(p, by_type)
     _extensions(p, by_type.pop("extension", []))
     _enums(p, by_type.pop("enum", []))
     _types(p, by_type.pop("domain", []), by_type.pop("type", []))
@@ -285,6 +287,7 @@ def diff_to_plan(
     _sequences(p, by_type.pop("sequence", []))
     _tables(p, by_type, views)
     _triggers(p, by_type.pop("trigger", []), views)
+    _policies(p, by_type.pop("policy", []), by_type)
     _comments(p, by_type.pop("comment", []), views)
     for rest in by_type.values():
         p.unsupported.extend(c.detail for c in rest)
@@ -382,6 +385,9 @@ def _enums(p: _Plan, changes: list[Change]) -> None:
             ]:
                 p.unsupported.append(f"{c.detail} (removing or reordering enum values)")
                 continue
+            if have.comment is not None and missing:  # the downgrade recreates the type
+                what = f"TYPE {quote_qualified(have.schema_name, have.name)}"
+                p.head.append(_restore_comment(what, have.comment))
             for v in missing:
                 i = e.labels.index(v)
                 after = e.labels[i - 1] if i > 0 else None
@@ -589,7 +595,7 @@ def _views(p: _Plan, changes: list[Change], by_type: dict[str, list[Change]]) ->
     """Views dropped before the table changes and created after them: the changed ones,
     and every view that reads a table whose columns change (or a view that is recreated)."""
     changed = {c.name for c in changes if c.kind == "changed"}
-    for kind in ("index", "trigger", "comment"):  # on a view: the view is recreated whole
+    for kind in ("index", "trigger"):  # on a view: the view is recreated whole
         for c in by_type.get(kind, []):
             holder = next(
                 (v for v in p.current.views if c.name == v or c.name.startswith(v + ".")), None
@@ -603,6 +609,7 @@ def _views(p: _Plan, changes: list[Change], by_type: dict[str, list[Change]]) ->
         for c in by_type.get("column", [])
         if c.kind in ("removed", "changed")
     } | {c.name for c in by_type.get("table", []) if c.kind == "removed"}
+    touched_tables |= p.enum_tables
     recreate = set(changed)
     grew = True
     while grew:
@@ -622,6 +629,24 @@ def _views(p: _Plan, changes: list[Change], by_type: dict[str, list[Change]]) ->
     if recreate | added | removed:
         p.cats.append("view")
     return recreate | removed
+
+
+def _enum_tables(p: _Plan, by_type: dict[str, list[Change]]) -> set[str]:
+    """Tables with a column of an enum whose values change: the enum's downgrade alters
+    those columns' type, which no view or policy over them may watch."""
+    changed = {
+        c.name for c in by_type.get("enum", []) if c.kind == "changed" and "labels" in c.detail
+    }
+    names = set()
+    for key in changed:
+        e = p.current.enums.get(key)
+        if e is not None:
+            names |= {key, e.name, quote_qualified(e.schema_name, e.name)}
+    return {
+        k
+        for k, t in p.current.tables.items()
+        if k in p.desired.tables and any(c.type in names for c in t.columns)
+    }
 
 
 def _view_order(views: dict[str, View], keys: set[str], *, reverse: bool = False) -> list[str]:
@@ -666,6 +691,39 @@ def _triggers(p: _Plan, changes: list[Change], views: set[str]) -> None:
         p.cats.append("trigger")
 
 
+def _policies(p: _Plan, changes: list[Change], by_type: dict[str, list[Change]]) -> None:
+    """Policies on tables that stay: created, dropped, or dropped and created again (also
+    the unchanged ones on a table whose enum column's type the downgrade alters)."""
+    done: set[str] = set()
+    keys = [c.name for c in changes]
+    for table in sorted(p.enum_tables):
+        keys += [f"{table}.{x.name}" for x in p.current.tables[table].policies]
+    for c in [_Key(k) for k in keys]:
+        if c.name in done:
+            continue
+        done.add(c.name)
+        table, _, pname = c.name.rpartition(".")
+        schema, _, bare = table.partition(".")
+        name = quote_qualified(schema, bare)
+        have_t, want_t = p.current.tables.get(table), p.desired.tables.get(table)
+        have = next((x for x in have_t.policies if x.name == pname), None) if have_t else None
+        want = next((x for x in want_t.policies if x.name == pname), None) if want_t else None
+        if have is not None:
+            p.drop_early.append(
+                P.RawSQL(upgrade=_drop_policy(name, have), downgrade=_policy_sql(name, have))
+            )
+        if want is not None:
+            p.late.append(
+                P.RawSQL(upgrade=_policy_sql(name, want), downgrade=_drop_policy(name, want))
+            )
+        p.cats.append("policy")
+
+
+@dataclass
+class _Key:
+    name: str
+
+
 def _comments(p: _Plan, changes: list[Change], views: set[str]) -> None:
     for c in changes:
         if any(c.name == v or c.name.startswith(v + ".") for v in views):
@@ -686,6 +744,24 @@ def _comments(p: _Plan, changes: list[Change], views: set[str]) -> None:
 
 
 def _comment_target(p: _Plan, key: str):
+    for snap_key, v in p.desired.views.items():
+        kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
+        old = p.current.views.get(snap_key)
+        if old is None:
+            continue
+        name = quote_qualified(v.schema_name, v.name)
+        if key == snap_key:
+            return f"{kind} {name}", old.comment, v.comment
+        if key.startswith(snap_key + "."):
+            col = key[len(snap_key) + 1 :]
+            new_c = next((c for c in v.columns if c.name == col), None)
+            old_c = next((c for c in old.columns if c.name == col), None)
+            if new_c is not None:
+                return (
+                    f"COLUMN {name}.{quote_ident(col)}",
+                    old_c.comment if old_c else None,
+                    new_c.comment,
+                )
     if key in p.desired.tables and key in p.current.tables:
         schema, _, name = key.partition(".")
         return (

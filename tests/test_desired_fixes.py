@@ -384,3 +384,28 @@ def test_every_object_kind_dropped(sandbox):
     result = assert_reproduces(sandbox, RICH_SCHEMA, "SELECT 1;")
     assert "alembic_version" not in result.revision_source
     assert any("dropped with its rows" in w for w in result.plan.warnings)
+
+
+def test_every_object_kind_changed(sandbox):
+    """The rich schema with a change of each kind: an enum value, a sequence's
+    increment, plpgsql and SQL-body function bodies, a view's definition and another's
+    comment, a materialized view's index, a policy, a column type under a view."""
+    from test_introspect import RICH_SCHEMA
+
+    edits = [
+        ("('draft', 'review', 'published')", "('draft', 'review', 'published', 'archived')"),
+        ("START 100 INCREMENT 5", "START 100 INCREMENT 10"),
+        ("NEW.updated_at := now();", "NEW.updated_at := clock_timestamp();"),
+        ("SELECT count(*) FROM documents;", "SELECT count(*) FROM documents WHERE true;"),
+        ("FOR SELECT TO PUBLIC", "FOR ALL TO PUBLIC"),
+        ("'what readers see'", "'what readers read'"),
+        (
+            "SELECT document_id, count(*) AS sections FROM sections GROUP BY document_id;",
+            "SELECT document_id, count(*) AS sections, 1 AS one FROM sections GROUP BY document_id;",
+        ),
+    ]
+    desired = RICH_SCHEMA
+    for old, new in edits:
+        assert old in desired, old
+        desired = desired.replace(old, new)
+    assert_reproduces(sandbox, RICH_SCHEMA, desired)
