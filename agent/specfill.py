@@ -379,6 +379,13 @@ def fill_spec(
             "downgrade() run on the scratch copy does not bring back the rows the upgrade "
             "changed (" + "; ".join(proof.data_changes[:3]) + ")",
         )
+    elif proof is not None and _lost_on_downgrade(proof):
+        rev_fact = _check(
+            False,
+            "measured",
+            "downgrade() run on the scratch copy restores the schema but not the data: "
+            + "; ".join(_lost_on_downgrade(proof)[:3]),
+        )
     elif proof is not None and getattr(proof, "round_trip", None) is not None:
         rev_fact = _check(
             bool(proof.round_trip) and reversible,
@@ -586,6 +593,14 @@ def fill_spec(
         **(proof.meta_fields() if hasattr(proof, "meta_fields") else {}),
     )
     return MigrationSpec.from_draft(draft, meta)
+
+
+def _lost_on_downgrade(proof) -> list[str]:
+    """What the measured round trip could not bring back (rows of a dropped table, values of
+    a dropped column): a migration that loses them is not reversible, whatever the schema."""
+    report = getattr(proof, "verification", None)
+    loss = getattr(report, "data_loss", None)
+    return [f.detail for f in loss.findings if f.kind != "rows added"] if loss else []
 
 
 def _estimate_evidence(est) -> str:

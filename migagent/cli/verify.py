@@ -113,7 +113,7 @@ def verify_command(
 
         out.print_json(json.dumps(data))
     else:
-        print_report(report)
+        print_report(report, proof.passed)
         print_proof_extras(proof)
     raise typer.Exit(proof.exit_code)
 
@@ -169,8 +169,10 @@ def _read_checks(path: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------ output
-def print_report(report: VerificationReport) -> None:
-    verdict = "[bold green]PASSED[/]" if report.passed else "[bold red]FAILED[/]"
+def print_report(report: VerificationReport, passed: bool | None = None) -> None:
+    """The report; `passed` is the proof's verdict when it differs (the target's rows)."""
+    ok = report.passed if passed is None else passed
+    verdict = "[bold green]PASSED[/]" if ok else "[bold red]FAILED[/]"
     rev = report.revision or "?"
     out.print(
         f"{verdict}  revision [bold]{rev}[/] ({report.source}) from {report.starting_point}"

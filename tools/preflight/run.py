@@ -129,6 +129,13 @@ def run_check(
     base.update(query=text, duration_ms=ms, sampled=sample is not None)
     if probe.shape == "trial":
         return _trial_result(check, row, error, sample, base)
+    if error is not None and _data_error(error):
+        # the target's own rows raised it (a domain CHECK, a bad value): the statement fails too
+        return PreflightResult(
+            status="violations",
+            message=f"rows of {check.table} make the statement fail: {first_line(error)}",
+            **base,
+        )
     if error is not None:
         return PreflightResult(
             status="unknown", message=f"not checked: the query failed: {first_line(error)}", **base
@@ -175,6 +182,12 @@ def run_check(
     )
 
 
+def _data_error(error: Exception) -> bool:
+    """SQLSTATE class 22 (data exception) or 23 (integrity constraint violation)."""
+    state = getattr(error, "sqlstate", None) or ""
+    return state.startswith(("22", "23"))
+
+
 def _fetch(conn: psycopg.Connection, probe: queries.Probe) -> tuple | None:
     """Run one probe, read-only, after `query_guard` passed it: a probe evaluates the
     revision's own expressions (USING, CHECK, index expressions) on the target's rows, and
@@ -215,8 +228,7 @@ def _trial_result(
         return PreflightResult(
             status="ok", violating_rows=0, message=msg, fact=fact(check, sample is not None), **base
         )
-    sqlstate = getattr(error, "sqlstate", None) or ""
-    if not sqlstate.startswith("22"):  # not a data exception: the check itself could not run
+    if not _data_error(error):  # not a data exception: the check itself could not run
         return PreflightResult(
             status="unknown",
             message=f"not checked: the conversion could not be tried: {first_line(error)}",
