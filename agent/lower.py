@@ -172,13 +172,17 @@ class _Lowerer:
     def sa_column(self, c: P.ColumnDef, *, nullable: bool | None = None) -> str:
         args = [py(c.name), _sa(c.type, self.enums)]
         if c.generated:
-            args.append(f"sa.Computed({py(c.generated)}, persisted=True)")
+            args.append(
+                f"sa.Computed({py(c.generated)}, persisted={c.generated_kind != 'virtual'})"
+            )
         if c.identity:
             args.append(f"sa.Identity(always={c.identity == 'always'})")
         if c.default is not None and not c.generated:
             args.append(f"server_default=sa.text({py(c.default)})")
         if c.primary_key:
             args.append("primary_key=True")
+        if c.autoincrement is False and not c.identity:
+            args.append("autoincrement=False")
         null = c.nullable if nullable is None else nullable
         if not c.primary_key:
             args.append(f"nullable={null}")
@@ -331,7 +335,7 @@ class _Lowerer:
         volatile = c.default is not None and default_volatility(c.default) == "volatile"
         rows = self.ctx.row_count(op.table)
         tname = py(t.name)
-        if large and c.generated and not c.identity:
+        if large and c.generated and not c.identity and c.generated_kind != "virtual":
             return self._maintained_column(t, op.table, c)
         if large and volatile and not c.generated:
             # a volatile default rewrites the table under ACCESS EXCLUSIVE: add bare,
@@ -360,6 +364,7 @@ class _Lowerer:
                     nullable=c.nullable,
                     default=c.default,
                     generated=c.generated,
+                    generated_kind=(c.generated_kind or "stored") if c.generated else None,
                     identity=c.identity,
                 )
                 self.up(
@@ -379,7 +384,7 @@ class _Lowerer:
                 nullable=c.nullable,
                 default=c.default,
                 generated=c.generated,
-                generated_kind="stored" if c.generated else None,
+                generated_kind=(c.generated_kind or "stored") if c.generated else None,
                 position=len(t.columns) + 1,
             )
         )
@@ -1042,6 +1047,8 @@ class _Lowerer:
             )
         if op.include:
             args.append(f"postgresql_include=[{', '.join(py(c) for c in op.include)}]")
+        if op.nulls_not_distinct:
+            args.append("postgresql_nulls_not_distinct=True")
         if op.where:
             args.append(f"postgresql_where=sa.text({py(op.where)})")
         if conc:
@@ -1441,6 +1448,8 @@ while True:
             self.up(f"op.execute({py(op.upgrade)})", op.autocommit)
         if op.downgrade is None:
             self.out.irreversible = self.out.irreversible or f"no reverse for: {op.upgrade[:80]}"
+            return []
+        if not op.downgrade.strip():  # nothing to undo (one of several statements)
             return []
         return [Step(code=f"op.execute({py(op.downgrade)})", autocommit=op.autocommit)]
 

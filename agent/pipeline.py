@@ -268,10 +268,11 @@ def draft(
 
     say("planning")
     inputs = proof_inputs(sandbox, template, facts, source, options)
+    want = None  # the desired schema the upgrade must reproduce
     if options.desired_sql is not None or options.models:
-        from migagent.agent.desired import plan_from_desired
+        from migagent.agent.desired import plan_desired
 
-        plan = plan_from_desired(
+        plan, want = plan_desired(
             request,
             facts,
             sandbox,
@@ -342,6 +343,8 @@ def draft(
                 [q for _, q in verification_queries(plan)],
             ),
         )
+        if want is not None:
+            _check_desired(result, sandbox, want)
     elif options.lint:
         say("linting at production sizes")
         result.lint, result.lint_errors = _lint(rfile.source, inputs)
@@ -395,6 +398,24 @@ def _attach_proof(result: DraftResult, proof) -> None:
     result.lint_errors = list(proof.lint_errors)
     result.estimate = proof.estimate
     result.notices.extend(n for n in proof.notices if n not in result.notices)
+
+
+def _check_desired(result: DraftResult, sandbox: Sandbox, want) -> None:
+    """A desired-schema draft is proven only when the upgrade leaves the desired schema
+    (not merely a schema the draft itself describes): any difference fails it."""
+    from migagent.agent.desired import desired_mismatch
+
+    if not result.verified or result.after is None:
+        return
+    diffs = desired_mismatch(sandbox, want, result.after)
+    if not diffs:
+        return
+    detail = "the upgrade does not reproduce the desired schema: " + "; ".join(diffs[:8])
+    result.verified = False
+    result.verification_detail = detail
+    if result.verification is not None:
+        result.verification.passed = False
+        result.verification.detail = detail
 
 
 def _render_markdown(result: DraftResult) -> None:

@@ -39,8 +39,10 @@ class ColumnDef(BaseModel):
     nullable: bool = True
     default: str | None = None  # SQL expression
     generated: str | None = None  # expression of a STORED generated column
+    generated_kind: Literal["stored", "virtual"] | None = None  # None: stored
     identity: Literal["always", "by default"] | None = None
     primary_key: bool = False
+    autoincrement: bool | None = None  # False: never SERIAL (SQLAlchemy's integer-key default)
 
 
 # ------------------------------------------------------------------ tables
@@ -128,6 +130,7 @@ class CreateIndex(_Op):
     unique: bool = False
     where: str | None = None
     include: list[str] = Field(default_factory=list)
+    nulls_not_distinct: bool = False  # UNIQUE ... NULLS NOT DISTINCT (PostgreSQL 15+)
     kind: str = "plain"  # plain, unique, partial, expression, gin, trigram, fts, covering
 
 
