@@ -387,7 +387,9 @@ def render_revision(
     )
     imports = [line for name, line in KNOWN_IMPORTS.items() if name in used]
     mako = naming.script_dir / "script.py.mako" if naming and naming.script_dir else None
-    if mako is not None and mako.is_file():
+    # a template with no ${upgrades} (empty, or someone else's) would render a file without
+    # upgrade(): migagent's own layout then, rather than a revision that does nothing
+    if mako is not None and mako.is_file() and "${upgrades" in mako.read_text(errors="replace"):
         source, formatted_with = _render_project_template(plan, naming, mako, used)
         if formatted_with is None and reformat:  # no hooks of its own: ruff/black, as before
             source, formatted_with = _format(source)
