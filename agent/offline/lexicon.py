@@ -352,7 +352,9 @@ _VERB_INFLECTIONS: list[tuple[str, str, str]] = [
     ("speed", "", "speeds|sped"),
     ("support", "", "supports|supported"),
 ]
-_CLAUSE_START = r"(?:^|[.;:!?]\s+|,\s*(?:and\s+|then\s+)?|\s+and\s+(?:then\s+|also\s+)?|\s+then\s+|\s+also\s+)"
+_CLAUSE_START = (
+    r"(?:^|[.;:!?]\s+|,\s*(?:and\s+|then\s+)?|\s+and\s+(?:then\s+|also\s+)?|\s+then\s+|\s+also\s+)"
+)
 _NOT_WORD = r"(?![\w$.'(])"
 _VERB_ANYWHERE = [
     (re.compile(rf"(?<![\w$.'])(?:{anywhere}){_NOT_WORD}", re.I), base)

@@ -1368,7 +1368,11 @@ class Planner:
             r"\b(?:references?|referencing|foreign\s+key\s+(?:to|on)|fk\s+to|points?\s+(?:to|at)|pointing\s+(?:to|at)|linked\s+to)\s+(?:the\s+)?(?:another\s+|an?\s+|other\s+)?([a-z_][\w.]*)",
             self.low,
         )
-        if ref or inferred_fk is not None or (name.endswith("_id") and self.has(r"\bforeign\s+key|\bfk\b")):
+        if (
+            ref
+            or inferred_fk is not None
+            or (name.endswith("_id") and self.has(r"\bforeign\s+key|\bfk\b"))
+        ):
             rt_name = ref.group(1).split("(")[0] if ref else plural(name[:-3])
             rt = (
                 inferred_fk
@@ -1600,13 +1604,12 @@ class Planner:
             )
         if len(cands) > 1:
             raise AmbiguousRequest(
-                "more than one index fits that description", [ix.name for _, ix in cands],
+                "more than one index fits that description",
+                [ix.name for _, ix in cands],
                 "name the index to drop, e.g. 'drop index <name>'",
             )
         t, ix = cands[0]
-        self.assumptions.append(
-            f"the index meant is {ix.name} on {t.name} ({', '.join(ix.keys)})"
-        )
+        self.assumptions.append(f"the index meant is {ix.name} on {t.name} ({', '.join(ix.keys)})")
         return self.plan(
             f"Drop index {ix.name}",
             [P.DropIndex(table=t.qualified_name, name=ix.name)],
@@ -2077,7 +2080,9 @@ class Planner:
             if k.kind == "check" and re.sub(r"[()\s]", "", k.definition).endswith(
                 re.sub(r"[()\s]", "", expr)
             ):
-                raise UnderstandingError(f"{t.name} already has the check {k.name} ({k.definition})")
+                raise UnderstandingError(
+                    f"{t.name} already has the check {k.name} ({k.definition})"
+                )
         self.assumptions.append(f"the rule reads as CHECK ({expr})")
         return self.plan(
             f"Add check {expr} on {t.name}",
@@ -2196,7 +2201,7 @@ class Planner:
         return self._soft_delete_predicate(t)
 
     def _soft_delete_predicate(self, t: Table) -> str | None:
-        """"ignore soft-deleted rows", "among live rows", "not counting archived ones": the
+        """ "ignore soft-deleted rows", "among live rows", "not counting archived ones": the
         rows whose soft-delete column is unset. None when the request says nothing of the
         kind; a refusal when it does but `t` has no such column."""
         m = self.search(SOFT_DELETED)
@@ -2333,12 +2338,16 @@ class Planner:
         if type_family(c.type) in ("int", "num") and not re.match(r"-?\d", value):
             raise UnderstandingError(f"{value} is not a number, but {t.name}.{col} is {c.type}")
         self.categories += ["default", "set_default"]
-        if c.nullable and self.has(
-            r"\bnot\s+null\b|\brequired\b|\bmandatory\b|\bnon-?null(?:able)?\b"
-        ) and not self.has(r"\b(?:no\s+longer|not)\s+required\b"):
+        if (
+            c.nullable
+            and self.has(r"\bnot\s+null\b|\brequired\b|\bmandatory\b|\bnon-?null(?:able)?\b")
+            and not self.has(r"\b(?:no\s+longer|not)\s+required\b")
+        ):
             # "make x NOT NULL with default 'y'": both; the rows still NULL get the default
             self.categories += ["not_null", "backfill"]
-            self.assumptions.append(f"rows where {t.name}.{col} is NULL get {value} before NOT NULL")
+            self.assumptions.append(
+                f"rows where {t.name}.{col} is NULL get {value} before NOT NULL"
+            )
             return self.plan(
                 f"Default {t.name}.{col} to {value} and make it NOT NULL",
                 [
@@ -2395,7 +2404,7 @@ class Planner:
             raise UnderstandingError(
                 f"read a default for new {t.name} rows ({m.group(2)}), but not which column it is for",
                 [f"columns of {t.name}: {', '.join(c.name for c in t.columns)}"],
-                f"name the column, e.g. \"{t.name}.<column> should default to {m.group(2)}\"",
+                f'name the column, e.g. "{t.name}.<column> should default to {m.group(2)}"',
             )
         col = cands[0]
         c = t.column(col)
@@ -2728,8 +2737,7 @@ def _convention_type(name: str, snap) -> str | None:
             c.type
             for t in snap.tables.values()
             for c in t.columns
-            if (c.name.lower() == want or c.name.lower().endswith("_" + want))
-            and not c.generated
+            if (c.name.lower() == want or c.name.lower().endswith("_" + want)) and not c.generated
         }
         if len(types) == 1:
             return types.pop()

@@ -70,9 +70,7 @@ class Resolver:
         self.low = self.text.lower()
         # Alembic's own bookkeeping table is never what a request means
         self.tables = [
-            t
-            for t in snap.tables.values()
-            if not t.partition_of and t.name != "alembic_version"
+            t for t in snap.tables.values() if not t.partition_of and t.name != "alembic_version"
         ]
         self.by_name: dict[str, list[Table]] = {}
         for t in self.tables:
@@ -175,9 +173,7 @@ class Resolver:
         # "deposit" -> deposit_cents, "weight" -> weight_grams: the name without its unit,
         # when exactly one column carries it
         if fuzzy and len(p) >= 4 and p not in STOP:
-            unit = [
-                n for n in names if re.fullmatch(rf"{re.escape(p)}_(?:{UNIT_SUFFIXES})", n)
-            ]
+            unit = [n for n in names if re.fullmatch(rf"{re.escape(p)}_(?:{UNIT_SUFFIXES})", n)]
             if len(unit) == 1:
                 return names[unit[0]]
         # "customer id" -> customer_id handled by the caller's n-grams; "fax" -> fax_number? no
