@@ -765,6 +765,9 @@ def stand_ins(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
+EMBEDDED_MAX_LOCKS = 1024
+
+
 def _tune_embedded(url: str) -> None:
     """Scratch data needs no durability: trade it for speed (embedded server only).
     Also make the stand-in extensions available (PostgreSQL 18's extension_control_path)."""
@@ -788,3 +791,13 @@ def _tune_embedded(url: str) -> None:
             for name in current:
                 conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(name)))
             conn.execute("SELECT pg_reload_conf()")
+        # fenced copies hand every object of a schema to their role in one transaction, and
+        # several run at once: 64 locks per transaction ran out ("out of shared memory") on
+        # 5,000-table schemas and under parallel load. Takes effect from the next start.
+        locks = int(conn.execute("SHOW max_locks_per_transaction").fetchone()[0])
+        if locks < EMBEDDED_MAX_LOCKS:
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET max_locks_per_transaction = {}").format(
+                    sql.Literal(EMBEDDED_MAX_LOCKS)
+                )
+            )
