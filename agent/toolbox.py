@@ -1165,11 +1165,17 @@ class Toolbox:
         from migagent.tools.lint import lint_revision_source
 
         if self.untrusted:
+            from migagent.tools.lint.revision import is_preloaded
             from migagent.tools.proof import capture_fenced
+            from migagent.tools.verify.fenced import RevisionRefused
 
-            problems = capture_fenced(source)
-            if problems:
-                raise ToolboxError("; ".join(problems[:3]))
+            try:
+                problems = capture_fenced(source)
+            except RevisionRefused as refused:
+                raise ToolboxError("; ".join(refused.reasons[:3])) from None
+
+            if not is_preloaded(source, "upgrade"):  # a downgrade may raise offline
+                raise ToolboxError("; ".join(problems[:3]) or "upgrade() could not be read")
         try:
             return lint_revision_source(source, self.lint_context())
         except MigagentError as exc:

@@ -248,3 +248,24 @@ def test_an_offline_draft_never_imports_the_anthropic_sdk(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_model_written_code_is_read_in_the_fence_and_a_downgrade_that_raises_still_lints(
+    shop, embedded
+):
+    """Untrusted: the offline SQL comes from the fenced child. A downgrade that refuses
+    (irreversible) blocks neither lint nor the preflight; a forbidden import ends the proof."""
+    inputs = ProofInputs.for_target(embedded, shop)
+    irreversible = revision(
+        """
+        op.execute("UPDATE customers SET phone = 'unknown' WHERE phone IS NULL")
+        """,
+        'raise NotImplementedError("irreversible")',
+        rev="b1b2c3d4e5f6",
+    )
+    proof = prove(irreversible, inputs, untrusted=True)
+    assert proof.lint is not None, proof.lint_errors
+    assert not proof.lint_errors
+    evil = revision("__import__('os').system('true')", "pass", rev="c1b2c3d4e5f6")
+    refused = prove(evil, inputs, untrusted=True)
+    assert not refused.passed and "__import__" in refused.detail, refused.detail

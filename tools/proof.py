@@ -210,6 +210,8 @@ def prove(
     except RevisionRefused as refused:  # it may not run: no second child to say so again
         return _refused(revision, inputs, refused.reasons, notices)
     notices += [f"the revision's SQL could not be read offline: {p}" for p in problems]
+    # only an unread upgrade() blocks lint and preflight (a downgrade may raise offline)
+    problems = [] if not untrusted or _upgrade_read(source) else problems or ["no upgrade()"]
     preflight = _preflight(source, inputs, notices) if not problems else None
     facts = _facts(preflight, inputs, notices)
     verification = _verify(revision, inputs, checks, facts, untrusted, verify_options)
@@ -274,6 +276,12 @@ def _refused(
         lint_errors=[f"lint could not run: {reasons[0]}"],
         notices=notices,
     )
+
+
+def _upgrade_read(source: str) -> bool:
+    from migagent.tools.lint.revision import is_preloaded
+
+    return is_preloaded(source, "upgrade")
 
 
 def capture_fenced(source: str, name: str = "revision.py") -> list[str]:
