@@ -1,40 +1,21 @@
-"""The wheel holds one import package, `migagent`, with every subpackage and prompt file."""
+"""The wheel holds one import package, `migagent`, that works from the wheel alone."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-PACKAGE_DIR: dict[str, str] = PYPROJECT["tool"]["setuptools"]["package-dir"]
-
-
-def _package_folders() -> set[str]:
-    """Every folder with an __init__.py under a mapped root, as a dotted name."""
-    found = set()
-    for package, folder in PACKAGE_DIR.items():
-        root = ROOT / folder
-        for init in root.rglob("__init__.py"):
-            rel = init.parent.relative_to(root)
-            if "cases" in rel.parts or ".venv" in rel.parts:
-                continue
-            found.add(".".join([package, *rel.parts]) if rel.parts else package)
-    return found
-
-
-def test_every_package_folder_is_listed_in_pyproject() -> None:
-    missing = _package_folders() - set(PYPROJECT["tool"]["setuptools"]["packages"])
-    assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(missing)}"
+PACKAGE = ROOT / "migagent"
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this checkout (without isolation), unzipped."""
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
@@ -53,26 +34,66 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
         capture_output=True,
     )
     (path,) = out.glob("migagent-*.whl")
-    return zipfile.ZipFile(path)
+    target = out / "site"
+    zipfile.ZipFile(path).extractall(target)
+    return target
 
 
-def test_wheel_has_only_the_migagent_package(wheel: zipfile.ZipFile) -> None:
-    tops = {name.split("/")[0] for name in wheel.namelist()}
-    assert {t for t in tops if not t.endswith(".dist-info")} == {"migagent"}
+def test_wheel_has_only_the_migagent_package(unpacked: Path) -> None:
+    tops = {p.name for p in unpacked.iterdir() if not p.name.endswith(".dist-info")}
+    assert tops == {"migagent"}
 
 
-def test_wheel_ships_prompts_and_subpackages(wheel: zipfile.ZipFile) -> None:
-    names = set(wheel.namelist())
-    for package in PYPROJECT["tool"]["setuptools"]["packages"]:
-        assert package.replace(".", "/") + "/__init__.py" in names
-    prompt_files = {
-        "migagent/prompts/" + str(p.relative_to(ROOT / "prompts"))
-        for p in (ROOT / "prompts").rglob("*")
-        if p.is_file() and p.suffix in {".md", ".j2", ".txt"}
+def test_wheel_ships_every_subpackage_and_prompt_file(unpacked: Path) -> None:
+    shipped = {p.relative_to(unpacked / "migagent") for p in (unpacked / "migagent").rglob("*")}
+    wanted = {
+        p.relative_to(PACKAGE)
+        for p in PACKAGE.rglob("*")
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and (p.name == "__init__.py" or p.suffix in {".md", ".j2", ".txt"})
+        and "cases_unseen" not in p.parts
     }
-    assert prompt_files, "prompts/ holds the prompt files"
-    assert prompt_files <= names
+    assert wanted, "migagent/ holds packages and prompt files"
+    assert wanted <= shipped, sorted(map(str, wanted - shipped))[:10]
 
 
-def test_console_script_points_at_main() -> None:
-    assert PYPROJECT["project"]["scripts"]["migagent"] == "migagent.cli:main"
+def test_top_level_folders_are_views_of_the_package() -> None:
+    for name in ("agent", "tools", "evals", "prompts"):
+        assert (ROOT / name).resolve() == PACKAGE / name
+
+
+def _run_from(site: Path, code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {code}"],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+
+
+def test_console_script_entry_point_runs_from_the_wheel(unpacked: Path, tmp_path: Path) -> None:
+    """The declared entry point resolves in the unpacked wheel and prints the version."""
+    (info,) = unpacked.glob("migagent-*.dist-info")
+    entry = (info / "entry_points.txt").read_text()
+    target = next(
+        line.split("=", 1)[1].strip() for line in entry.splitlines() if "migagent" in line
+    )
+    module, func = target.split(":")
+    code = (
+        f"import {module} as m; import migagent; assert migagent.__file__.startswith({str(unpacked)!r}), "
+        f"migagent.__file__; sys.argv = ['migagent', '--version']; m.{func}()"
+    )
+    done = _run_from(unpacked, code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("migagent ")
+
+
+def test_bare_top_level_import_is_refused() -> None:
+    """From the repo root `import agent` would be a second copy of every class: refused."""
+    for name in ("agent", "tools", "evals", "prompts"):
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, cwd=ROOT
+        )
+        assert done.returncode != 0
+        assert f"import migagent.{name}" in done.stderr

@@ -12,6 +12,11 @@ their meaning does, and backends record it in the spec metadata.
 
 from __future__ import annotations
 
+if __name__ != "migagent.prompts":  # the top-level prompts/ folder is a symlink into migagent/
+    raise ImportError(
+        f"import migagent.prompts, not {__name__}: prompts/ is a view of migagent/prompts/"
+    )
+
 import functools
 from importlib import resources
 
