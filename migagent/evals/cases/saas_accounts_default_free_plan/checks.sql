@@ -1,0 +1,1 @@
+SELECT id, plan::text FROM accounts ORDER BY id
