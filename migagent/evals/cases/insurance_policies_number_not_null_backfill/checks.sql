@@ -1,0 +1,2 @@
+SELECT id, number FROM policies ORDER BY id;
+SELECT count(*) FROM policies WHERE number = 'PENDING'
