@@ -29,12 +29,14 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass, field
+from typing import get_args
 
 from migagent.agent import plan as P
 from migagent.agent.errors import UnderstandingError
 from migagent.errors import MigagentError, UsageError
 from migagent.tools.introspect.diff import Change, canonical_expressions, diff_snapshots
 from migagent.tools.introspect.model import (
+    Column,
     Constraint,
     Function,
     Index,
@@ -126,6 +128,7 @@ def _models_template(sandbox: Sandbox, spec: str) -> str:
             f"{spec} is not a declarative Base or MetaData", "point --models at Base or metadata"
         )
     import sqlalchemy as sa
+    from sqlalchemy.exc import SQLAlchemyError
 
     schemas = sorted({t.schema for t in metadata.tables.values() if t.schema})
     ddl: list[str] = [f'CREATE SCHEMA IF NOT EXISTS "{s}"' for s in schemas]
@@ -136,7 +139,7 @@ def _models_template(sandbox: Sandbox, spec: str) -> str:
     engine = sa.create_mock_engine("postgresql+psycopg://", collect)
     try:
         metadata.create_all(engine, checkfirst=False)
-    except sa.exc.SQLAlchemyError as exc:
+    except SQLAlchemyError as exc:
         raise UsageError(
             f"the models do not compile for PostgreSQL: {str(exc).splitlines()[0]}"
         ) from None
@@ -357,10 +360,10 @@ def _extensions(p: _Plan, changes: list[Change]) -> None:
 
 def _enums(p: _Plan, changes: list[Change]) -> None:
     for c in changes:
-        e = p.desired.enums.get(c.name)
-        have = p.current.enums.get(c.name)
-        ename = _enum_name(e or have)
+        # the differ reports an added enum in desired, a removed one in current, a change in both
         if c.kind == "added":
+            e = p.desired.enums[c.name]
+            ename = _enum_name(e)
             p.head.append(P.CreateEnum(name=ename, labels=e.labels))
             if e.comment is not None:
                 what = f"TYPE {quote_qualified(e.schema_name, e.name)}"
@@ -372,12 +375,15 @@ def _enums(p: _Plan, changes: list[Change]) -> None:
                 )
             p.cats.append("enum")
         elif c.kind == "removed":
+            have = p.current.enums[c.name]
             if have.comment is not None:  # the downgrade puts it back after the type
                 what = f"TYPE {quote_qualified(have.schema_name, have.name)}"
                 p.drop_late.append(_restore_comment(what, have.comment))
-            p.drop_late.append(P.DropEnum(name=ename))
+            p.drop_late.append(P.DropEnum(name=_enum_name(have)))
             p.cats.append("enum")
         elif "labels" in c.detail:
+            e, have = p.desired.enums[c.name], p.current.enums[c.name]
+            ename = _enum_name(e)
             missing = [v for v in e.labels if v not in have.labels]
             kept = [v for v in e.labels if v in have.labels]
             if [v for v in have.labels if v not in e.labels] or kept != [
@@ -401,10 +407,11 @@ def _enums(p: _Plan, changes: list[Change]) -> None:
 def _types(p: _Plan, domains: list[Change], composites: list[Change]) -> None:
     """Domains and composite types: created before the tables, dropped after them."""
     for c in domains:
-        want, have = p.desired.domains.get(c.name), p.current.domains.get(c.name)
         if c.kind == "added":
+            want = p.desired.domains[c.name]
             p.head.append(P.RawSQL(upgrade=_domain_sql(want), downgrade=_drop_type(want, "DOMAIN")))
         elif c.kind == "removed":
+            have = p.current.domains[c.name]
             if have.comment is not None:
                 what = f"DOMAIN {quote_qualified(have.schema_name, have.name)}"
                 p.drop_late.append(_restore_comment(what, have.comment))
@@ -416,12 +423,13 @@ def _types(p: _Plan, domains: list[Change], composites: list[Change]) -> None:
             continue
         p.cats.append("domain")
     for c in composites:
-        want, have = p.desired.composite_types.get(c.name), p.current.composite_types.get(c.name)
         if c.kind == "added":
+            want = p.desired.composite_types[c.name]
             p.head.append(
                 P.RawSQL(upgrade=_composite_sql(want), downgrade=_drop_type(want, "TYPE"))
             )
         elif c.kind == "removed":
+            have = p.current.composite_types[c.name]
             p.drop_late.append(
                 P.RawSQL(upgrade=_drop_type(have, "TYPE"), downgrade=_composite_sql(have))
             )
@@ -471,8 +479,8 @@ def _owned_sql(s: Sequence, owner: str | None) -> str:
 
 def _sequences(p: _Plan, changes: list[Change]) -> None:
     for c in changes:
-        want, have = p.desired.sequences.get(c.name), p.current.sequences.get(c.name)
         if c.kind == "added":
+            want = p.desired.sequences[c.name]
             p.head.append(
                 P.RawSQL(
                     upgrade=_seq_sql(want),
@@ -487,6 +495,7 @@ def _sequences(p: _Plan, changes: list[Change]) -> None:
                 )
             p.cats.append("sequence")
         elif c.kind == "removed":
+            have = p.current.sequences[c.name]
             if have.owned_by and have.owned_by.rsplit(".", 1)[0] not in p.desired.tables:
                 continue  # goes with its table
             if have.owned_by and not _column_kept(p, have.owned_by):
@@ -496,6 +505,7 @@ def _sequences(p: _Plan, changes: list[Change]) -> None:
             p.drop_late.extend(_pairs([drop], down))
             p.cats.append("sequence")
         elif "changed: owned by" in c.detail:
+            want, have = p.desired.sequences[c.name], p.current.sequences[c.name]
             p.owned.append(
                 P.RawSQL(
                     upgrade=_owned_sql(want, want.owned_by),
@@ -503,6 +513,7 @@ def _sequences(p: _Plan, changes: list[Change]) -> None:
                 )
             )
         elif "changed: " in c.detail and c.kind == "changed":
+            want, have = p.desired.sequences[c.name], p.current.sequences[c.name]
             p.head.append(
                 P.RawSQL(upgrade=_seq_sql(want, "ALTER"), downgrade=_seq_sql(have, "ALTER"))
             )
@@ -528,8 +539,8 @@ def _late_function(f: Function) -> bool:
 
 def _functions(p: _Plan, changes: list[Change]) -> None:
     for c in changes:
-        want, have = p.desired.functions.get(c.name), p.current.functions.get(c.name)
         if c.kind == "added":
+            want = p.desired.functions[c.name]
             op = P.RawSQL(upgrade=want.definition, downgrade=_drop_function_sql(want))
             (p.late if _late_function(want) else p.head).append(op)
             if want.comment is not None:
@@ -543,6 +554,7 @@ def _functions(p: _Plan, changes: list[Change]) -> None:
                 )
             p.cats.append("function")
         elif c.kind == "removed":
+            have = p.current.functions[c.name]
             op = P.RawSQL(upgrade=_drop_function_sql(have), downgrade=have.definition)
             # one that returns or takes a dropped table's row type goes before the table
             gone = {k.split(".", 1)[1] for k in p.current.tables if k not in p.desired.tables}
@@ -556,6 +568,7 @@ def _functions(p: _Plan, changes: list[Change]) -> None:
             where.append(op)
             p.cats.append("function")
         elif "definition" in c.detail:
+            want, have = p.desired.functions[c.name], p.current.functions[c.name]
             if (have.returns, have.kind) != (want.returns, want.kind):
                 p.drop_early.append(
                     P.RawSQL(upgrade=_drop_function_sql(have), downgrade=have.definition)
@@ -771,13 +784,14 @@ def _comment_target(p: _Plan, key: str):
         )
     table, _, column = key.rpartition(".")
     want, have = p.desired.tables.get(table), p.current.tables.get(table)
-    if want is not None and want.column(column) is not None:
+    w = want.column(column) if want is not None else None
+    if w is not None:
         schema, _, name = table.partition(".")
-        old = have.column(column).comment if have and have.column(column) else None
+        h = have.column(column) if have is not None else None
         return (
             f"COLUMN {quote_qualified(schema, name)}.{quote_ident(column)}",
-            old,
-            want.column(column).comment,
+            h.comment if h is not None else None,
+            w.comment,
         )
     return None
 
@@ -935,8 +949,8 @@ def _alter_table(p: _Plan, key: str, changes: list[Change]) -> None:
         if c.object_type != "column":
             continue
         col = c.name.rsplit(".", 1)[1]
-        h, w = have.column(col), want.column(col)
         if c.kind == "added":
+            w = _reported_column(want, col)
             ops.append(
                 P.AddColumn(
                     table=key,
@@ -971,7 +985,7 @@ def _alter_table(p: _Plan, key: str, changes: list[Change]) -> None:
             continue
         done.add(c.name)
         col = c.name.rsplit(".", 1)[1]
-        h, w = have.column(col), want.column(col)
+        h, w = _reported_column(have, col), _reported_column(want, col)
         if (h.generated or None) != (w.generated or None) or h.identity != w.identity:
             p.unsupported.append(f"the generated/identity definition of {have.name}.{col} changes")
             continue
@@ -1027,6 +1041,14 @@ def _alter_table(p: _Plan, key: str, changes: list[Change]) -> None:
             else:
                 p.unsupported.append(c.detail)
     p.tables.extend(ops + adds)
+
+
+def _reported_column(t: Table, name: str) -> Column:
+    """A column the differ reported on `t`: an added column is on the desired table, a
+    changed one on both, so it is there by construction."""
+    col = t.column(name)
+    assert col is not None, f"the differ reported {t.qualified_name}.{name}, which is not there"
+    return col
 
 
 def _fk_order(tables: list[Table]) -> list[Table]:
@@ -1154,13 +1176,26 @@ def _drop_policy(table: str, pol) -> str:
     return f"DROP POLICY {quote_ident(pol.name)} ON {table}"
 
 
-def _create_index(table: str, ix: Index) -> P.CreateIndex:
+_METHODS: dict[str, P.IndexMethod] = {m: m for m in get_args(P.IndexMethod)}
+
+
+def _create_index(table: str, ix: Index) -> P.CreateIndex | P.RawSQL:
+    """A typed index operation; an index by an access method it does not know (an
+    extension's, such as bloom) is created by its own definition."""
+    method = _METHODS.get(ix.method)
+    if method is None:
+        schema = table.partition(".")[0]
+        return P.RawSQL(
+            upgrade=ix.definition,
+            downgrade=f"DROP INDEX {quote_qualified(schema, ix.name)}",
+            table=table,
+        )
     opclasses = {k: o for k, o in zip(ix.keys, ix.opclasses, strict=False) if o}
     return P.CreateIndex(
         table=table,
         name=ix.name,
         keys=list(ix.keys),
-        method=ix.method,
+        method=method,
         opclasses=opclasses,
         unique=ix.unique,
         where=ix.predicate,
