@@ -102,6 +102,32 @@ class LowerContext:
 
 
 # ---------------------------------------------------------------- helpers
+def _enum_dependants(users: list[tuple[Table, Column]]) -> list[tuple[str, str]]:
+    """(drop, create) for each index and CHECK whose expression names one of `users`'
+    columns (a plain key column is rebuilt by the type change and is left alone)."""
+    out: list[tuple[str, str]] = []
+    by_table: dict[str, tuple[Table, set[str]]] = {}
+    for tb, col in users:
+        by_table.setdefault(tb.qualified_name, (tb, set()))[1].add(col.name)
+    for name, (tb, cols) in by_table.items():
+        words = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(cols)) + r")\b")
+        for ix in tb.indexes:
+            if ix.constraint or ix.primary or ix.parent:
+                continue
+            exprs = [k for k in ix.keys if k not in cols] + [ix.predicate or ""]
+            if any(words.search(e) for e in exprs):
+                out.append((f"DROP INDEX {qt(f'{tb.schema_name}.{ix.name}')}", ix.definition))
+        for k in tb.constraints:
+            if k.kind == "check" and not k.inherited and words.search(k.definition):
+                out.append(
+                    (
+                        f"ALTER TABLE {qt(name)} DROP CONSTRAINT {qi(k.name)}",
+                        f"ALTER TABLE {qt(name)} ADD CONSTRAINT {qi(k.name)} {k.definition}",
+                    )
+                )
+    return out
+
+
 def _qual(table: str) -> str:
     return table if "." in table else f"public.{table}"
 
@@ -290,8 +316,8 @@ class _Lowerer:
             )
         for ck in op.checks:
             items.append(f"sa.CheckConstraint({py(ck.expression)}, name={py(ck.name)})")
-        if _schema(op.table):
-            items.append(f"schema={py(_schema(op.table))}")
+        if schema := _schema(op.table):
+            items.append(f"schema={py(schema)}")
         body = ",\n".join(f"    {i}" for i in [py(_bare(op.table)), *items])
         self.up(f"op.create_table(\n{body},\n)")
         # bookkeeping
@@ -332,20 +358,21 @@ class _Lowerer:
         t = self.table(op.table)
         c = op.column
         large = self.ctx.large(op.table)
-        volatile = c.default is not None and default_volatility(c.default) == "volatile"
+        default = c.default
+        volatile = default is not None and default_volatility(default) == "volatile"
         rows = self.ctx.row_count(op.table)
         tname = py(t.name)
         if large and c.generated and not c.identity and c.generated_kind != "virtual":
-            return self._maintained_column(t, op.table, c)
-        if large and volatile and not c.generated:
+            return self._maintained_column(t, op.table, c, c.generated)
+        if large and default is not None and volatile and not c.generated:
             # a volatile default rewrites the table under ACCESS EXCLUSIVE: add bare,
             # set the default for new rows, backfill old rows in batches
             bare = c.model_copy(update={"default": None, "nullable": True})
             self.up(f"op.add_column({tname}, {self.sa_column(bare)}{_tkw(op.table)})")
             self.up(
-                f"op.alter_column({tname}, {py(c.name)}, server_default=sa.text({py(c.default)}){_tkw(op.table)})"
+                f"op.alter_column({tname}, {py(c.name)}, server_default=sa.text({py(default)}){_tkw(op.table)})"
             )
-            self._batched_update(t, f"{qi(c.name)} = {c.default}", f"{qi(c.name)} IS NULL")
+            self._batched_update(t, f"{qi(c.name)} = {default}", f"{qi(c.name)} IS NULL")
             self.out.notes.append(
                 f"{t.name}.{c.name}: volatile default {c.default} added without a table rewrite "
                 "(column added bare, default set, existing rows backfilled in batches)"
@@ -390,7 +417,9 @@ class _Lowerer:
         )
         return [Step(code=f"op.drop_column({tname}, {py(c.name)}{_tkw(op.table)})")]
 
-    def _maintained_column(self, t: Table, table: str, c: P.ColumnDef) -> list[Step]:
+    def _maintained_column(
+        self, t: Table, table: str, c: P.ColumnDef, generated: str
+    ) -> list[Step]:
         """A stored generated column on a large table, without the rewrite that ADD COLUMN
         ... GENERATED ALWAYS AS ... STORED does under ACCESS EXCLUSIVE: a plain column kept
         up to date by a BEFORE INSERT OR UPDATE trigger computing the same expression,
@@ -406,14 +435,14 @@ class _Lowerer:
             self.up(f"op.add_column({py(t.name)}, {self.sa_column(bare)}{_tkw(table)})")
         body = (
             f"CREATE FUNCTION {fnq}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n    NEW.{col} := {_on_new_row(c.generated, t)};\n    RETURN NEW;\nEND\n$$"
+            f"BEGIN\n    NEW.{col} := {_on_new_row(generated, t)};\n    RETURN NEW;\nEND\n$$"
         )
         self.up(f"op.execute({py(body)})")
         self.up(
             f"op.execute({py(f'CREATE TRIGGER {qi(fn)} BEFORE INSERT OR UPDATE ON {tq} FOR EACH ROW EXECUTE FUNCTION {fnq}()')})"
         )
         self.out.upgrade.extend(
-            self._batched(t, f"{col} = {c.generated}", f"{col} IS DISTINCT FROM ({c.generated})")
+            self._batched(t, f"{col} = {generated}", f"{col} IS DISTINCT FROM ({generated})")
         )
         if not c.nullable:
             self._safe_not_null(t, c.name, c.type)
@@ -421,7 +450,7 @@ class _Lowerer:
             f"{t.name}.{c.name}: form 'trigger-maintained column' instead of a STORED generated "
             f"column, because adding a generated column rewrites {t.name} "
             f"(~{self.ctx.row_count(table):,} rows) under ACCESS EXCLUSIVE; a plain column is "
-            f"added (catalog only), trigger {fn} computes {c.generated} on every INSERT and "
+            f"added (catalog only), trigger {fn} computes {generated} on every INSERT and "
             "UPDATE, existing rows are backfilled in batches and its index is built CONCURRENTLY. "
             "Unlike a generated column it can be written directly (the trigger overwrites it)"
         )
@@ -756,11 +785,15 @@ class _Lowerer:
             if child is not None:
                 if child.using or child.reverse_using:
                     problems.append(f"the change of {other.name}.{child.column} has a USING")
-                swaps.append((other, other.column(k.columns[0]), normalize_type(child.new_type)))
+                fk_col = other.column(k.columns[0])
+                if fk_col is None:  # the plan dropped or renamed it before this change
+                    problems.append(f"{other.name}.{k.columns[0]} is not there at this point")
+                    continue
+                swaps.append((other, fk_col, normalize_type(child.new_type)))
                 self.consumed.add(id(child))
         for tb, col, _to in swaps:
             problems += self._key_swap_blockers(tb, col, key, fks)
-        if problems:
+        if key is None or problems:  # (no key is one of the problems)
             cols = ", ".join(f"{tb.name}.{col.name}" for tb, col, _ in swaps)
             raise LoweringError(
                 f"changing {cols} to {new} rewrites {', '.join(tb.name for tb, _, _ in swaps)} "
@@ -1091,8 +1124,8 @@ class _Lowerer:
         drop = [py(op.name), f"table_name={py(t.name)}"]
         if conc:
             drop.append("postgresql_concurrently=True")
-        if _schema(op.table):
-            drop.append(f"schema={py(_schema(op.table))}")
+        if schema := _schema(op.table):
+            drop.append(f"schema={py(schema)}")
         self.up(f"op.drop_index({', '.join(drop)})", conc)
         t.indexes.remove(ix)
         definition = ix.definition
@@ -1129,10 +1162,10 @@ class _Lowerer:
             args.append(f"ondelete={py(op.on_delete)}")
         if op.on_update:
             args.append(f"onupdate={py(op.on_update)}")
-        if _schema(op.table):
-            args.append(f"source_schema={py(_schema(op.table))}")
-        if _schema(op.ref_table):
-            args.append(f"referent_schema={py(_schema(op.ref_table))}")
+        if source_schema := _schema(op.table):
+            args.append(f"source_schema={py(source_schema)}")
+        if referent_schema := _schema(op.ref_table):
+            args.append(f"referent_schema={py(referent_schema)}")
         if self.ctx.large(op.table, op.ref_table):
             args.append("postgresql_not_valid=True")
             self._validate_later(
@@ -1149,8 +1182,8 @@ class _Lowerer:
     def _add_check(self, op: P.AddCheck) -> list[Step]:
         t = self.table(op.table)
         args = [py(op.name), py(t.name), py(op.expression)]
-        if _schema(op.table):
-            args.append(f"schema={py(_schema(op.table))}")
+        if schema := _schema(op.table):
+            args.append(f"schema={py(schema)}")
         if self.ctx.large(op.table):
             args.append("postgresql_not_valid=True")
             self._validate_later(
@@ -1279,6 +1312,12 @@ class _Lowerer:
             f"op.execute({py(f'ALTER TYPE {qt(op.name)} RENAME TO {qi(tmp)}')})",
             f"op.execute({py(f'CREATE TYPE {qt(op.name)} AS ENUM ({label_sql})')})",
         ]
+        # an index predicate or expression, or a CHECK, on a column of the type holds its
+        # labels as constants of the renamed type: the column's type change cannot rebuild
+        # it (no operator compares the new type with the old), so it is dropped first and
+        # created again once the columns have the rebuilt type
+        held = _enum_dependants(users)
+        down.extend(f"op.execute({py(drop)})" for drop, _ in held)
         for tb, col in users:
             if col.default is not None:
                 down.append(
@@ -1291,6 +1330,7 @@ class _Lowerer:
                 down.append(
                     f"op.execute({py(f'ALTER TABLE {qt(tb.qualified_name)} ALTER COLUMN {qi(col.name)} SET DEFAULT {col.default}')})"
                 )
+        down.extend(f"op.execute({py(create)})" for _, create in held)
         down.append(f"op.execute({py(f'DROP TYPE {qi(tmp)}')})")
         self.out.warnings.append(
             f"the downgrade rebuilds enum {e.name} without {op.value!r}; it fails if rows still use it"
@@ -1422,8 +1462,14 @@ while True:
     def _backfill(self, op: P.Backfill) -> list[Step]:
         t = self.table(op.table)
         self.column(op.table, op.column)
-        kw = {"from_sql": op.from_sql, "join_on": op.join_on, "alias": op.alias}
-        self._update(t, f"{qi(op.column)} = {op.value}", op.where, **kw)
+        self._update(
+            t,
+            f"{qi(op.column)} = {op.value}",
+            op.where,
+            from_sql=op.from_sql,
+            join_on=op.join_on,
+            alias=op.alias,
+        )
         if op.reverse is None:
             before = self.ctx.snapshot.table(op.table)
             if before is None or before.column(op.column) is None:
