@@ -1,12 +1,30 @@
-"""Lowering: the safe form depends on the table's size; downgrades come from the before-schema."""
+"""Lowering: the safe form depends on the table's size; downgrades come from the before-schema.
+
+Each test lowers a plan, renders it as a revision and runs that revision (upgrade, downgrade,
+upgrade again) on a scratch copy with `verify_revision`. The assertions read what PostgreSQL
+did (statements inside or outside a transaction, the locks each took, rows each changed) and
+the catalog it left, not the Python text of the revision.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from migagent.agent import plan as P
-from migagent.agent.lower import LowerContext, LoweringError, lower
+from migagent.agent.lower import LowerContext, Lowered, LoweringError, lower
+from migagent.agent.pipeline import blocks
+from migagent.render import RevisionPlan, render_revision
 from migagent.tools.introspect import snapshot
+from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
+from migagent.tools.sandbox import Sandbox
+from migagent.tools.verify import (
+    RevisionSource,
+    StartingPoint,
+    StatementRecord,
+    VerificationReport,
+    run_migration,
+    verify_revision,
+)
 
 SCHEMA = """
 CREATE TABLE products (
@@ -20,41 +38,112 @@ CREATE TABLE orders (
     product_id BIGINT NOT NULL
 );
 CREATE INDEX orders_product_id_idx ON orders (product_id);
+INSERT INTO products (sku, name, price_cents)
+SELECT 'sku-' || g, 'product ' || g, g * 100 FROM generate_series(1, 5) g;
+INSERT INTO orders (product_id) SELECT 1 + g % 5 FROM generate_series(1, 8) g;
 """
+PRODUCTS = 5  # rows SCHEMA inserts into products
+LARGE = 5_000_000
+LARGE_ORDERS = 20_000_000
 
 
-@pytest.fixture
-def snap(make_db):
-    db = make_db(SCHEMA)
-    with db.connect() as conn:
+@pytest.fixture(scope="module")
+def snap(sandbox: Sandbox) -> SchemaSnapshot:
+    """SCHEMA introspected once per module (lowering reads it, never changes it)."""
+    with sandbox.scratch(sandbox.template_from_sql(SCHEMA)) as db, db.connect() as conn:
         return snapshot(conn)
 
 
-def code(snap, ops, rows):
-    low = lower(P.DraftPlan(intent="t", operations=ops), LowerContext(snapshot=snap, rows=rows))
-    return low, "\n".join(s.code for s in low.upgrade), "\n".join(s.code for s in low.downgrade)
+def lowered(snap: SchemaSnapshot, ops: list, rows: dict[str, int], **ctx) -> Lowered:
+    plan = P.DraftPlan(intent="t", operations=ops)
+    return lower(plan, LowerContext(snapshot=snap, rows=rows, **ctx))
 
 
-def test_index_concurrent_only_on_large_tables(snap):
+def source(low: Lowered) -> str:
+    """The revision file the pipeline would write for `low`."""
+    irreversible = low.irreversible if low.irreversible and not low.downgrade else None
+    rplan = RevisionPlan(
+        message="t",
+        upgrade_ops=blocks(low.upgrade),
+        downgrade_ops=[] if irreversible else blocks(low.downgrade),
+        irreversible_reason=irreversible,
+    )
+    return render_revision(rplan, reformat=False).source
+
+
+def proven(sandbox: Sandbox, low: Lowered) -> VerificationReport:
+    """Upgrade, downgrade, upgrade on SCHEMA's rows: passed, and the downgrade restores SCHEMA."""
+    report = verify_revision(
+        RevisionSource.from_text(source(low), name="lowered.py"),
+        StartingPoint.schema_sql(SCHEMA),
+        sandbox=sandbox,
+        rows=0,  # SCHEMA's own rows
+    )
+    assert report.passed, report.reasons
+    assert report.downgrade_residue == [], report.downgrade_residue
+    assert report.reupgrade_mismatch == [], report.reupgrade_mismatch
+    return report
+
+
+def ran(statements: list[StatementRecord], *words: str) -> list[StatementRecord]:
+    """The statements PostgreSQL ran whose SQL contains every one of `words`."""
+    return [
+        s for s in statements if not s.internal and all(w.upper() in s.sql.upper() for w in words)
+    ]
+
+
+def table(report: VerificationReport, name: str) -> Table:
+    assert report.after is not None
+    found = report.after.table(name)
+    assert found is not None, f"{name} missing after the upgrade"
+    return found
+
+
+def column(t: Table, name: str) -> Column:
+    found = t.column(name)
+    assert found is not None, f"{t.name}.{name} missing"
+    return found
+
+
+def test_index_concurrent_only_on_large_tables(sandbox, snap):
     op = P.CreateIndex(table="public.products", name="products_sku_idx", keys=["sku"])
-    low, up, down = code(snap, [op], {"products": 100})
-    assert "concurrently" not in up and not any(s.autocommit for s in low.upgrade)
-    low, up, down = code(snap, [op], {"products": 5_000_000})
-    assert "postgresql_concurrently=True" in up and low.upgrade[-1].autocommit
-    assert "postgresql_concurrently=True" in down and low.downgrade[-1].autocommit
+
+    small = proven(sandbox, lowered(snap, [op], {"products": 100}))
+    (create,) = ran(small.upgrade, "CREATE INDEX")
+    assert create.transactional and "CONCURRENTLY" not in create.sql.upper()
+    assert create.lock_on("public.products") == "SHARE"  # blocks writes while it builds
+
+    large = proven(sandbox, lowered(snap, [op], {"products": LARGE}))
+    (create,) = ran(large.upgrade, "CREATE INDEX")
+    assert not create.transactional  # CONCURRENTLY cannot run in a transaction block
+    assert create.lock_on("public.products") == "SHARE UPDATE EXCLUSIVE"  # writes go on
+    (drop,) = ran(large.downgrade, "DROP INDEX")
+    assert not drop.transactional  # DROP INDEX CONCURRENTLY: the downgrade is online too
+    (index,) = [ix for ix in table(large, "public.products").indexes if ix.name == op.name]
+    assert index.keys == ["sku"] and index.valid and not index.unique
 
 
-def test_not_null_through_validated_check_on_large_tables(snap):
+def test_not_null_through_validated_check_on_large_tables(sandbox, snap):
     op = P.SetNotNull(table="public.products", column="sku")
-    _, up, down = code(snap, [op], {"products": 5_000_000})
-    assert "postgresql_not_valid=True" in up and "VALIDATE CONSTRAINT" in up
-    assert up.index("VALIDATE") < up.index("nullable=False") < up.index("drop_constraint")
-    assert "nullable=True" in down
-    _, up, _ = code(snap, [op], {"products": 10})
-    assert "VALIDATE" not in up and "nullable=False" in up
+
+    large = proven(sandbox, lowered(snap, [op], {"products": LARGE}))
+    after = table(large, "public.products")
+    assert column(after, "sku").nullable is False
+    assert [c for c in after.constraints if c.kind == "check"] == []  # the helper CHECK is gone
+    (add,) = ran(large.upgrade, "ADD CONSTRAINT", "NOT VALID")
+    (validate,) = ran(large.upgrade, "VALIDATE CONSTRAINT")
+    (set_not_null,) = ran(large.upgrade, "SET NOT NULL")
+    (drop,) = ran(large.upgrade, "DROP CONSTRAINT")
+    assert add.index < validate.index < set_not_null.index < drop.index
+    # the scan commits on its own: the ACCESS EXCLUSIVE of ADD CONSTRAINT is not held over it
+    assert add.transactional and not validate.transactional
+
+    small = proven(sandbox, lowered(snap, [op], {"products": 10}))
+    assert column(table(small, "public.products"), "sku").nullable is False
+    assert ran(small.upgrade, "CONSTRAINT") == []  # a plain SET NOT NULL
 
 
-def test_foreign_key_not_valid_then_validate(snap):
+def test_foreign_key_not_valid_then_validate(sandbox, snap):
     op = P.AddForeignKey(
         table="public.orders",
         name="orders_product_id_fkey",
@@ -62,62 +151,100 @@ def test_foreign_key_not_valid_then_validate(snap):
         ref_table="public.products",
         ref_columns=["id"],
     )
-    low, up, down = code(snap, [op], {"orders": 20_000_000})
-    assert "postgresql_not_valid=True" in up
-    validate = next(s for s in low.upgrade if "VALIDATE" in s.code)
-    assert validate.autocommit
-    assert 'type_="foreignkey"' in down
+    report = proven(sandbox, lowered(snap, [op], {"orders": LARGE_ORDERS}))
+    (add,) = ran(report.upgrade, "ADD CONSTRAINT orders_product_id_fkey", "NOT VALID")
+    (validate,) = ran(report.upgrade, "VALIDATE CONSTRAINT orders_product_id_fkey")
+    assert add.index < validate.index and not validate.transactional  # committed on its own
+    (fk,) = [c for c in table(report, "public.orders").constraints if c.name == op.name]
+    assert fk.kind == "foreign_key" and fk.validated
+    assert fk.ref_table == "public.products" and fk.columns == ["product_id"]
+    # the downgrade drops exactly this constraint (proven() checked nothing else is left)
+    assert ran(report.downgrade, "DROP CONSTRAINT orders_product_id_fkey")
 
 
-def test_unique_from_concurrent_index(snap):
+def test_unique_from_concurrent_index(sandbox, snap):
     op = P.AddUnique(table="public.products", name="products_sku_key", columns=["sku"])
-    _, up, _ = code(snap, [op], {"products": 5_000_000})
-    assert (
-        "unique=True, postgresql_concurrently=True" in up and "USING INDEX products_sku_key" in up
-    )
-    _, up, _ = code(snap, [op], {"products": 5})
-    assert "create_unique_constraint" in up
+
+    large = proven(sandbox, lowered(snap, [op], {"products": LARGE}))
+    (build,) = ran(large.upgrade, "CREATE UNIQUE INDEX")
+    assert not build.transactional
+    assert build.lock_on("public.products") == "SHARE UPDATE EXCLUSIVE"
+    (attach,) = ran(large.upgrade, "USING INDEX")
+    assert attach.transactional and attach.index > build.index
+    (unique,) = [c for c in table(large, "public.products").constraints if c.name == op.name]
+    assert unique.kind == "unique" and unique.columns == ["sku"] and unique.index == op.name
+
+    small = proven(sandbox, lowered(snap, [op], {"products": 5}))
+    assert all(s.transactional for s in small.upgrade)
+    (unique,) = [c for c in table(small, "public.products").constraints if c.name == op.name]
+    assert unique.kind == "unique" and unique.columns == ["sku"]
 
 
-def test_backfill_is_batched_on_large_tables(snap):
+def _names_after_upgrade(sandbox: Sandbox, low: Lowered) -> tuple[list[str], list[StatementRecord]]:
+    with sandbox.scratch(sandbox.template_from_sql(SCHEMA)) as db:
+        module = RevisionSource.from_text(source(low), name="lowered.py").load()
+        statements = run_migration(db, module, "upgrade")
+        with db.connect() as conn:
+            names = [r[0] for r in conn.execute("SELECT name FROM products ORDER BY id")]
+    return names, statements
+
+
+def test_backfill_is_batched_on_large_tables(sandbox, snap):
     op = P.Backfill(table="public.products", column="name", value="upper(name)")
-    low, up, _ = code(snap, [op], {"products": 5_000_000})
-    assert "LIMIT 5000" in up and low.upgrade[-1].autocommit
-    _, up, _ = code(snap, [op], {"products": 5})
-    assert "UPDATE products SET name = upper(name)" in up and "LIMIT" not in up
+    expected = [f"PRODUCT {g}" for g in range(1, PRODUCTS + 1)]
+
+    low = lowered(snap, [op], {"products": LARGE}, batch_size=2)
+    names, statements = _names_after_upgrade(sandbox, low)
+    assert names == expected
+    updates = ran(statements, "UPDATE")
+    # keyset batches of 2 over 5 rows, each committed on its own
+    assert [u.rowcount for u in updates] == [2, 2, 1]
+    assert not any(u.transactional for u in updates)
+    assert low.data_loss  # the old names are kept nowhere: the spec must say so
+
+    names, statements = _names_after_upgrade(sandbox, lowered(snap, [op], {"products": 5}))
+    assert names == expected
+    assert [u.rowcount for u in ran(statements, "UPDATE")] == [PRODUCTS]  # one UPDATE
 
 
-def test_type_change_downgrade_alters_back(snap):
+def test_type_change_downgrade_alters_back(sandbox, snap):
     op = P.AlterColumnType(table="public.products", column="sku", new_type="text")
-    _, up, down = code(snap, [op], {})
-    assert "type_=sa.Text()" in up and "type_=sa.String(length=64)" in down
+    report = proven(sandbox, lowered(snap, [op], {}))  # the downgrade restores varchar(64)
+    assert column(table(report, "public.products"), "sku").type == "text"
+    before = report.before.table("public.products") if report.before else None
+    assert before is not None and column(before, "sku").type == "character varying(64)"
 
 
-def test_lock_timeout_on_existing_tables_only(snap):
-    _, up, down = code(
-        snap, [P.SetDefault(table="public.products", column="sku", default="'x'")], {"products": 10}
-    )
-    assert up.startswith('op.execute("SET LOCAL lock_timeout') and down.startswith(
-        'op.execute("SET LOCAL lock_timeout'
-    )
+def test_lock_timeout_on_existing_tables_only(sandbox, snap):
+    op = P.SetDefault(table="public.products", column="sku", default="'x'")
+    report = proven(sandbox, lowered(snap, [op], {"products": 10}))
+    for phase in (report.upgrade, report.downgrade):
+        first = next(s for s in phase if not s.internal)
+        assert "lock_timeout" in first.sql  # before the ALTER queues for its lock
+    assert column(table(report, "public.products"), "sku").default == "'x'::character varying"
+
     create = P.CreateTable(
         table="notes", columns=[P.ColumnDef(name="id", type="bigint", primary_key=True)]
     )
-    _, up, _ = code(snap, [create], {})
-    assert "lock_timeout" not in up
+    report = proven(sandbox, lowered(snap, [create], {}))
+    assert ran(report.upgrade, "lock_timeout") == []  # a new table blocks nobody
+    assert table(report, "public.notes").column("id") is not None
 
 
-def test_drop_column_downgrade_restores_definition(snap):
-    low, _, down = code(snap, [P.DropColumn(table="public.products", column="price_cents")], {})
-    assert "ADD COLUMN price_cents integer DEFAULT 0 NOT NULL" in down
+def test_drop_column_downgrade_restores_definition(sandbox, snap):
+    low = lowered(snap, [P.DropColumn(table="public.products", column="price_cents")], {})
+    report = proven(sandbox, low)  # no residue: integer DEFAULT 0 NOT NULL came back
+    assert table(report, "public.products").column("price_cents") is None
     assert low.data_loss
+    lost = [f for f in report.data_loss.findings if f.column == "price_cents"]
+    assert lost and lost[0].amount == PRODUCTS
 
 
 def test_unknown_objects_are_refused(snap):
     with pytest.raises(LoweringError):
-        code(snap, [P.DropColumn(table="public.products", column="nope")], {})
+        lowered(snap, [P.DropColumn(table="public.products", column="nope")], {})
     with pytest.raises(LoweringError, match="NOT NULL without a default"):
-        code(
+        lowered(
             snap,
             [
                 P.AddColumn(
