@@ -45,12 +45,16 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from migagent.agent.toolbox import Submission, Toolbox, ToolboxError
 from migagent.errors import MigagentError, UsageError, first_line
 from migagent.prompts import PROMPTS_VERSION, load_prompt, template
 from migagent.spec import MigrationSpec, SpecMeta, TokenUsage
+
+if TYPE_CHECKING:  # the SDK is imported when a run starts (the CLI starts without it)
+    from anthropic.lib.streaming import BetaMessageStream
+    from anthropic.types.beta import BetaMessage, BetaToolUseBlock, BetaUsage
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 MODEL_ENV = "MIGAGENT_MODEL"
@@ -440,16 +444,16 @@ def run_claude(
             # an unknown tool is answered with an error result; the SDK also warns
             warnings.filterwarnings("ignore", message=r"Tool '.*' not found", category=UserWarning)
             for item in runner:
-                message = _final_message(item) if settings.stream else item
+                reply: BetaMessage = _final_message(item) if settings.stream else item
                 run.turns += 1
-                _add_usage(run.usage, message.usage)
-                run.stop_reason = message.stop_reason
-                texts = [b.text for b in message.content if b.type == "text"]
+                _add_usage(run.usage, reply.usage)
+                run.stop_reason = reply.stop_reason
+                texts = [b.text for b in reply.content if b.type == "text"]
                 if texts:
                     run.final_text = "\n".join(texts)
-                calls = [b for b in message.content if b.type == "tool_use"]
+                calls = [b for b in reply.content if b.type == "tool_use"]
                 run.tool_calls += [c.name for c in calls]
-                if message.stop_reason == "tool_use" and calls:
+                if reply.stop_reason == "tool_use" and calls:
                     response = runner.generate_tool_call_response()  # cached: the runner sends it
                     _explain_unknown_tools(response, calls, names)
                     run.tool_errors += _errors(response, calls)
@@ -457,13 +461,13 @@ def run_claude(
                         run.status = "submitted"
                         run.submission = toolbox.submission
                         break
-                elif message.stop_reason == "refusal":
+                elif reply.stop_reason == "refusal":
                     run.status = "refused"
                     break
-                elif message.stop_reason == "max_tokens":
+                elif reply.stop_reason == "max_tokens":
                     run.status = "max_tokens"
                     break
-                elif message.stop_reason == "model_context_window_exceeded":
+                elif reply.stop_reason == "model_context_window_exceeded":
                     run.status = "context_exceeded"
                     break
                 if budget_tokens(run.usage) > settings.token_budget:
@@ -546,7 +550,7 @@ def run_claude(
     return run
 
 
-def _final_message(stream: Any) -> Any:
+def _final_message(stream: BetaMessageStream[Any]) -> BetaMessage:
     """The message a streamed turn carried (the SDK asserts when the stream had none)."""
     try:
         message = stream.get_final_message()
@@ -575,7 +579,7 @@ def budget_tokens(usage: TokenUsage) -> int:
     )
 
 
-def _add_usage(total: TokenUsage, usage: Any) -> None:
+def _add_usage(total: TokenUsage, usage: BetaUsage | None) -> None:
     if usage is None:
         return
     total.input_tokens += usage.input_tokens or 0
@@ -584,7 +588,9 @@ def _add_usage(total: TokenUsage, usage: Any) -> None:
     total.cache_read_input_tokens += usage.cache_read_input_tokens or 0
 
 
-def _explain_unknown_tools(response: dict | None, calls: list[Any], names: set[str]) -> None:
+def _explain_unknown_tools(
+    response: dict | None, calls: list[BetaToolUseBlock], names: set[str]
+) -> None:
     """The SDK answers an unknown tool with "not found"; say which tools there are."""
     if not response:
         return
@@ -598,7 +604,7 @@ def _explain_unknown_tools(response: dict | None, calls: list[Any], names: set[s
             )
 
 
-def _errors(response: dict | None, calls: list[Any]) -> list[str]:
+def _errors(response: dict | None, calls: list[BetaToolUseBlock]) -> list[str]:
     if not response:
         return []
     by_id = {c.id: c.name for c in calls}
