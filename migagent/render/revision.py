@@ -206,9 +206,11 @@ def _free_names(source: str, where: str) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (loaded if isinstance(node.ctx, ast.Load) else defined).add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             defined.add(node.name)
             defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+        elif isinstance(node, ast.ClassDef):  # (a class has no arguments)
+            defined.add(node.name)
         elif isinstance(node, ast.Lambda):
             defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
         elif isinstance(node, ast.alias):
@@ -344,7 +346,7 @@ def _is_revision(path: Path, revision: str | None) -> bool:
 def _format(source: str) -> tuple[str, str | None]:
     """Pass `source` through black or ruff when one is installed; else return it unchanged."""
     try:
-        import black
+        import black  # pyright: ignore[reportMissingImports]  (optional: used when installed)
     except ImportError:
         return _ruff_format(source)
     try:
@@ -389,7 +391,12 @@ def render_revision(
     mako = naming.script_dir / "script.py.mako" if naming and naming.script_dir else None
     # a template with no ${upgrades} (empty, or someone else's) would render a file without
     # upgrade(): migagent's own layout then, rather than a revision that does nothing
-    if mako is not None and mako.is_file() and "${upgrades" in mako.read_text(errors="replace"):
+    if (
+        naming is not None
+        and mako is not None
+        and mako.is_file()
+        and "${upgrades" in mako.read_text(errors="replace")
+    ):
         source, formatted_with = _render_project_template(plan, naming, mako, used)
         if formatted_with is None and reformat:  # no hooks of its own: ruff/black, as before
             source, formatted_with = _format(source)
@@ -449,11 +456,12 @@ def _render_project_template(
     from alembic import util as alembic_util
     from alembic.script import ScriptDirectory, write_hooks
 
+    script_dir = mako.parent  # the template is the project's script_directory's own
     text = mako.read_text(encoding="utf-8")
     found = re.search(r"^([ \t]*)\$\{\s*upgrades\b", text, re.M)
     prefix = found.group(1) if found and found.group(1) else "    "
     script = ScriptDirectory(
-        str(naming.script_dir),
+        str(script_dir),
         output_encoding=naming.output_encoding,
         messaging_opts={"quiet": True},  # type: ignore[typeddict-item]
     )
@@ -472,7 +480,7 @@ def _render_project_template(
         "upgrades": body(plan.upgrade_ops, None),
         "downgrades": body(plan.downgrade_ops, plan.irreversible_reason),
     }
-    scratch_dir = naming.script_dir if os.access(naming.script_dir, os.W_OK) else None
+    scratch_dir = script_dir if os.access(script_dir, os.W_OK) else None
     fd, tmp = tempfile.mkstemp(prefix=".migagent-", suffix=".py", dir=scratch_dir)
     os.close(fd)
     dest = Path(tmp)
