@@ -169,8 +169,15 @@ def _call(fn: Callable[[], T], tool: str) -> T:
         raise ToolError(str(exc)) from exc
 
 
-def build_server(source: ToolboxSource | Toolbox) -> MCPServer:
-    """The MCP server over one toolbox (built lazily from a `ToolboxSource`)."""
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def build_server(source: ToolboxSource | Toolbox, *, log_level: LogLevel = "WARNING") -> MCPServer:
+    """The MCP server over one toolbox (built lazily from a `ToolboxSource`).
+
+    Logs at WARNING by default: the SDK logs every failed tool call at INFO, and
+    a tool error (no database, a lint finding) is an answer the client already
+    shows, not news for the stderr log of the MCP host."""
     from importlib.metadata import PackageNotFoundError, version
 
     if isinstance(source, Toolbox):
@@ -184,6 +191,7 @@ def build_server(source: ToolboxSource | Toolbox) -> MCPServer:
         title="migagent: safe PostgreSQL migrations",
         instructions=INSTRUCTIONS,
         version=server_version,
+        log_level=log_level,
     )
 
     def box() -> Toolbox:
@@ -358,6 +366,6 @@ def _render_spec(toolbox: Toolbox) -> str:
     return render_markdown(MigrationSpec.from_draft(sub.spec, meta))
 
 
-def serve_stdio(source: ToolboxSource) -> None:
+def serve_stdio(source: ToolboxSource, *, log_level: LogLevel = "WARNING") -> None:
     """Serve over stdin/stdout until the client closes the connection."""
-    build_server(source).run("stdio")
+    build_server(source, log_level=log_level).run("stdio")

@@ -1,7 +1,8 @@
 """Command-line interface: `migagent <command>`. Each command is a module here.
 
-`main` (the console script) imports the commands itself, inside its Ctrl-C
-handling: a Ctrl-C while typer, rich and the commands load is the same one
+`main` (the console script) imports the app inside its Ctrl-C handling, and the
+app imports a command's module only when that command runs (see `group.py`),
+inside typer's: a Ctrl-C while typer, rich and the command load is the same one
 line and exit 130 as one during a command, never a traceback.
 """
 
@@ -9,23 +10,15 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from migagent.cli.app import app  # at run time, `__getattr__` below
 
 
 def _load() -> Any:
-    """Import every command module (each registers itself on the app); return the app."""
-    from migagent.cli import (  # noqa: F401  (imported for their @app.command registrations)
-        check,
-        draft,
-        estimate,
-        evaluate,
-        init,
-        introspect,
-        lint,
-        mcp,
-        sandbox,
-        verify,
-    )
+    """The app; its commands import when they are resolved (`migagent.cli.group`)."""
     from migagent.cli.app import app
 
     return app
@@ -40,7 +33,7 @@ def terminated() -> bool:
     return _terminated
 
 
-def _terminate(signum: int, frame: object) -> None:
+def _terminate(signum: int, frame: FrameType | None) -> None:
     """SIGTERM as a Ctrl-C, not a kill: `finally` blocks and atexit handlers run, so
     scratch databases are dropped and the embedded server is released (Python's
     default SIGTERM ends the process without running either). The current SIGINT

@@ -2,6 +2,8 @@
 
 Commands live one per module beside this file and only translate options into
 calls on `migagent.tools` / `migagent.agent`; they hold no logic of their own.
+They are listed in `migagent.cli.commands` and imported only when they run
+(`migagent.cli.group.LazyGroup`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import sys
 import typer
 from rich.console import Console
 
+from migagent.cli.group import LazyGroup
 from migagent.errors import MigagentError
 
 app = typer.Typer(
     name="migagent",
+    cls=LazyGroup,
     help=(
         "Draft safe PostgreSQL migrations (an Alembic revision plus a migration spec) "
         "from a one-line request, and prove them on a throwaway copy of the schema: "
-        "introspect, verify, lint, estimate, draft."
+        "introspect, draft, verify, lint, estimate, check."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,

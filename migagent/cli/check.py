@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from migagent.cli.app import app, out
-from migagent.tools.check import CheckReport, build_lint_context, check_project
+
+if TYPE_CHECKING:
+    from migagent.tools.check import CheckReport
 
 _MARK = {"passed": "ok", "warning": "ok", "failed": "FAILED", "skipped": "-"}
 
@@ -17,7 +19,8 @@ _MARK = {"passed": "ok", "warning": "ok", "failed": "FAILED", "skipped": "-"}
 @app.command("check")
 def check_command(
     directory: Annotated[
-        Path, typer.Argument(help="The Alembic project (the folder with alembic.ini).")
+        Path,
+        typer.Argument(metavar="DIR", help="The Alembic project (the folder with alembic.ini)."),
     ] = Path("."),
     since: str | None = typer.Option(
         None,
@@ -28,19 +31,28 @@ def check_command(
     sandbox_url: str | None = typer.Option(
         None,
         "--sandbox-url",
+        metavar="URL",
         help="Server for scratch databases (default: MIGAGENT_SANDBOX_URL, else embedded).",
     ),
     db: str | None = typer.Option(
         None,
         "--db",
+        metavar="URL",
         help="Lint with table sizes and indexes read from this database (read-only).",
     ),
     rows: Annotated[
         list[str] | None,
-        typer.Option("--rows", help="Table size for lint, TABLE=N (repeatable; wins over --db)."),
+        typer.Option(
+            "--rows",
+            metavar="TABLE=N",
+            help="Table size for lint (repeatable; wins over --db).",
+        ),
     ] = None,
     pg_version: str | None = typer.Option(
-        None, "--pg-version", help="PostgreSQL major version to lint for (default: the sandbox's)."
+        None,
+        "--pg-version",
+        metavar="VERSION",
+        help="PostgreSQL major version to lint for (default: the sandbox's).",
     ),
     require_specs: bool = typer.Option(
         False, "--require-specs", help="Fail (not just warn) when a revision has no spec."
@@ -50,10 +62,14 @@ def check_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Check committed migrations: exactly one head; every revision upgraded,
-    downgraded and upgraded again in one scratch database, base to head; every
-    revision linted; every revision paired with docs/migrations/<file>.md.
+    """Check committed migrations: one head, a round trip of each, lint, paired specs.
+
+    Exactly one head; every revision upgraded, downgraded and upgraded again in
+    one scratch database, base to head; every revision linted; every revision
+    paired with docs/migrations/<file>.md.
     Exit 0 when all pass, 1 when a check fails, 2 for usage or environment errors."""
+    from migagent.tools.check import build_lint_context, check_project
+
     report = check_project(
         directory,
         since=since,

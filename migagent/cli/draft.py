@@ -66,39 +66,55 @@ def _read_desired(path: Path) -> str:
 
 @app.command("draft")
 def draft_command(
-    request: Annotated[str, typer.Argument(help="What the migration should do, in words.")],
+    request: Annotated[
+        str, typer.Argument(metavar="REQUEST", help="What the migration should do, in words.")
+    ],
     backend: str = typer.Option(
         "auto",
         "--backend",
+        metavar="auto|offline|claude",
         help="auto (claude with ANTHROPIC_API_KEY, else offline), offline, or claude.",
     ),
     db: str | None = typer.Option(
-        None, "--db", help="The current schema from this database (read only)."
+        None, "--db", metavar="URL", help="The current schema from this database (read only)."
     ),
     schema_file: Annotated[
-        Path | None, typer.Option("--schema-file", help="The current schema from a SQL file.")
+        Path | None,
+        typer.Option("--schema-file", metavar="FILE", help="The current schema from a SQL file."),
     ] = None,
     demo: bool = typer.Option(
         False, "--demo", help="Use the bundled demo database (documents, sections)."
     ),
     desired: Annotated[
-        Path | None, typer.Option("--desired", help="The desired schema as DDL (authoritative).")
+        Path | None,
+        typer.Option(
+            "--desired", metavar="FILE", help="The desired schema as DDL (authoritative)."
+        ),
     ] = None,
     models: str | None = typer.Option(
-        None, "--models", help="The desired schema as SQLAlchemy metadata: package.module:Base."
+        None,
+        "--models",
+        metavar="MODULE:ATTR",
+        help="The desired schema as SQLAlchemy metadata, e.g. myapp.models:Base.",
     ),
     rows: list[str] = typer.Option(  # noqa: B008
-        [], "--rows", help="Production size of a table, TABLE=N (repeatable; e.g. orders=50M)."
+        [],
+        "--rows",
+        metavar="TABLE=N",
+        help="Production size of a table (repeatable; e.g. orders=50M).",
     ),
     large_rows: int | None = typer.Option(
         None,
         "--large-rows",
+        metavar="N",
         min=1,
         help="Rows from which a table takes the online forms (default 100000).",
     ),
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Write the revision here (default: the versions folder)."),
+        typer.Option(
+            "--out", metavar="DIR", help="Write the revision here (default: the versions folder)."
+        ),
     ] = None,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print the revision and spec; write nothing."
@@ -106,29 +122,54 @@ def draft_command(
     as_json: bool = typer.Option(False, "--json", help="Print the spec as JSON."),
     force: bool = typer.Option(False, "--force", help="Write even when verification fails."),
     sandbox_url: str | None = typer.Option(
-        None, "--sandbox-url", envvar="MIGAGENT_SANDBOX_URL", help="Server for scratch databases."
+        None,
+        "--sandbox-url",
+        metavar="URL",
+        envvar="MIGAGENT_SANDBOX_URL",
+        help="Server for scratch databases.",
     ),
-    message: str | None = typer.Option(None, "-m", "--message", help="Revision message."),
+    message: str | None = typer.Option(
+        None, "-m", "--message", metavar="TEXT", help="Revision message."
+    ),
     no_estimate: bool = typer.Option(False, "--no-estimate", help="Skip the time estimate."),
     model: str | None = typer.Option(
-        None, "--model", envvar="MIGAGENT_MODEL", help="Claude model (Claude backend)."
+        None,
+        "--model",
+        metavar="NAME",
+        envvar="MIGAGENT_MODEL",
+        help="Claude model (Claude backend).",
     ),
     max_turns: int | None = typer.Option(
-        None, "--max-turns", min=1, help="Most model calls (Claude backend)."
+        None, "--max-turns", metavar="N", min=1, help="Most model calls (Claude backend)."
     ),
     token_budget: int | None = typer.Option(
-        None, "--token-budget", min=1000, help="Most tokens in all (Claude backend)."
+        None,
+        "--token-budget",
+        metavar="TOKENS",
+        min=1000,
+        help="Most tokens in all (Claude backend).",
     ),
     time_limit: str | None = typer.Option(
         None,
         "--time-limit",
+        metavar="DURATION",
         help="Most wall-clock time for a Claude draft: seconds, or e.g. 10m "
         "(default 15m; MIGAGENT_TIME_LIMIT).",
     ),
     head: str | None = typer.Option(
-        None, "--head", help="The revision to follow when the Alembic project has several heads."
+        None,
+        "--head",
+        metavar="REV",
+        help="The revision to follow when the Alembic project has several heads.",
     ),
 ) -> None:
+    """Draft a migration from a one-line request, prove it on a scratch copy and write it.
+
+    Writes an Alembic revision and its migration spec (docs/migrations/) after
+    upgrade, downgrade and upgrade again pass on a scratch copy of the current
+    schema (--db, --schema-file, --demo or the project's database).
+    Exit 0 on a verified draft, 1 when it could not be drafted or failed
+    verification, 2 for usage or environment errors."""
     from migagent.agent.pipeline import (
         DraftOptions,
         SchemaSource,

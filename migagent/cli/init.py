@@ -10,20 +10,25 @@ from typing import Annotated
 import typer
 
 from migagent.cli.app import app, out
-from migagent.tools.scaffold import init_project
 
 
 @app.command("init")
 def init_command(
-    directory: Annotated[Path, typer.Argument(help="The project's root directory.")] = Path("."),
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="The project's root directory.")
+    ] = Path("."),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Report what would change; write nothing."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Set up a project for migagent in Claude Code: the `/migration` slash command,
-    `.claude/conventions.md`, the `migagent` MCP server in `.mcp.json`, and the
-    `YYYY_MM_DD_HHMM_<slug>.py` file_template in alembic.ini. Never overwrites."""
+    """Set up a project for migagent in Claude Code (slash command, conventions, MCP).
+
+    Installs the `/migration` slash command, `.claude/conventions.md`, the
+    `migagent` MCP server in `.mcp.json`, and the `YYYY_MM_DD_HHMM_<slug>.py`
+    file_template in alembic.ini. Never overwrites."""
+    from migagent.tools.scaffold import init_project
+
     report = init_project(directory, dry_run=dry_run)
     if as_json:
         out.print_json(json.dumps(report.model_dump()))

@@ -22,6 +22,7 @@ def introspect_command(
         str | None,
         typer.Option(
             "--db",
+            metavar="URL",
             help="Target database URL (else MIGAGENT_DATABASE_URL, DATABASE_URL, alembic.ini). "
             "Only read.",
         ),
@@ -30,6 +31,7 @@ def introspect_command(
         Path | None,
         typer.Option(
             "--schema-file",
+            metavar="FILE",
             help="Read the schema from a SQL file instead, loaded into a scratch database.",
         ),
     ] = None,
@@ -37,13 +39,17 @@ def introspect_command(
         str | None,
         typer.Option(
             "--sandbox-url",
+            metavar="URL",
             help="Server for --schema-file's scratch database (default: the embedded PostgreSQL).",
         ),
     ] = None,
     tables: Annotated[
         list[str] | None,
         typer.Option(
-            "--table", "-t", help="Only this table (repeatable; `name` or `schema.name`)."
+            "--table",
+            "-t",
+            metavar="TABLE",
+            help="Only this table (repeatable; `name` or `schema.name`).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the snapshot as JSON.")] = False,

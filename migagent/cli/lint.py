@@ -15,28 +15,41 @@ from migagent.errors import UsageError
 @app.command("lint")
 def lint_command(
     files: Annotated[
-        list[Path], typer.Argument(help="Alembic revision files (.py) and .sql files.")
+        list[Path],
+        typer.Argument(metavar="FILE...", help="Alembic revision files (.py) and .sql files."),
     ],
     db: str | None = typer.Option(
-        None, "--db", help="Read table sizes, version and indexes from this database (read-only)."
+        None,
+        "--db",
+        metavar="URL",
+        help="Read table sizes, version and indexes from this database (read-only).",
     ),
     rows: Annotated[
         list[str] | None,
         typer.Option(
-            "--rows", help="Table size, TABLE=N (repeatable; e.g. orders=50M). Wins over --db."
+            "--rows",
+            metavar="TABLE=N",
+            help="Table size (repeatable; e.g. orders=50M). Wins over --db.",
         ),
     ] = None,
     pg_version: str | None = typer.Option(
-        None, "--pg-version", help="Target PostgreSQL major version (default: --db's, else 18)."
+        None,
+        "--pg-version",
+        metavar="VERSION",
+        help="Target PostgreSQL major version (default: --db's, else 18).",
     ),
     large_rows: int | None = typer.Option(
         None,
         "--large-rows",
+        metavar="N",
         min=1,
         help="Rows from which a blocking rewrite/scan is an error, not a note (default 100000).",
     ),
     timezone: str | None = typer.Option(
-        None, "--timezone", help="Session TimeZone the migration runs with (default: --db's)."
+        None,
+        "--timezone",
+        metavar="ZONE",
+        help="Session TimeZone the migration runs with (default: --db's).",
     ),
     lock_timeout_set: bool = typer.Option(
         False, "--lock-timeout-set", help="The runner (env.py) already sets lock_timeout."

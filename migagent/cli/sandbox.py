@@ -14,23 +14,26 @@ from typing import TYPE_CHECKING
 import typer
 
 from migagent.cli.app import app, out
+from migagent.cli.group import ReadableCommand, ReadableGroup
 from migagent.errors import DatabaseError, UsageError
 
 if TYPE_CHECKING:
     from migagent.tools.sandbox import Sandbox
 
 sandbox_app = typer.Typer(
-    help="The sandbox server: status (without starting it) and stop.", no_args_is_help=True
+    cls=ReadableGroup,
+    help="The sandbox server: status (without starting it) and stop.",
+    no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox")
 
 _URL_HELP = "A server given by URL instead of the embedded one."
 
 
-@sandbox_app.command("status")
+@sandbox_app.command("status", cls=ReadableCommand)
 def status_command(
     sandbox_url: str | None = typer.Option(
-        None, "--sandbox-url", envvar="MIGAGENT_SANDBOX_URL", help=_URL_HELP
+        None, "--sandbox-url", metavar="URL", envvar="MIGAGENT_SANDBOX_URL", help=_URL_HELP
     ),
 ) -> None:
     """Show the sandbox server, its users and its databases; drop orphaned scratch databases."""
@@ -68,21 +71,22 @@ def _databases(box: Sandbox, *, swept: list[str] | None) -> None:
         line += f" ({len(swept)} orphaned one(s) of dead processes dropped)"
     out.print(line)
     with box.admin() as conn:
-        count, size = conn.execute(
+        row = conn.execute(
             "SELECT count(*), coalesce(sum(pg_database_size(datname)), 0) FROM pg_database"
             " WHERE datname LIKE %s",
             (TEMPLATE_PREFIX.replace("_", r"\_") + "%",),
         ).fetchone()
+    count, size = row if row is not None else (0, 0)  # an aggregate always has its row
     out.print(f"  templates: {count} ({int(size) // 1_000_000} MB)")
 
 
-@sandbox_app.command("stop")
+@sandbox_app.command("stop", cls=ReadableCommand)
 def stop_command(
     force: bool = typer.Option(
         False, "--force", help="Stop even while other migagent processes use it."
     ),
     sandbox_url: str | None = typer.Option(
-        None, "--sandbox-url", envvar="MIGAGENT_SANDBOX_URL", help=_URL_HELP
+        None, "--sandbox-url", metavar="URL", envvar="MIGAGENT_SANDBOX_URL", help=_URL_HELP
     ),
 ) -> None:
     """Stop the embedded server (it starts again on the next command that needs it)."""

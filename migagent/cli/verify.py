@@ -34,13 +34,22 @@ _MARK = {
 
 @app.command("verify")
 def verify_command(
-    revision_file: Annotated[Path, typer.Argument(help="The Alembic revision file (.py).")],
+    revision_file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The Alembic revision file (.py).")
+    ],
     db: str | None = typer.Option(
-        None, "--db", help="Start from this database's schema (copied; never modified)."
+        None,
+        "--db",
+        metavar="URL",
+        help="Start from this database's schema (copied; never modified).",
     ),
     schema_file: Annotated[
         Path | None,
-        typer.Option("--schema-file", help="Start from this SQL file (schema, optionally rows)."),
+        typer.Option(
+            "--schema-file",
+            metavar="FILE",
+            help="Start from this SQL file (schema, optionally rows).",
+        ),
     ] = None,
     history: bool = typer.Option(
         False,
@@ -49,14 +58,21 @@ def verify_command(
         "down_revision (the default when neither --db nor --schema-file is given).",
     ),
     rows: int = typer.Option(
-        100, "--rows", min=0, help="Rows to generate per empty table (0: none)."
+        100, "--rows", metavar="N", min=0, help="Rows to generate per empty table (0: none)."
     ),
     check: list[str] = typer.Option(  # noqa: B008
-        [], "--check", help="A verification query to run after the upgrade (repeatable)."
+        [],
+        "--check",
+        metavar="SQL",
+        help="A verification query to run after the upgrade (repeatable).",
     ),
     checks_file: Annotated[
         Path | None,
-        typer.Option("--checks-file", help="A file of verification queries (separated by ';')."),
+        typer.Option(
+            "--checks-file",
+            metavar="FILE",
+            help="A file of verification queries (separated by ';').",
+        ),
     ] = None,
     lock_timeout: int = typer.Option(
         DEFAULT_LOCK_TIMEOUT_MS, "--lock-timeout", metavar="MS", min=1, help="lock_timeout, ms."
@@ -74,6 +90,7 @@ def verify_command(
     sandbox_url: str | None = typer.Option(
         None,
         "--sandbox-url",
+        metavar="URL",
         envvar="MIGAGENT_SANDBOX_URL",
         help="Server for scratch databases (default: the embedded PostgreSQL).",
     ),

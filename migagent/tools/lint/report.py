@@ -202,10 +202,8 @@ class LintReport(BaseModel):
         }
 
     def render(self, console) -> None:
-        """Rich terminal output."""
+        """Rich terminal output; code is wrapped or printed whole, never cut at the width."""
         from rich.markup import escape
-        from rich.panel import Panel
-        from rich.syntax import Syntax
 
         style = {"error": "bold red", "warning": "yellow", "info": "cyan"}
         for f in self.findings:
@@ -230,18 +228,11 @@ class LintReport(BaseModel):
             )
             console.print(f"  {escape(f.message)}")
             stmt = f.statement if len(f.statement) < 400 else f.statement[:400] + " ..."
-            console.print(Syntax(stmt, "sql", theme="ansi_dark", word_wrap=True, padding=(0, 2)))
+            _print_code(console, stmt, "sql")
             if facts:
                 console.print("  [dim]" + escape("; ".join(facts)) + "[/]")
             if f.fix:
-                console.print(
-                    Panel(
-                        Syntax(f.fix, "python", theme="ansi_dark", word_wrap=True),
-                        title="safe alternative",
-                        title_align="left",
-                        expand=False,
-                    )
-                )
+                _print_code(console, f.fix, "python", title="safe alternative")
         for f in self.suppressed:
             console.print(
                 f"[dim]suppressed {f.rule} at {escape(f.location)}: {escape(f.suppressed or '')}[/]"
@@ -253,3 +244,32 @@ class LintReport(BaseModel):
             f"{len(self.suppressed)} suppressed (PostgreSQL {self.pg_version}, "
             f"large table >= {self.large_rows:,} rows)"
         )
+
+
+def _print_code(console, code: str, lexer: str, *, title: str | None = None) -> None:
+    """Code highlighted (and boxed when titled) on a terminal, wrapped at its width;
+    plain and whole when piped, so a log or a CI page can be copied from."""
+    if not console.is_terminal:
+        if title:
+            console.print(f"  {title}:", markup=False, highlight=False)
+        indent = "    " if title else "  "
+        for line in code.splitlines():
+            console.print(indent + line, markup=False, highlight=False, soft_wrap=True)
+        return
+    from rich.panel import Panel
+    from rich.syntax import Syntax
+
+    if title is None:
+        console.print(
+            Syntax(code, lexer, theme="ansi_dark", word_wrap=True, padding=(0, 2)), soft_wrap=False
+        )
+        return
+    console.print(
+        Panel(
+            Syntax(code, lexer, theme="ansi_dark", word_wrap=True),
+            title=title,
+            title_align="left",
+            expand=False,
+        ),
+        soft_wrap=False,
+    )
