@@ -35,6 +35,7 @@ from migagent.agent.lower import LowerContext, Lowered, LoweringError, lower
 from migagent.agent.plan import Backend, DraftPlan, Facts
 from migagent.errors import MigagentError, UsageError
 from migagent.tools.introspect.model import SchemaSnapshot
+from migagent.tools.policy import LARGE_ROWS
 from migagent.tools.sandbox import Sandbox
 
 BackendName = Literal["auto", "offline", "claude"]
@@ -230,7 +231,9 @@ def _count_rows(sandbox: Sandbox, template: str, snap: SchemaSnapshot) -> None:
                 q = sql.SQL("SELECT count(*) FROM {}.{}").format(
                     sql.Identifier(t.schema_name), sql.Identifier(t.name)
                 )
-                t.row_estimate = int(conn.execute(q).fetchone()[0])
+                row = conn.execute(q).fetchone()
+                assert row is not None  # count(*) returns one row
+                t.row_estimate = int(row[0])
             except psycopg.Error:
                 conn.rollback()
 
@@ -293,7 +296,7 @@ def draft(
         snapshot=facts.snapshot,
         rows=facts.rows,
         server_version=facts.server_version,
-        **({"large_rows": options.large_rows} if options.large_rows else {}),
+        large_rows=options.large_rows or LARGE_ROWS,
     )
     try:
         lowered = lower(plan, ctx)

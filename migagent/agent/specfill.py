@@ -31,6 +31,7 @@ from migagent.spec import (
     RiskAssessment,
     RollbackPlan,
     SchemaChanges,
+    Source,
     SpecDraft,
     SpecMeta,
     TestingStrategy,
@@ -55,8 +56,8 @@ _CONSTRAINT_OPS = (
 )
 
 
-def _check(value: bool, source: str = "drafted", evidence: str = "") -> Fact[bool]:
-    return Fact[bool](value=value, source=source, evidence=evidence)  # type: ignore[arg-type]
+def _check(value: bool, source: Source = "drafted", evidence: str = "") -> Fact[bool]:
+    return Fact[bool](value=value, source=source, evidence=evidence)
 
 
 def _ddl(snap: SchemaSnapshot | None, tables: list[str]) -> str:
@@ -159,7 +160,7 @@ def verification_queries(plan: P.DraftPlan) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"Check data integrity of {bare}.{op.column.name}",
-                    f"SELECT count(*) AS null_rows FROM {qt(table)} WHERE {qi(op.column.name)} IS NULL",
+                    f"SELECT count(*) AS null_rows FROM {qt(op.table)} WHERE {qi(op.column.name)} IS NULL",
                 )
             )
         elif isinstance(op, P.CreateIndex):
@@ -173,7 +174,7 @@ def verification_queries(plan: P.DraftPlan) -> list[tuple[str, str]]:
                 out.append(
                     (
                         "Test the search",
-                        f"SELECT count(*) FROM {qt(table)} WHERE {qi(op.keys[0])} @@ plainto_tsquery('test')",
+                        f"SELECT count(*) FROM {qt(op.table)} WHERE {qi(op.keys[0])} @@ plainto_tsquery('test')",
                     )
                 )
         elif isinstance(op, P.AlterColumnType):
@@ -209,7 +210,7 @@ def verification_queries(plan: P.DraftPlan) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"Check the backfill of {bare}.{op.column}",
-                    f"SELECT count(*) AS total, count({qi(op.column)}) AS filled FROM {qt(table)}",
+                    f"SELECT count(*) AS total, count({qi(op.column)}) AS filled FROM {qt(op.table)}",
                 )
             )
         elif isinstance(op, P.DropIndex | P.DropConstraint):
@@ -262,7 +263,7 @@ def verification_queries(plan: P.DraftPlan) -> list[tuple[str, str]]:
     return uniq
 
 
-def _rollback_sql(source: str) -> tuple[str, str]:
+def _rollback_sql(source: str) -> tuple[str, Source]:
     """SQL of downgrade() from Alembic's offline mode (the linter's capture): (sql, source).
     A downgrade that needs query results (op.get_bind()) has no offline SQL."""
     from migagent.tools.lint.revision import revision_statements
@@ -423,7 +424,7 @@ def fill_spec(
         reversible=rev_fact,
         rollback_sql=Fact[str](
             value=rb_sql or "-- see downgrade()",
-            source=rb_src if rb_sql else "drafted",  # type: ignore[arg-type]
+            source=rb_src if rb_sql else "drafted",
             evidence="alembic offline SQL of downgrade()"
             if rb_sql and rb_src == "measured"
             else "",
@@ -590,7 +591,7 @@ def fill_spec(
         verification_detail=result.verification_detail,
         lint=lint_status,
         lint_detail="; ".join(result.lint_errors[:5]),
-        **(proof.meta_fields() if hasattr(proof, "meta_fields") else {}),
+        **(proof.meta_fields() if proof is not None and hasattr(proof, "meta_fields") else {}),
     )
     return MigrationSpec.from_draft(draft, meta)
 
