@@ -784,7 +784,10 @@ class Toolbox:
         missing: list[str] = []
         for name in tables:
             t = self.snapshot.table(name.strip().strip('"'))
-            (found if t else missing).append(t or name)  # type: ignore[arg-type]
+            if t is not None:
+                found.append(t)
+            else:
+                missing.append(name)
         if not found:
             shown = ", ".join(missing[:10]) + (
                 f" (and {len(missing) - 10:,} more)" if len(missing) > 10 else ""

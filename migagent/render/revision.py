@@ -27,6 +27,7 @@ import subprocess
 import textwrap
 import tokenize
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -521,7 +522,8 @@ def _render_project_template(
         dest.write_text(source, encoding=naming.output_encoding)
         try:
             with contextlib.redirect_stdout(quiet):
-                write_hooks._run_hooks(dest, naming.hooks)  # type: ignore[arg-type]
+                hooks: list[Mapping[str, str]] = [*naming.hooks]
+                write_hooks._run_hooks(dest, hooks)
         except Exception:  # a hook that cannot run: the unformatted file still works
             return source, None
         return dest.read_text(encoding=naming.output_encoding), "post_write_hooks"
