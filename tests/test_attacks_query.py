@@ -22,6 +22,9 @@ from migagent.agent.toolbox import Toolbox, ToolboxError
 from migagent.tools import pgurl, query_guard
 from migagent.tools.sandbox import Sandbox, bin_dir
 
+# slow: about 16 s on 2 cores: 134 probes of the fence around query_target
+pytestmark = pytest.mark.slow
+
 SLOT = "migagent_attack_slot"
 
 SETUP = """

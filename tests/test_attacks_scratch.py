@@ -28,6 +28,9 @@ from migagent.tools.verify import fenced as fenced_mod
 from migagent.tools.verify.fenced import verify_untrusted
 from migagent.tools.verify.static_check import check_source
 
+# slow: about 80 s on 2 cores: each attack runs a revision in a fenced child process
+pytestmark = pytest.mark.slow
+
 SCHEMA = """
 CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
 CREATE VIEW item_names AS SELECT name FROM items;

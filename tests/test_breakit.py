@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pytest
 
+# slow: about 260 s on 2 cores: every finding drafts or proves on a target and a scratch copy
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 MIGAGENT = str(Path(sys.executable).parent / "migagent")
 SERVER = os.environ.get("BREAKIT_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")

@@ -15,6 +15,9 @@ from migagent.cli import main
 from migagent.errors import UsageError
 from migagent.tools.check import build_lint_context, check_project
 
+# slow: about 17 s on 2 cores: migagent check over whole Alembic projects
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 ENV_PY = '''\

@@ -24,6 +24,9 @@ from migagent.agent.toolbox import Toolbox
 from migagent.errors import UsageError
 from migagent.prompts import TOOL_NAMES, tool_description
 
+# slow: about 60 s on 2 cores: whole drafts against the scripted fake Messages API
+pytestmark = pytest.mark.slow
+
 SCHEMA = """
 CREATE TABLE authors (id bigserial PRIMARY KEY, name text NOT NULL);
 INSERT INTO authors (name) VALUES ('ada'), ('brian');

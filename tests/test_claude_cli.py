@@ -7,9 +7,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from fake_anthropic import FakeAnthropic
 from test_claude import GOOD, REQUEST, SCHEMA
 from test_claude_pipeline import repair_script
+
+# slow: about 12 s on 2 cores: CLI drafts against the fake Messages API
+pytestmark = pytest.mark.slow
 
 
 def _run(args, cwd, env_extra, sandbox):

@@ -14,6 +14,9 @@ from migagent.agent.claude import ClaudeBackend, ClaudeDraftError
 from migagent.agent.pipeline import DraftOptions, SchemaSource, draft, write_draft
 from migagent.errors import UsageError
 
+# slow: about 25 s on 2 cores: pipeline and eval drafts against the fake Messages API
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def target(make_db):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from migagent.tools import datagen, target
 from migagent.tools.datafacts import DataFact, DataFacts
 from migagent.tools.introspect import snapshot
@@ -17,6 +19,9 @@ from migagent.tools.target_profile import profile_facts
 from migagent.tools.verify import RevisionSource, StartingPoint, verify_revision
 from migagent.tools.verify.report import VerificationReport
 from migagent.tools.verify.verify import data_template
+
+# slow: about 18 s on 2 cores: each fact is proven by a verify run
+pytestmark = pytest.mark.slow
 
 SHOP = """
 CREATE TYPE product_kind AS ENUM ('book', 'game');

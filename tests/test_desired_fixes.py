@@ -18,6 +18,9 @@ from migagent.tools.introspect.diff import canonical_expressions, diff_snapshots
 from migagent.tools.verify.revision import RevisionSource
 from migagent.tools.verify.runner import run_migration
 
+# slow: about 70 s on 2 cores: each case drafts from a desired schema and proves it
+pytestmark = pytest.mark.slow
+
 
 def _snap(sandbox, sql: str):
     template = sandbox.template_from_sql(sql, source="desired test")

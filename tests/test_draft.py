@@ -57,6 +57,7 @@ def _round_trip(sandbox, template, source):
     return before, after, restored
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("request_", "rows"), REQUESTS)
 def test_draft_applies_and_reverses_exactly(sandbox, request_, rows):
     template = sandbox.template_from_sql(SCHEMA)
@@ -92,6 +93,7 @@ def test_fts_matches_the_template_example(sandbox):
     assert result.spec_markdown.startswith("# ")
 
 
+@pytest.mark.slow
 def test_desired_schema_path(sandbox):
     template = sandbox.template_from_sql(SCHEMA)
     desired = """

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from migagent.tools.estimate import EstimatePoint, estimate_revision, fit
+
+# slow: times a revision on growing generated data
+pytestmark = pytest.mark.slow
 
 REVISION = """
 from alembic import op

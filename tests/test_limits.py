@@ -47,6 +47,9 @@ from migagent.tools.sandbox import (
     scratch_owner,
 )
 
+# slow: about 145 s on 2 cores: CLI subprocesses and wall-clock limits against a fake API
+pytestmark = pytest.mark.slow
+
 PG15 = os.environ.get("MIGAGENT_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,6 @@ from migagent.agent import plan as P
 from migagent.agent.lower import LowerContext, Lowered, LoweringError, lower
 from migagent.agent.pipeline import blocks
 from migagent.render import RevisionPlan, render_revision
-from migagent.tools.introspect import snapshot
 from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
 from migagent.tools.sandbox import Sandbox
 from migagent.tools.verify import (
@@ -47,11 +46,10 @@ LARGE = 5_000_000
 LARGE_ORDERS = 20_000_000
 
 
-@pytest.fixture(scope="module")
-def snap(sandbox: Sandbox) -> SchemaSnapshot:
-    """SCHEMA introspected once per module (lowering reads it, never changes it)."""
-    with sandbox.scratch(sandbox.template_from_sql(SCHEMA)) as db, db.connect() as conn:
-        return snapshot(conn)
+@pytest.fixture
+def snap(schema_snapshot) -> SchemaSnapshot:
+    """SCHEMA, introspected once for the session (conftest.schema_snapshot)."""
+    return schema_snapshot(SCHEMA)
 
 
 def lowered(snap: SchemaSnapshot, ops: list, rows: dict[str, int], **ctx) -> Lowered:

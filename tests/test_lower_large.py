@@ -134,6 +134,7 @@ def _source(low: Lowered) -> str:
     return render_revision(rplan).source
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_safe_form_verifies_and_lints_clean_at_50m_rows(sandbox, case):
     low = _lower(sandbox, SCHEMA, CASES[case], ROWS)

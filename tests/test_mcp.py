@@ -22,6 +22,9 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from migagent.prompts import TOOL_NAMES, tool_description
 
+# slow: about 30 s on 2 cores: the MCP server, proving revisions
+pytestmark = pytest.mark.slow
+
 MIGAGENT = str(Path(sys.executable).parent / "migagent")
 
 SCHEMA = """

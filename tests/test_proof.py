@@ -21,6 +21,9 @@ from migagent.agent.toolbox import Toolbox
 from migagent.tools.proof import ProofInputs, prove
 from migagent.tools.sandbox import Sandbox
 
+# slow: about 18 s on 2 cores: one revision proven through every entry point
+pytestmark = pytest.mark.slow
+
 MIGAGENT = str(Path(sys.executable).parent / "migagent")
 
 SHOP = """

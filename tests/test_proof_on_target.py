@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# slow: about 20 s on 2 cores: drafts preflighted and proven on target databases
+pytestmark = pytest.mark.slow
+
 MIGAGENT = str(Path(sys.executable).parent / "migagent")
 
 SHOP = """

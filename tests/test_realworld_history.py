@@ -14,6 +14,9 @@ from migagent.tools.sandbox import Sandbox
 from migagent.tools.verify.revision import RevisionSource
 from migagent.tools.verify.verify import StartingPoint, verify_revision
 
+# slow: about 9 s on 2 cores: every revision of a real project verified
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).parent / "projects" / "realworld"
 REVISIONS = sorted((PROJECT / "migrations" / "versions").glob("*.py"))
 

@@ -204,6 +204,7 @@ def test_policy_for_a_role_the_sandbox_lacks_is_kept_for_public(
     )
 
 
+@pytest.mark.slow
 def test_table_locked_on_the_target_names_the_holder_within_seconds(
     box: Sandbox, target_db
 ) -> None:
@@ -224,6 +225,7 @@ def test_table_locked_on_the_target_names_the_holder_within_seconds(
     ), str(raised.value)
 
 
+@pytest.mark.slow
 def test_lock_queued_behind_a_long_transaction_names_both(box: Sandbox, target_db) -> None:
     """An ALTER waiting for ACCESS EXCLUSIVE blocks every read queued behind it."""
     import threading

@@ -9,6 +9,9 @@ import pytest
 
 from migagent.agent.toolbox import Toolbox, ToolboxError, check_read_only
 
+# slow: about 35 s on 2 cores: every Claude tool runs on scratch copies, verify and estimate in fenced child processes
+pytestmark = pytest.mark.slow
+
 SCHEMA = """
 CREATE TABLE authors (id bigserial PRIMARY KEY, name text NOT NULL);
 CREATE TABLE books (

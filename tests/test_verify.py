@@ -190,6 +190,7 @@ def test_data_migration_that_deletes_rows_reports_rows_lost(sandbox: Sandbox) ->
     assert report.upgrade[0].rowcount == 5
 
 
+@pytest.mark.slow
 def test_blocking_lock_on_a_large_table_is_measured(sandbox: Sandbox) -> None:
     schema = (
         "CREATE TABLE events (id bigint PRIMARY KEY, kind int NOT NULL, payload text);\n"

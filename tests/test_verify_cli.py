@@ -13,6 +13,9 @@ from migagent.cli import main
 from migagent.tools.sandbox import Sandbox
 from migagent.tools.verify import RevisionSource, StartingPoint, verify_revision
 
+# slow: about 6 s on 2 cores: verify through the CLI, with history replays
+pytestmark = pytest.mark.slow
+
 BEFORE = "CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL);\n"
 
 GOOD = """
