@@ -3,7 +3,11 @@ planner's typed operations do not cover; each draft is applied on a real databas
 
 from __future__ import annotations
 
+import pytest
 from test_desired_fixes import assert_reproduces
+
+# slow: about 9 s on 2 cores for 3 tests: each drafts from a desired schema and proves it
+pytestmark = pytest.mark.slow
 
 STATUS = "CREATE TYPE status AS ENUM ('new', 'paid');\n"
 
