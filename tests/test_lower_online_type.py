@@ -7,6 +7,8 @@ warning, and the linter's error says why.
 
 from __future__ import annotations
 
+import pytest
+
 from migagent.agent import plan as P
 from migagent.agent.lower import LowerContext, lower
 from migagent.agent.pipeline import DraftOptions, SchemaSource, draft
@@ -53,6 +55,7 @@ def test_small_tables_keep_the_plain_alter(make_db):
     assert "ADD COLUMN" not in up and "BigInteger" in up
 
 
+@pytest.mark.slow
 def test_drafted_swap_verifies_keeps_values_and_lints_clean(sandbox):
     result = draft(
         "events.seq_no will overflow, make it a bigint",
@@ -108,6 +111,7 @@ def _lint_errors(result, sandbox) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_utc_values_change_type_under_a_utc_session_without_a_rewrite(sandbox):
     result = _ts_draft(sandbox, "visits.seen_at should be timestamptz")
     assert result.verified, result.verification_detail
@@ -116,6 +120,7 @@ def test_utc_values_change_type_under_a_utc_session_without_a_rewrite(sandbox):
     assert _lint_errors(result, sandbox) == []
 
 
+@pytest.mark.slow
 def test_local_time_values_go_through_a_shadow_column_with_the_conversion(sandbox):
     result = _ts_draft(
         sandbox, "convert visits.seen_at to timestamptz, the values are Europe/Berlin local time"

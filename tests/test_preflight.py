@@ -12,6 +12,9 @@ from migagent.tools import pgurl
 from migagent.tools.introspect import snapshot_url
 from migagent.tools.preflight import PreflightReport, plan_checks, run_preflight
 
+# slow: about 20-30 s on 2 cores: 43 preflights, each on a target database of its own
+pytestmark = pytest.mark.slow
+
 HEADER = (
     "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = 'a1'\ndown_revision = None\n\n"
 )
