@@ -1,0 +1,1 @@
+SELECT id, budget FROM campaigns ORDER BY id
