@@ -1,0 +1,1 @@
+SELECT id, email_domain FROM subscribers ORDER BY id
