@@ -1,0 +1,1 @@
+SELECT id, monthly_rent FROM leases ORDER BY id
