@@ -5,7 +5,6 @@ The plain accounts_iban_idx stays (exact-match lookups use it).
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0102"
 down_revision = None
@@ -15,7 +14,9 @@ depends_on = None
 
 def upgrade():
     with op.get_context().autocommit_block():
-        op.execute("CREATE UNIQUE INDEX CONCURRENTLY accounts_iban_lower_key ON accounts (lower(iban))")
+        op.execute(
+            "CREATE UNIQUE INDEX CONCURRENTLY accounts_iban_lower_key ON accounts (lower(iban))"
+        )
 
 
 def downgrade():

@@ -4,8 +4,8 @@ A constant default is stored in the catalog (PostgreSQL 11+): no rewrite, so
 NOT NULL DEFAULT false is safe on 5M rows under a short lock.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0102"
 down_revision = None

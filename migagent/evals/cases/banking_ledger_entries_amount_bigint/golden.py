@@ -7,8 +7,8 @@ columns in one short transaction. amount_cents is the last column, so the swap
 keeps the column order.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0102"
 down_revision = None

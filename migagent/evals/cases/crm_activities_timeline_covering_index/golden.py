@@ -1,7 +1,6 @@
 """covering index activities (contact_id, occurred_at) INCLUDE (kind, subject)"""
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0106"
 down_revision = None

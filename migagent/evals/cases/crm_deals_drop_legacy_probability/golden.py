@@ -1,7 +1,7 @@
 """drop deals.legacy_probability (catalog-only; the downgrade re-adds it empty)"""
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0106"
 down_revision = None
@@ -16,6 +16,4 @@ def upgrade():
 
 def downgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
-    op.add_column(
-        "deals", sa.Column("legacy_probability", sa.Numeric(5, 2), nullable=True)
-    )
+    op.add_column("deals", sa.Column("legacy_probability", sa.Numeric(5, 2), nullable=True))

@@ -1,7 +1,7 @@
 """leads.stage DEFAULT 'new' (catalog-only; existing rows untouched)"""
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0106"
 down_revision = None

@@ -1,7 +1,6 @@
 """drop legacy_leaderboard; the downgrade recreates it empty (its rows stay lost)"""
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0106"
 down_revision = None

@@ -1,7 +1,6 @@
 """CHECK (quantity >= 0) on inventory_items, NOT VALID then VALIDATE"""
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0106"
 down_revision = None

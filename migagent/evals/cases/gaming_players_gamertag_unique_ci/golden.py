@@ -1,7 +1,6 @@
 """unique lower(gamertag) among live players (partial unique expression index)"""
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0106"
 down_revision = None

@@ -5,8 +5,8 @@
 3. add the FK NOT VALID (brief lock), VALIDATE in its own transaction.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0101"
 down_revision = None

@@ -6,7 +6,6 @@ a CHECK added NOT VALID, validated without blocking writes, then SET NOT NULL
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0101"
 down_revision = None

@@ -1,7 +1,7 @@
 """warehouses.region: a new nullable text column (catalog-only change)"""
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0101"
 down_revision = None

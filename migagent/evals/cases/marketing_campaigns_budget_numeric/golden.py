@@ -4,8 +4,8 @@ campaigns has ~8k rows, so the rewrite under ACCESS EXCLUSIVE is brief.
 A budget that is not a number makes the cast fail and the migration roll back.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0107"
 down_revision = None

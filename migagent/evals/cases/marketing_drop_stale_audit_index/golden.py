@@ -1,7 +1,6 @@
 """drop campaign_audit_log_actor_idx, the only secondary index on the audit table"""
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0107"
 down_revision = None

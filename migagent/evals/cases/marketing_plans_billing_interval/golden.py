@@ -5,7 +5,6 @@ billing_cycle enum already holds monthly/annual, so the column reuses it.
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0107"
 down_revision = None

@@ -4,8 +4,8 @@ Raising a varchar limit is catalog-only (no rewrite, no scan); only the short
 ACCESS EXCLUSIVE lock matters, hence lock_timeout.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0103"
 down_revision = None

@@ -5,7 +5,6 @@ jsonb_ops, which is what "containment only, keep it small" asks for.
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0103"
 down_revision = None

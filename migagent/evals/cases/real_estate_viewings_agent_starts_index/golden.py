@@ -1,7 +1,6 @@
 """index viewings (agent_id, starts_at), built CONCURRENTLY"""
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0103"
 down_revision = None

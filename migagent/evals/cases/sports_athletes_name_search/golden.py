@@ -5,7 +5,6 @@ extension is created here, so the downgrade drops it.
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0104"
 down_revision = None

@@ -6,7 +6,6 @@ cannot be cast automatically.
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0104"
 down_revision = None

@@ -4,7 +4,6 @@ DROP INDEX CONCURRENTLY avoids blocking reads and writes on players.
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0104"
 down_revision = None
@@ -19,6 +18,4 @@ def upgrade():
 
 def downgrade():
     with op.get_context().autocommit_block():
-        op.create_index(
-            "players_team_id_idx", "players", ["team_id"], postgresql_concurrently=True
-        )
+        op.create_index("players_team_id_idx", "players", ["team_id"], postgresql_concurrently=True)

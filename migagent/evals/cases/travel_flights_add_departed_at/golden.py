@@ -1,7 +1,7 @@
 """flights.departed_at timestamptz, nullable (unknown until the flight leaves)"""
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0105"
 down_revision = None

@@ -5,8 +5,8 @@ Both tables are new and empty. The pair is the primary key (it also serves
 Creating the FK to itineraries takes a brief SHARE ROW EXCLUSIVE lock on it.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0105"
 down_revision = None
@@ -28,7 +28,9 @@ def upgrade():
         sa.Column(
             "itinerary_id",
             sa.BigInteger(),
-            sa.ForeignKey("itineraries.id", name="itinerary_tags_itinerary_id_fkey", ondelete="CASCADE"),
+            sa.ForeignKey(
+                "itineraries.id", name="itinerary_tags_itinerary_id_fkey", ondelete="CASCADE"
+            ),
             nullable=False,
         ),
         sa.Column(

@@ -5,7 +5,6 @@ under SHARE UPDATE EXCLUSIVE so bookings keep flowing.
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0105"
 down_revision = None

@@ -1,7 +1,7 @@
 """partial index transfers (requested_at) WHERE status = 'awaiting_approval'"""
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0201"
 down_revision = None

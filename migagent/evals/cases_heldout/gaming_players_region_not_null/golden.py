@@ -5,8 +5,8 @@ NOT VALID and validated online. The downgrade only drops NOT NULL (the
 backfilled values stay).
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0201"
 down_revision = None

@@ -1,7 +1,6 @@
 """BRIN index on delivered_shipments.delivered_at (rows arrive in time order)"""
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0201"
 down_revision = None

@@ -4,8 +4,8 @@ Add nullable (not asked to be required), backfill in committed batches, then
 build the index CONCURRENTLY.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0201"
 down_revision = None

@@ -4,8 +4,8 @@ Add nullable, backfill in committed id-range batches, then NOT NULL through a
 CHECK added NOT VALID and validated online.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0201"
 down_revision = None

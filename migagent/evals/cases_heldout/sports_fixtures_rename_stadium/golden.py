@@ -1,7 +1,6 @@
 """rename fixtures.stadium -> venue (catalog-only, short lock)"""
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = "e1a0c0de0201"
 down_revision = None

@@ -4,8 +4,8 @@ A constant default is stored in the catalog (PostgreSQL 11+), so this is no
 rewrite even on 10M rows; only the short lock matters.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "e1a0c0de0201"
 down_revision = None
