@@ -7,7 +7,7 @@ schema (`planner.plan_request`) and returns a `DraftPlan`, or raises
 
 from __future__ import annotations
 
-from migagent.agent.offline.planner import Planner, plan_request
+from migagent.agent.offline.planner import plan_request
 from migagent.agent.plan import DraftPlan, Facts
 
 
@@ -20,4 +20,4 @@ class OfflineBackend:
         return plan_request(request, facts)
 
 
-__all__ = ["OfflineBackend", "Planner", "plan_request"]
+__all__ = ["OfflineBackend", "plan_request"]

@@ -33,6 +33,7 @@ from pglast.visitors import Visitor
 
 from migagent.agent import plan as P
 from migagent.agent.errors import UnderstandingError
+from migagent.agent.offline.context import Ctx
 from migagent.agent.offline.lexicon import find_type, singular
 from migagent.agent.offline.resolve import Resolver
 from migagent.agent.satypes import type_family
@@ -629,7 +630,7 @@ def read_statement(request: str) -> _Reading | None:
     )
 
 
-def _target(reading: _Reading, planner) -> tuple[Table, str, str | None] | None:
+def _target(reading: _Reading, planner: Ctx) -> tuple[Table, str, str | None] | None:
     """(table, column, condition from the target's words) or None when the target
     names no column."""
     words = reading.target.strip()
@@ -699,7 +700,7 @@ def _target_condition(word: str, scope: Scope, column: str, qualify: bool) -> st
     )
 
 
-def plan_data_statement(planner, *, final: bool = False) -> P.DraftPlan | None:
+def plan_data_statement(planner: Ctx, *, final: bool = False) -> P.DraftPlan | None:
     """The data intent: a request that sets a column of existing rows (see module doc).
 
     "set/update/replace <column> to <words>" may be another intent's ("set
@@ -809,7 +810,7 @@ def plan_data_statement(planner, *, final: bool = False) -> P.DraftPlan | None:
     return result
 
 
-def _function_plan(planner, t: Table, column: str, reading: _Reading) -> P.DraftPlan:
+def _function_plan(planner: Ctx, t: Table, column: str, reading: _Reading) -> P.DraftPlan:
     """`lowercase customers.email`: email = lower(email) on the rows it changes."""
     col = t.column(column)
     if type_family(col.type) != "text":

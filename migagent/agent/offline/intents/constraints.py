@@ -1,0 +1,300 @@
+"""Constraint intents: foreign keys, CHECK constraints (also rules in words), exclusion."""
+
+from __future__ import annotations
+
+import re
+
+from migagent.agent import plan as P
+from migagent.agent.errors import AmbiguousRequest, UnderstandingError
+from migagent.agent.offline import rules
+from migagent.agent.offline.common import (
+    idx_name,
+    qtable,
+    read_labels,
+)
+from migagent.agent.offline.context import Ctx
+from migagent.agent.offline.lexicon import (
+    ref_action,
+    singular,
+)
+from migagent.agent.offline.resolve import STOP
+from migagent.agent.satypes import type_family
+from migagent.tools.introspect.model import Table
+
+
+def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
+    t = ctx.r.subject_table()
+    ctx.categories += ["foreign_key"]
+    cols = [c for c in ctx.columns_of(t) if c not in ctx.pk(t)]
+    for m, col in ctx.r.dotted():
+        if m.table is t and ctx.r.column_named(t, col):
+            cols = [ctx.r.column_named(t, col)]
+            break
+    ref_t = None
+    rm = re.search(
+        r"\b(?:references?|referencing|to|at)\s+(?:the\s+)?([a-z_][\w.]*)",
+        ctx.low[ctx.search(r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint|\blink").start() :],
+    )
+    if rm:
+        cand = rm.group(1)
+        found = ctx.r.table_named(
+            cand.split(".")[0] if "." in cand and not ctx.r._is_schema(cand.split(".")[0]) else cand
+        )
+        if found and found[0] is not t:
+            ref_t = found[0]
+    if ref_t is None:
+        # "add a carrier reference to parcels": the thing named before the word
+        tm = ctx.search(
+            r"\b([a-z_]\w*)\s+(?:references?|link|fk|foreign\s+key|relation(?:ship)?)\b"
+        )
+        if tm and tm.group(1) not in STOP:
+            found = ctx.r.table_named(tm.group(1), fuzzy=False)
+            if found and found[0] is not t:
+                ref_t = found[0]
+    if not cols:
+        if ref_t is not None:
+            guess = f"{singular(ref_t.name)}_id"
+            if t.column(guess):
+                cols = [guess]
+            elif ctx.has(r"\b(?:add|introduce|create|new)\b") and len(ctx.pk(ref_t)) == 1:
+                # a new reference: the column it needs, typed like the key it points at
+                rpk = ctx.pk(ref_t)[0]
+                rtype = ref_t.column(rpk).type
+                ctx.assumptions.append(
+                    f"a new column {t.name}.{guess} ({rtype}, like {ref_t.name}.{rpk}) holds the reference"
+                )
+                return ctx.plan(
+                    f"Add {t.name}.{guess} referencing {ref_t.name}.{rpk}",
+                    [
+                        P.AddColumn(
+                            table=t.qualified_name, column=P.ColumnDef(name=guess, type=rtype)
+                        ),
+                        P.AddForeignKey(
+                            table=t.qualified_name,
+                            name=f"{t.name}_{guess}_fkey",
+                            columns=[guess],
+                            ref_table=ref_t.qualified_name,
+                            ref_columns=[rpk],
+                            on_delete=ref_action(ctx.low),
+                        ),
+                    ],
+                    f"add_{t.name}_{guess}_fkey",
+                )
+        if not cols:
+            raise UnderstandingError(
+                f"could not tell which column of {t.name} gets the foreign key"
+            )
+    cols = [
+        c for c in cols if ref_t is None or not (ref_t.column(c) and c in ctx.pk(ref_t))
+    ] or cols
+    if len(cols) > 1:
+        cols = [c for c in cols if c.endswith("_id")] or cols
+        if len(cols) > 1:
+            raise AmbiguousRequest(
+                f"more than one column of {t.name} could get the foreign key", cols
+            )
+    col = cols[0]
+    if ref_t is None and col.endswith("_id"):
+        found = ctx.r.table_named(col[:-3])
+        ref_t = found[0] if found else None
+    if ref_t is None:
+        raise UnderstandingError(f"could not tell which table {t.name}.{col} references")
+    ref_cols = ctx.pk(ref_t)
+    if len(ref_cols) != 1:
+        raise UnderstandingError(f"{ref_t.name} has no single-column primary key to reference")
+    for k in t.constraints:
+        if k.kind == "foreign_key" and k.columns == [col] and k.ref_table == ref_t.qualified_name:
+            raise UnderstandingError(f"{t.name}.{col} already references {ref_t.name} ({k.name})")
+    name = ctx.explicit_name() or f"{t.name}_{col}_fkey"
+    ops: list = [
+        P.AddForeignKey(
+            table=t.qualified_name,
+            name=name,
+            columns=[col],
+            ref_table=ref_t.qualified_name,
+            ref_columns=ref_cols,
+            on_delete=ref_action(ctx.low),
+        )
+    ]
+    has_index = any(ix.keys[:1] == [col] for ix in t.indexes)
+    if not has_index and (
+        ctx.facts.large(t.qualified_name)
+        or ctx.has(r"\b(?:and|also|plus)\s+(?:an?\s+)?index\b|\bindex\s+it\b")
+    ):
+        if not ctx.has(r"\bindex\s+it\b|\bindex\b"):
+            ctx.assumptions.append(
+                f"an index on {t.name}.{col}: deletes and updates in {ref_t.name} look up "
+                f"referencing rows by it, and {t.name} is large"
+            )
+        ops.append(
+            P.CreateIndex(table=t.qualified_name, name=idx_name(t.name, [col], "idx"), keys=[col])
+        )
+    ctype = t.column(col).type
+    rtype = ref_t.column(ref_cols[0]).type
+    if type_family(ctype) != type_family(rtype):
+        raise UnderstandingError(
+            f"{t.name}.{col} is {ctype} but {ref_t.name}.{ref_cols[0]} is {rtype}"
+        )
+    return ctx.plan(
+        f"Add foreign key {t.name}.{col} -> {ref_t.name}.{ref_cols[0]}", ops, f"add_{name}"
+    )
+
+
+def rule_check(ctx: Ctx) -> P.DraftPlan | None:
+    """A rule in words ("discount can never be more than the fee", "has to end after it
+    starts", "must be positive") as a CHECK constraint; None when no comparison over the
+    subject table's columns is stated."""
+    if ctx.has(r"\bcheck\s*\(|\b(?:move|reorder|position|place|put|order\s+of)\b"):
+        return None  # an explicit check is the check intent's; "put a after b" is layout
+    try:
+        t = ctx.r.subject_table()
+    except UnderstandingError:
+        return None
+    expr = rules.read_rule(ctx.low, t, ctx.r)
+    if expr is None:
+        return None
+    ctx.categories += ["check"]
+    cols = [w for w in re.findall(r"[a-z_]\w*", expr) if t.column(w)]
+    name = ctx.explicit_name() or idx_name(t.name, cols, "check")
+    if any(k.name == name for k in t.constraints):
+        name = idx_name(t.name, [*cols, "1"], "check")
+    for k in t.constraints:
+        if k.kind == "check" and re.sub(r"[()\s]", "", k.definition).endswith(
+            re.sub(r"[()\s]", "", expr)
+        ):
+            raise UnderstandingError(f"{t.name} already has the check {k.name} ({k.definition})")
+    ctx.assumptions.append(f"the rule reads as CHECK ({expr})")
+    return ctx.plan(
+        f"Add check {expr} on {t.name}",
+        [P.AddCheck(table=t.qualified_name, name=name, expression=expr)],
+        f"add_{name}",
+    )
+
+
+def check(ctx: Ctx) -> P.DraftPlan | None:
+    t = ctx.r.subject_table()
+    explicit = re.search(r"\bcheck\s*\((.+)\)", ctx.text, re.I | re.S)
+    col = None
+    if explicit:
+        expr = explicit.group(1).strip()
+        cols = [c for c in re.findall(r"[a-z_]\w*", expr.lower()) if t.column(c)]
+        col = cols[0] if cols else "check"
+    else:
+        col = ctx.one_column(t, "constrain")
+        ctype = t.column(col).type
+        if ctx.has(
+            r"\bnon-?negative\b|\bnot\s+(?:be\s+)?negative\b|\bnever\s+(?:be\s+)?negative\b|\bcan(?:not|'t)\s+be\s+negative\b|>=\s*0\b|\bzero\s+or\s+(?:more|positive)\b|\bat\s+least\s+0\b"
+        ):
+            expr = f"{col} >= 0"
+        elif ctx.has(r"\bpositive\b|>\s*0\b|\bgreater\s+than\s+(?:0|zero)\b"):
+            expr = f"{col} > 0"
+        elif m := ctx.search(r"\bbetween\s+(-?[\d.]+)\s+and\s+(-?[\d.]+)"):
+            expr = f"{col} >= {m.group(1)} AND {col} <= {m.group(2)}"
+        elif m := ctx.search(r"\b(?:at\s+least|>=|greater\s+than\s+or\s+equal\s+to)\s+(-?[\d.]+)"):
+            expr = f"{col} >= {m.group(1)}"
+        elif m := ctx.search(
+            r"\b(?:at\s+most|<=|less\s+than\s+or\s+equal\s+to|no\s+more\s+than)\s+(-?[\d.]+)"
+        ):
+            expr = f"{col} <= {m.group(1)}"
+        elif m := ctx.search(r"\b(?:after|later\s+than|greater\s+than|>)\s+(?:the\s+)?([a-z_]\w*)"):
+            other = ctx.r.column_named(t, m.group(1))
+            if other is None:
+                raise UnderstandingError(f"{t.name} has no column {m.group(1)} to compare with")
+            expr = f"{col} > {other}"
+        elif labels := re.findall(r"'([^']*)'", ctx.text) or read_labels(ctx.text):
+            expr = f"{col} IN (" + ", ".join("'" + x.replace("'", "''") + "'" for x in labels) + ")"
+        elif ctx.has(r"\bnot\s+(?:be\s+)?(?:empty|blank)\b"):
+            expr = f"{col} <> ''" if type_family(ctype) == "text" else None
+        else:
+            expr = None
+        if expr is None:
+            raise UnderstandingError(
+                f"could not read the condition for the check on {t.name}.{col}",
+                ["write it as 'check (price_cents >= 0)'"],
+            )
+    ctx.categories += ["check"]
+    name = ctx.explicit_name() or f"{t.name}_{col}_check"
+    if any(k.name == name for k in t.constraints):
+        name = f"{t.name}_{col}_check1"
+    return ctx.plan(
+        f"Add check {expr} on {t.name}",
+        [P.AddCheck(table=t.qualified_name, name=name, expression=expr)],
+        f"add_{name}",
+    )
+
+
+def exclusion(ctx: Ctx) -> P.DraftPlan | None:
+    t = ctx.r.subject_table()
+
+    def timed(x: Table) -> bool:
+        return (
+            any(c.type.endswith("range") for c in x.columns)
+            or sum(type_family(c.type) in ("timestamp", "date") for c in x.columns) >= 2
+        )
+
+    if not timed(t):
+        cands = [m.table for m in ctx.r.table_mentions() if timed(m.table)]
+        cands = list(dict.fromkeys(cands)) or [x for x in ctx.r.tables if timed(x)]
+        if len(cands) == 1:
+            t = cands[0]
+    ranges = [c for c in t.columns if c.type.endswith("range")]
+    cols = ctx.columns_of(t)
+    if ranges:
+        rng = (
+            ranges[0].name
+            if len(ranges) == 1
+            else next((c for c in cols if t.column(c).type.endswith("range")), None)
+        )
+        if rng is None:
+            raise AmbiguousRequest(
+                f"more than one range column of {t.name}", [c.name for c in ranges]
+            )
+        range_expr = rng
+    else:
+        ts = [c.name for c in t.columns if type_family(c.type) in ("timestamp", "date")]
+        start = next((c for c in ts if re.search(r"start|from|begin", c)), None)
+        end = next((c for c in ts if re.search(r"end|until|to$|finish", c)), None)
+        if not (start and end):
+            raise UnderstandingError(f"found no time range in {t.name} to keep from overlapping")
+        fn = (
+            "tstzrange"
+            if "with time zone" in t.column(start).type
+            else "tsrange"
+            if "timestamp" in t.column(start).type
+            else "daterange"
+        )
+        range_expr = f"{fn}({start}, {end})"
+    # the grouping column: "the same room" -> room_id
+    group = None
+    sm = re.search(r"\bsame\s+([a-z_]\w*)", ctx.low)
+    if sm:
+        for cand in (f"{sm.group(1)}_id", sm.group(1), f"{singular(sm.group(1))}_id"):
+            if t.column(cand):
+                group = cand
+                break
+    if group is None:
+        fks = [
+            k.columns[0] for k in t.constraints if k.kind == "foreign_key" and len(k.columns) == 1
+        ]
+        named = [c for c in cols if c in fks]
+        if len(named) == 1 or len(fks) == 1:
+            group = (named or fks)[0]
+    if group is None:
+        raise UnderstandingError(
+            f"could not tell which column of {t.name} groups the non-overlapping rows"
+        )
+    ctx.categories += ["exclusion_constraint", "extension", "constraint"]
+    name = ctx.explicit_name() or f"{t.name}_no_overlap"
+    ops: list = ctx.extension_ops("btree_gist")
+    ops.append(
+        P.RawSQL(
+            upgrade=f"ALTER TABLE {qtable(t)} ADD CONSTRAINT {name} EXCLUDE USING gist ({group} WITH =, {range_expr} WITH &&)",
+            downgrade=f"ALTER TABLE {qtable(t)} DROP CONSTRAINT {name}",
+            table=t.qualified_name,
+        )
+    )
+    ctx.warnings.append(
+        f"the upgrade fails if {t.name} already holds overlapping rows; building the constraint "
+        f"locks {t.name} (ACCESS EXCLUSIVE) while its index is built"
+    )
+    return ctx.plan(f"Prevent overlapping {t.name} per {group}", ops, f"{t.name}_no_overlap")
