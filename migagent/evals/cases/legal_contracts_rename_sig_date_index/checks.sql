@@ -1,0 +1,1 @@
+SELECT id, signed_on FROM contracts ORDER BY id
