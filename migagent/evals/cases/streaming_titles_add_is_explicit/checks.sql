@@ -1,0 +1,1 @@
+SELECT id, is_explicit FROM titles ORDER BY id
