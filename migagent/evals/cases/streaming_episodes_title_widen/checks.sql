@@ -1,0 +1,1 @@
+SELECT id, title FROM episodes ORDER BY id
