@@ -1,12 +1,14 @@
 """Every eval case's golden migration is valid, on each test server.
 
-For each case (on the embedded PG 18, and on MIGAGENT_TEST_SERVER_URL too
+For each drafting case (on the embedded PG 18, and on MIGAGENT_TEST_SERVER_URL too
 when set; CI points it at PG 15): load `before.sql` into a scratch database,
 run the golden's `upgrade()` the way Alembic's env.py does, run `checks.sql`,
 run `downgrade()` and require the `before.sql` schema back exactly, then
 upgrade once more through the verify runner (the path `migagent eval` takes)
 and require the same schema as the first upgrade. Desired-schema cases also
 require the golden's tables to equal the ones the desired file creates.
+Refusal cases (`refuse` in case.toml) have no golden: they must load, and
+their `before.sql` must load and name the tables `[rows]` sizes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
@@ -33,8 +36,19 @@ from migagent.tools.lint import LintContext, lint_revision_source
 from migagent.tools.sandbox import Sandbox, ScratchDatabase
 from migagent.tools.verify.runner import run_migration
 
-CASE_DIRS = sorted(d for d in CASES_DIR.iterdir() if d.is_dir() and (d / "case.toml").exists())
+
+def _must_refuse(case_dir: Path) -> bool:
+    """Read at collection time; a case.toml that does not parse fails in its own test."""
+    try:
+        return "refuse" in tomllib.loads((case_dir / "case.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
+ALL_DIRS = sorted(d for d in CASES_DIR.iterdir() if d.is_dir() and (d / "case.toml").exists())
+CASE_DIRS = [d for d in ALL_DIRS if not _must_refuse(d)]  # the ones with a golden to prove
 CASE_IDS = [d.name for d in CASE_DIRS]
+REFUSAL_DIRS = [d for d in ALL_DIRS if _must_refuse(d)]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -109,11 +123,8 @@ _CREATE_TYPE = re.compile(r"\bCREATE\s+TYPE\s+(?:public\.)?\"?(\w+)", re.I)
 @pytest.mark.parametrize("case_dir", CASE_DIRS, ids=CASE_IDS)
 def test_case_files_valid(case_dir: Path) -> None:
     case = EvalCase.load(case_dir)
-    assert case.request.strip()
-    before = case.before_sql()
-    assert before.strip(), "before.sql is empty"
-    meta = [line for line in before.splitlines() if line.lstrip().startswith("\\")]
-    assert not meta, f"before.sql uses psql meta-commands: {meta}"
+    assert case.request.strip() and not case.must_refuse
+    before = _check_before_sql(case)
     assert not re.search(r"\b(uuid-ossp|pgcrypto)\b", before + case.golden_path.read_text()), (
         "the embedded PG 18 lacks uuid-ossp and pgcrypto"
     )
@@ -131,6 +142,31 @@ def test_case_files_valid(case_dir: Path) -> None:
     if case.desired is not None:
         desired = case.desired_sql() or ""
         assert _CREATE_TABLE.search(desired), "the desired file holds no CREATE TABLE"
+
+
+def _check_before_sql(case: EvalCase) -> str:
+    before = case.before_sql()
+    assert before.strip(), "before.sql is empty"
+    meta = [line for line in before.splitlines() if line.lstrip().startswith("\\")]
+    assert not meta, f"before.sql uses psql meta-commands: {meta}"
+    return before
+
+
+@pytest.mark.parametrize("case_dir", REFUSAL_DIRS, ids=[d.name for d in REFUSAL_DIRS])
+def test_refusal_case_valid(sandbox: Sandbox, case_dir: Path) -> None:
+    """No golden to prove: the case loads, its schema loads, [rows] names its tables."""
+    case = EvalCase.load(case_dir)
+    assert case.must_refuse and (case.refuse or "").strip()
+    before = _check_before_sql(case)
+    assert not re.search(r"\b(uuid-ossp|pgcrypto)\b", before), (
+        "the embedded PG 18 lacks uuid-ossp and pgcrypto"
+    )
+    template = sandbox.template_from_sql(before, source=f"{case.id}/before.sql")
+    with sandbox.scratch(template) as db:
+        tables = {t.name for t in snap(db).tables.values()}
+    assert tables, "before.sql creates no table"
+    unknown = sorted(set(case.rows) - tables)
+    assert not unknown, f"[rows] names unknown tables: {unknown}"
 
 
 @pytest.mark.parametrize("case_dir", CASE_DIRS, ids=CASE_IDS)
@@ -187,6 +223,34 @@ def test_load_rejects_bad_cases(tmp_path: Path) -> None:
     (bad / "case.toml").write_text('request = "add x"\n[rows]\nt = -1\n')
     with pytest.raises(UsageError, match="rows"):
         EvalCase.load(bad)
+
+
+def test_load_checks_refusal_cases(tmp_path: Path) -> None:
+    case_dir = tmp_path / "ambiguous"
+    case_dir.mkdir()
+    (case_dir / "before.sql").write_text("CREATE TABLE t (id int);")
+    toml = case_dir / "case.toml"
+    toml.write_text('request = "make it required"\nrefuse = "   "\n')
+    with pytest.raises(UsageError, match="refuse must say why"):
+        EvalCase.load(case_dir)
+    toml.write_text('request = "make it required"\nrefuse = "which column?"\n')
+    case = EvalCase.load(case_dir)
+    assert case.must_refuse and case.refuse == "which column?"
+    (case_dir / "golden.py").write_text("revision = 'x'\ndown_revision = None\n")
+    with pytest.raises(UsageError, match=r"refusal case .* has golden\.py"):
+        EvalCase.load(case_dir)
+    (case_dir / "golden.py").unlink()
+    (case_dir / "checks.sql").write_text("SELECT 1;")
+    with pytest.raises(UsageError, match=r"has checks\.sql"):
+        EvalCase.load(case_dir)
+    (case_dir / "checks.sql").unlink()
+    toml.write_text('request = "x"\nrefuse = "why"\nexact_names = ["ix_t"]\n')
+    with pytest.raises(UsageError, match="both refuse and exact_names"):
+        EvalCase.load(case_dir)
+    (case_dir / "before.sql").unlink()
+    toml.write_text('request = "x"\nrefuse = "why"\n')
+    with pytest.raises(UsageError, match=r"before\.sql is missing"):
+        EvalCase.load(case_dir)
 
 
 @pytest.mark.parametrize("case_dir", CASE_DIRS, ids=CASE_IDS)

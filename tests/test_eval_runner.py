@@ -7,8 +7,8 @@ apart from any backend.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-import pytest
 from test_spec import full_spec
 
 from migagent.evals.case import CASES_DIR, EvalCase
@@ -90,16 +90,59 @@ def test_an_incomplete_spec_fails_spec_complete(sandbox: Sandbox) -> None:
     assert result.checks.schema_match and result.checks.safe
 
 
-@pytest.mark.parametrize("backend_error", ["could not understand"])
-def test_a_backend_error_is_a_failed_case_not_a_crash(sandbox: Sandbox, backend_error) -> None:
-    from migagent.errors import MigagentError
+def test_an_understanding_error_is_a_refusal(sandbox: Sandbox) -> None:
+    from migagent.agent.errors import UnderstandingError
 
     def drafter(case, sb, template):
-        raise MigagentError(backend_error, "use --desired")
+        raise UnderstandingError("could not understand", ["add_column"])
 
     url = None if sandbox.embedded else sandbox.url
     result = run_case(CASE, backend="test", sandbox_url=url, drafter=drafter)
-    assert not result.passed and backend_error in result.error
+    assert result.outcome == "refused" and not result.passed and not result.drafted
+    assert result.error is None and "could not understand" in (result.refusal or "")
+
+
+def test_a_crashing_backend_is_a_harness_error_not_a_refusal(sandbox: Sandbox) -> None:
+    def drafter(case, sb, template):
+        raise KeyError("boom")
+
+    url = None if sandbox.embedded else sandbox.url
+    result = run_case(CASE, backend="test", sandbox_url=url, drafter=drafter)
+    assert result.outcome == "error" and "KeyError" in (result.error or "")
+
+
+def test_a_wrong_draft_is_wrong_not_refused(sandbox: Sandbox) -> None:
+    result = score(sandbox, HEADER + SAFE_UP + "\n\ndef downgrade():\n    pass\n")
+    assert result.outcome == "wrong" and result.drafted and result.refusal is None
+
+
+def _refusal_case(tmp_path: Path) -> EvalCase:
+    folder = tmp_path / "ambiguous_date"
+    folder.mkdir()
+    (folder / "before.sql").write_text(CASE.before_sql())
+    (folder / "case.toml").write_text(
+        'request = "make the date required"\nrefuse = "orders has no single date column"\n'
+    )
+    return EvalCase.load(folder)
+
+
+def test_a_refusal_case_passes_only_without_a_draft(sandbox: Sandbox, tmp_path: Path) -> None:
+    from migagent.agent.errors import AmbiguousRequest
+
+    case = _refusal_case(tmp_path)
+    url = None if sandbox.embedded else sandbox.url
+
+    def refuses(c, sb, template):
+        raise AmbiguousRequest("which date?", ["orders.created_at", "customers.created_at"])
+
+    def drafts(c, sb, template):
+        return Draft(HEADER + SAFE_UP + "\n\n" + SAFE_DOWN, full_spec())
+
+    asked_back = run_case(case, backend="test", sandbox_url=url, drafter=refuses)
+    assert asked_back.outcome == "pass" and asked_back.must_refuse
+    drafted = run_case(case, backend="test", sandbox_url=url, drafter=drafts)
+    assert drafted.outcome == "wrong" and drafted.drafted
+    assert any("must be refused" in d for d in drafted.details)
 
 
 def test_lint_context_takes_the_major_of_any_version_spelling() -> None:

@@ -2,11 +2,15 @@
 
 A case is a folder under `evals/cases/<case_id>/` (see `evals/cases/README.md`):
 
-- `case.toml`: `request` (required), `tags`, `desired`, `exact_names`, `[rows]`
+- `case.toml`: `request` (required), `tags`, `desired`, `exact_names`, `[rows]`,
+  `refuse`
 - `before.sql`: the starting schema and rows, run on an empty database
 - `golden.py`: the Alembic revision a careful engineer would write
 - `checks.sql` (optional): `;`-separated data queries compared after upgrade
 - the `desired` file, when the case names one
+
+A *refusal case* (`refuse = "<why>"`) has only `case.toml` and `before.sql`: the
+request must be asked back, not drafted, so there is no golden to compare with.
 
 `EvalCase.load(dir)` reads and validates all of it; the eval runner and
 `tests/test_eval_cases.py` both go through it.
@@ -38,12 +42,20 @@ class CaseFile(BaseModel):
     desired: str | None = None
     exact_names: list[str] = Field(default_factory=list)
     rows: dict[str, int] = Field(default_factory=dict)
+    refuse: str | None = None
 
     @field_validator("request")
     @classmethod
     def _request_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("request must not be blank")
+        return value
+
+    @field_validator("refuse")
+    @classmethod
+    def _refuse_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("refuse must say why the request should be asked back, not be blank")
         return value
 
     @field_validator("tags")
@@ -119,7 +131,11 @@ class EvalCase(CaseFile):
                 "see evals/cases/README.md for the format",
             ) from None
         case = cls(id=case_id, path=directory, **fields.model_dump())
-        required = ["before.sql", "golden.py"]
+        if case.refuse is not None:
+            _check_refusal_case(case)
+            required = ["before.sql"]
+        else:
+            required = ["before.sql", "golden.py"]
         if case.desired is not None:
             required.append(case.desired)
         for name in required:
@@ -139,6 +155,11 @@ class EvalCase(CaseFile):
         return [
             cls.load(d) for d in sorted(root.iterdir()) if d.is_dir() and (d / "case.toml").exists()
         ]
+
+    @property
+    def must_refuse(self) -> bool:
+        """A refusal case: the right answer is no draft."""
+        return self.refuse is not None
 
     @property
     def before_path(self) -> Path:
@@ -180,3 +201,19 @@ class EvalCase(CaseFile):
             if code.strip():
                 queries.append(piece.strip())
         return queries
+
+
+def _check_refusal_case(case: EvalCase) -> None:
+    """A refusal case carries nothing to compare a draft with (see README: Refusal cases)."""
+    for key in ("desired", "exact_names"):
+        if getattr(case, key):
+            raise UsageError(
+                f"eval case {case.id}: case.toml has both refuse and {key}",
+                f"a refusal case has no golden to compare with: remove {key} or remove refuse",
+            )
+    for name in ("golden.py", "checks.sql"):
+        if (case.path / name).exists():
+            raise UsageError(
+                f"eval case {case.id}: refusal case (refuse in case.toml) has {name}",
+                f"remove {name}, or remove refuse to make it a drafting case",
+            )

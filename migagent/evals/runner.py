@@ -4,7 +4,12 @@ Each case: load `before.sql` once into a sandbox template; apply the golden to
 one clone and the backend's draft to another; compare what they did to the
 schema and the data; run the draft's downgrade and require the starting schema
 back; lint the draft at the case's production sizes; check its spec is
-complete. Cases run in worker processes, each with its own scratch databases.
+complete. A refusal case only asks whether the backend drafted at all. Cases
+run in worker processes, each with its own scratch databases.
+
+The outcome (see `report`): a drafter raising an understanding error is
+`refused`; a draft failing any check is `wrong`; a failure of the case files,
+the golden or a crash is `error`.
 """
 
 from __future__ import annotations
@@ -14,12 +19,18 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from migagent.agent.errors import UnderstandingError
 from migagent.errors import MigagentError
 from migagent.evals.case import CASES_DIR, EvalCase
 from migagent.evals.report import CaseChecks, CaseResult, EvalReport
 from migagent.tools.sandbox import Sandbox, ScratchDatabase
+
+if TYPE_CHECKING:
+    from migagent.agent.pipeline import BackendName
+    from migagent.tools.verify.revision import RevisionSource
+    from migagent.tools.verify.runner import Direction
 
 
 def run_eval(
@@ -125,29 +136,60 @@ def run_case(
     sandbox_url: str | None = None,
     drafter: Drafter | None = None,
 ) -> CaseResult:
-    """Score one case; never raises (an error is part of the result).
+    """Score one case; never raises (a harness error is part of the result).
 
     `drafter` replaces the backend (tests score hand-written drafts with it)."""
     started = time.perf_counter()
-    result = CaseResult(id=case.id, tags=case.tags)
+    result = CaseResult(id=case.id, tags=case.tags, must_refuse=case.must_refuse)
     try:
-        _score(case, drafter or _backend_drafter(backend), Sandbox.open(sandbox_url), result)
+        sandbox = Sandbox.open(sandbox_url)
+        template = sandbox.template_from_sql(case.before_sql(), source=f"{case.id}/before.sql")
+        score = _score_refusal if case.must_refuse else _score
+        score(case, drafter or _backend_drafter(backend), sandbox, template, result)
     except MigagentError as exc:
         result.error = str(exc)
     except Exception as exc:  # a crash in a backend is a failed case, not a failed run
         result.error = f"{type(exc).__name__}: {exc}"
-    result.passed = result.error is None and not result.checks.failed()
+    result.decide()
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
 
-def _score(case: EvalCase, drafter: Drafter, sandbox: Sandbox, result: CaseResult) -> None:
+def _draft_or_refusal(
+    case: EvalCase, drafter: Drafter, sandbox: Sandbox, template: str, result: CaseResult
+) -> Draft | None:
+    """The drafter's draft, or None when it refused (the reason goes to `result.refusal`).
+
+    Only a refusal counts as one: an understanding error (offline planner) or a
+    draft error (Claude ran and gave up). Anything else it raises is a harness
+    error, so a crashing backend is never scored as a careful one."""
+    from migagent.agent.claude import ClaudeDraftError
+
+    try:
+        draft = drafter(case, sandbox, template)
+    except (UnderstandingError, ClaudeDraftError) as exc:
+        result.refusal = " ".join(str(exc).split())
+        return None
+    result.drafted = True
+    return draft
+
+
+def _score_refusal(
+    case: EvalCase, drafter: Drafter, sandbox: Sandbox, template: str, result: CaseResult
+) -> None:
+    """A refusal case passes when the drafter refuses; any draft is wrong."""
+    if _draft_or_refusal(case, drafter, sandbox, template, result) is not None:
+        result.details.append(f"the case must be refused: {case.refuse}")
+
+
+def _score(
+    case: EvalCase, drafter: Drafter, sandbox: Sandbox, template: str, result: CaseResult
+) -> None:
     from migagent.tools.introspect import snapshot
     from migagent.tools.introspect.diff import diff_snapshots
     from migagent.tools.verify.revision import RevisionSource
 
     checks: CaseChecks = result.checks
-    template = sandbox.template_from_sql(case.before_sql(), source=f"{case.id}/before.sql")
     with sandbox.scratch(template) as db, db.connect() as conn:
         before = snapshot(conn)
 
@@ -158,7 +200,9 @@ def _score(case: EvalCase, drafter: Drafter, sandbox: Sandbox, result: CaseResul
             after_golden = snapshot(conn)
             golden_data = _run_checks(conn, case.checks())
 
-    draft = drafter(case, sandbox, template)
+    draft = _draft_or_refusal(case, drafter, sandbox, template, result)
+    if draft is None:
+        return
     revision = RevisionSource.from_text(draft.revision_source, name=f"{case.id}_draft")
 
     with sandbox.scratch(template) as db:
@@ -202,7 +246,9 @@ class _ApplyFailed(Exception):
     pass
 
 
-def _apply(db: ScratchDatabase, revision, direction: str, *, what: str) -> None:
+def _apply(
+    db: ScratchDatabase, revision: RevisionSource, direction: Direction, *, what: str
+) -> None:
     """Run the revision's upgrade() or downgrade() as Alembic would (no lock observation)."""
     from migagent.tools.verify.runner import run_migration
 
@@ -240,12 +286,20 @@ class Draft(Protocol):
     spec: object | None
 
 
+def _backend_name(backend: str) -> BackendName:
+    if backend == "offline" or backend == "claude" or backend == "auto":
+        return backend
+    raise MigagentError(f"unknown backend {backend!r}", "use offline or claude")
+
+
 def _backend_drafter(backend: str) -> Drafter:
+    name = _backend_name(backend)
+
     def drafter(case: EvalCase, sandbox: Sandbox, template: str) -> Draft:
         from migagent.agent.pipeline import DraftOptions, SchemaSource, draft
 
         options = DraftOptions(
-            backend=backend,
+            backend=name,
             rows=case.rows,
             desired_sql=case.desired_sql(),
             estimate=False,
