@@ -1,0 +1,1 @@
+SELECT id, due_on FROM court_deadlines ORDER BY id
