@@ -160,7 +160,8 @@ def context_from_db(url: str, **overrides: Any) -> LintContext:
     try:
         with target.connect_readonly(url) as conn:
             snap = snapshot(conn)
-            timezone = conn.execute("SHOW TimeZone").fetchone()[0]
+            row = conn.execute("SHOW TimeZone").fetchone()
+            timezone = row[0] if row else None  # SHOW always returns one row
             conn.rollback()
     except (psycopg.Error, MigagentError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

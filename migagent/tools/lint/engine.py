@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, NullTestType, VariableSetKind
+from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType, VariableSetKind
 
 from migagent.tools.lint.context import LintContext
 from migagent.tools.lint.report import LintFinding, LintReport
@@ -16,6 +16,7 @@ from migagent.tools.lint.rules.base import (
     type_spec,
 )
 from migagent.tools.lint.statements import Statement
+from migagent.tools.pgast import cmd_name, column_name, column_type, relation, svals
 
 
 def _index_columns(node: ast.IndexStmt) -> list[str]:
@@ -35,21 +36,21 @@ def _collect_indexes(stmts: list[Statement]) -> dict[str, list[list[str]]]:
         if isinstance(node, ast.IndexStmt):
             cols = _index_columns(node)
             if cols:
-                out.setdefault(table_of(node.relation), []).append(cols)
+                out.setdefault(table_of(relation(node)), []).append(cols)
         elif isinstance(node, ast.CreateStmt):
-            table = table_of(node.relation)
+            table = table_of(relation(node))
             for elt in node.tableElts or ():
                 if isinstance(elt, ast.ColumnDef):
                     for con in elt.constraints or ():
                         if con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
-                            out.setdefault(table, []).append([elt.colname])
+                            out.setdefault(table, []).append([column_name(elt)])
                 elif isinstance(elt, ast.Constraint) and elt.contype in (
                     ConstrType.CONSTR_PRIMARY,
                     ConstrType.CONSTR_UNIQUE,
                 ):
-                    out.setdefault(table, []).append([k.sval for k in elt.keys or ()])
+                    out.setdefault(table, []).append(svals(elt.keys))
         elif isinstance(node, ast.AlterTableStmt):
-            table = table_of(node.relation)
+            table = table_of(relation(node))
             for cmd in node.cmds or ():
                 d = cmd.def_
                 if (
@@ -58,24 +59,26 @@ def _collect_indexes(stmts: list[Statement]) -> dict[str, list[list[str]]]:
                     and d.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
                     and d.keys
                 ):
-                    out.setdefault(table, []).append([k.sval for k in d.keys])
+                    out.setdefault(table, []).append(svals(d.keys))
     return out
 
 
 def _not_null_column(con: ast.Constraint) -> str | None:
     """The column a CHECK (col IS NOT NULL) or NOT NULL constraint proves non-null."""
-    if con.contype == ConstrType.CONSTR_NOTNULL and con.keys and len(con.keys) == 1:
-        return con.keys[0].sval
+    keys = con.keys
+    if con.contype == ConstrType.CONSTR_NOTNULL and keys and len(keys) == 1:
+        return keys[0].sval
     expr = con.raw_expr
     if (
-        con.contype == ConstrType.CONSTR_CHECK
-        and isinstance(expr, ast.NullTest)
-        and expr.nulltesttype == NullTestType.IS_NOT_NULL
-        and isinstance(expr.arg, ast.ColumnRef)
-        and len(expr.arg.fields) == 1
-        and isinstance(expr.arg.fields[0], ast.String)
+        con.contype != ConstrType.CONSTR_CHECK
+        or not isinstance(expr, ast.NullTest)
+        or expr.nulltesttype != NullTestType.IS_NOT_NULL
+        or not isinstance(expr.arg, ast.ColumnRef)
     ):
-        return expr.arg.fields[0].sval
+        return None
+    fields = expr.arg.fields
+    if fields and len(fields) == 1 and isinstance(fields[0], ast.String):
+        return fields[0].sval
     return None
 
 
@@ -101,31 +104,33 @@ def apply(state: LintState, stmt: Statement) -> None:
     """Record what `stmt` did, for the rules that look at later statements."""
     node = stmt.node
     if isinstance(node, ast.CreateStmt):
-        table = table_of(node.relation)
+        table = table_of(relation(node))
         state.created_tables.add(table)
         cols = state.column_types.setdefault(table, {})
         for elt in node.tableElts or ():
             if isinstance(elt, ast.ColumnDef) and elt.typeName is not None:
-                cols[elt.colname] = type_spec(elt.typeName)
+                cols[column_name(elt)] = type_spec(elt.typeName)
     elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
-        state.created_tables.add(table_of(node.into.rel))
+        if node.into.rel is not None:
+            state.created_tables.add(table_of(node.into.rel))
     elif isinstance(node, ast.IndexStmt) and node.idxname:
+        rv = relation(node)
         key = node.idxname.lower()
-        if node.relation.schemaname:
-            key = f"{node.relation.schemaname}.{node.idxname}".lower()
+        if rv.schemaname:
+            key = f"{rv.schemaname}.{node.idxname}".lower()
         info = IndexInfo(
-            table_of(node.relation), _index_columns(node), node.concurrent, node.unique
+            table_of(rv), _index_columns(node), bool(node.concurrent), bool(node.unique)
         )
         state.created_indexes[key] = info
         state.created_indexes[node.idxname.lower()] = info
     elif isinstance(node, ast.AlterTableStmt):
-        table = table_of(node.relation)
+        table = table_of(relation(node))
         for cmd in node.cmds or ():
             d = cmd.def_
             if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(d, ast.ColumnDef):
-                state.column_types.setdefault(table, {})[d.colname] = type_spec(d.typeName)
+                state.column_types.setdefault(table, {})[column_name(d)] = type_spec(column_type(d))
             elif cmd.subtype == AlterTableType.AT_AlterColumnType and isinstance(d, ast.ColumnDef):
-                state.column_types.setdefault(table, {})[cmd.name] = type_spec(d.typeName)
+                state.column_types.setdefault(table, {})[cmd_name(cmd)] = type_spec(column_type(d))
             elif cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(d, ast.Constraint):
                 name = d.conname
                 col = _not_null_column(d)
@@ -138,20 +143,22 @@ def apply(state: LintState, stmt: Statement) -> None:
                 if col and not d.skip_validation:
                     state.validated_not_null.add((table, col))
             elif cmd.subtype == AlterTableType.AT_ValidateConstraint:
-                col = state.not_null_constraints.get((table, cmd.name))
+                con = cmd_name(cmd)
+                col = state.not_null_constraints.get((table, con))
                 if col:
                     state.validated_not_null.add((table, col))
-                elif (table, cmd.name) not in state.seen_constraints:
-                    state.validated_unseen.setdefault(table, set()).add(cmd.name)
+                elif (table, con) not in state.seen_constraints:
+                    state.validated_unseen.setdefault(table, set()).add(con)
             elif cmd.subtype == AlterTableType.AT_DropConstraint:
-                state.not_valid.pop((table, cmd.name), None)
-                state.not_null_constraints.pop((table, cmd.name), None)
-                state.validated_unseen.get(table, set()).discard(cmd.name)
+                con = cmd_name(cmd)
+                state.not_valid.pop((table, con), None)
+                state.not_null_constraints.pop((table, con), None)
+                state.validated_unseen.get(table, set()).discard(con)
             elif cmd.subtype == AlterTableType.AT_SetNotNull:
-                state.validated_not_null.add((table, cmd.name))
-    elif isinstance(node, ast.RenameStmt) and node.relation is not None:
+                state.validated_not_null.add((table, cmd_name(cmd)))
+    elif isinstance(node, ast.RenameStmt) and node.relation is not None and node.newname:
         old = table_of(node.relation)
-        if node.renameType.name == "OBJECT_TABLE" and old in state.created_tables:
+        if node.renameType == ObjectType.OBJECT_TABLE and old in state.created_tables:
             schema = node.relation.schemaname
             state.created_tables.add(
                 f"{schema}.{node.newname}".lower() if schema else node.newname.lower()
@@ -159,13 +166,13 @@ def apply(state: LintState, stmt: Statement) -> None:
     elif isinstance(node, ast.VariableSetStmt) and node.name:
         name = node.name.lower()
         if name == "lock_timeout":
-            _set_lock_timeout(state, stmt, _set_value(node), node.is_local)
+            _set_lock_timeout(state, stmt, _set_value(node), bool(node.is_local))
         elif name == "timezone":
             state.timezone = _set_value(node)
     elif isinstance(node, ast.SelectStmt):
         for target in node.targetList or ():
             f = getattr(target, "val", None)
-            if isinstance(f, ast.FuncCall) and f.funcname[-1].sval == "set_config" and f.args:
+            if isinstance(f, ast.FuncCall) and svals(f.funcname)[-1:] == ["set_config"] and f.args:
                 args = [getattr(getattr(a, "val", None), "sval", None) for a in f.args]
                 local = (
                     getattr(getattr(f.args[2], "val", None), "boolval", False)

@@ -14,10 +14,12 @@ CREATE INDEX, REINDEX, CLUSTER, VACUUM and TRUNCATE reference pages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, overload
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
+
+from migagent.tools.pgast import dotted, relname, svals
 
 LockMode = Literal[
     "ACCESS SHARE",
@@ -87,6 +89,12 @@ def mode_from_pg_locks(mode: str) -> str:
     raise ValueError(f"unknown pg_locks mode {mode!r}")
 
 
+@overload
+def stronger(a: str | None, b: str) -> str: ...
+@overload
+def stronger(a: str, b: str | None) -> str: ...
+@overload
+def stronger(a: str | None, b: str | None) -> str | None: ...
 def stronger(a: str | None, b: str | None) -> str | None:
     """The stronger of two modes (None = no lock)."""
     if a is None:
@@ -121,16 +129,6 @@ class TableLock:
     table: str | None
     mode: str
     index: str | None = None
-
-
-def relname(rv: ast.RangeVar | None) -> str | None:
-    if rv is None:
-        return None
-    return f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
-
-
-def _names(items) -> str:
-    return ".".join(i.sval for i in items)
 
 
 #: ALTER TABLE subcommands weaker than ACCESS EXCLUSIVE (default for the rest).
@@ -174,9 +172,12 @@ def alter_cmd_lock(cmd: ast.AlterTableCmd) -> str:
         pc = cmd.def_
         return "SHARE UPDATE EXCLUSIVE" if getattr(pc, "concurrent", False) else "ACCESS EXCLUSIVE"
     if sub in (AlterTableType.AT_SetRelOptions, AlterTableType.AT_ResetRelOptions):
-        names = {d.defname for d in (cmd.def_ or ())}
+        options = cmd.def_ if isinstance(cmd.def_, tuple) else ()
+        names = {d.defname for d in options if isinstance(d, ast.DefElem) and d.defname}
         if all(n in _LIGHT_RELOPTIONS or n.startswith("autovacuum_") for n in names):
             return "SHARE UPDATE EXCLUSIVE"
+        return "ACCESS EXCLUSIVE"
+    if sub is None:
         return "ACCESS EXCLUSIVE"
     return _ALTER_CMD_LOCK.get(sub, "ACCESS EXCLUSIVE")
 
@@ -189,7 +190,7 @@ def statement_locks(node: ast.Node) -> list[TableLock]:
 
     def add(table: str | None, mode: str, index: str | None = None) -> None:
         key = (table, index)
-        locks[key] = stronger(locks.get(key), mode)  # type: ignore[assignment]
+        locks[key] = stronger(locks.get(key), mode)
 
     if isinstance(node, ast.IndexStmt):
         add(relname(node.relation), "SHARE UPDATE EXCLUSIVE" if node.concurrent else "SHARE")
@@ -215,10 +216,10 @@ def statement_locks(node: ast.Node) -> list[TableLock]:
         mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE"
         if node.removeType in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW):
             for obj in node.objects or ():
-                add(_names(obj), "ACCESS EXCLUSIVE")
+                add(dotted(obj), "ACCESS EXCLUSIVE")
         elif node.removeType == ObjectType.OBJECT_INDEX:
             for obj in node.objects or ():
-                add(None, mode, index=_names(obj))
+                add(None, mode, index=dotted(obj))
     elif isinstance(node, ast.RenameStmt):
         if node.renameType == ObjectType.OBJECT_INDEX:
             add(None, "SHARE UPDATE EXCLUSIVE", index=relname(node.relation))
@@ -249,7 +250,8 @@ def statement_locks(node: ast.Node) -> list[TableLock]:
         add(relname(node.relation), "SHARE ROW EXCLUSIVE")
     elif isinstance(node, ast.CommentStmt):
         if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_COLUMN):
-            names = [s.sval for s in node.object] if isinstance(node.object, tuple) else []
+            obj = node.object
+            names = svals(obj) if isinstance(obj, tuple) else []
             if node.objtype == ObjectType.OBJECT_COLUMN:
                 names = names[:-1]
             if names:

@@ -9,17 +9,19 @@ The engine (`migagent.tools.lint.engine`) updates the state afterwards.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import overload
 
 from pglast import ast, parse_sql
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
 from migagent.tools.lint.context import LintContext
-from migagent.tools.lint.locks import blocks, relname
+from migagent.tools.lint.locks import blocks
 from migagent.tools.lint.report import LintFinding, Severity
 from migagent.tools.lint.statements import Statement
+from migagent.tools.pgast import dotted, relname, svals
 from migagent.tools.sql import quote_ident
 
 Check = Callable[["Statement", "RuleContext"], Iterable[LintFinding]]
@@ -67,16 +69,25 @@ ENGINE_RULES = {
 # --------------------------------------------------------------------------- names
 
 
+@overload
+def norm(table: str) -> str: ...
+@overload
+def norm(table: str | None) -> str | None: ...
 def norm(table: str | None) -> str | None:
     return table.lower() if table else table
 
 
+@overload
+def table_of(rv: ast.RangeVar) -> str: ...
+@overload
+def table_of(rv: ast.RangeVar | None) -> str | None: ...
 def table_of(rv: ast.RangeVar | None) -> str | None:
+    """`schema.name` or `name`, lower-cased: the key the lint state uses for a table."""
     return norm(relname(rv))
 
 
-def names(items) -> str:
-    return ".".join(i.sval for i in items or ())
+def names(items: Iterable[object] | None) -> str:
+    return dotted(items)
 
 
 # --------------------------------------------------------------------------- types
@@ -116,14 +127,14 @@ _ALIASES = {
 
 
 def type_spec(tn: ast.TypeName) -> TypeSpec:
-    parts = [s.sval for s in tn.names]
+    parts = svals(tn.names)
     if len(parts) > 1 and parts[0] == "pg_catalog":
         parts = parts[1:]
     name = ".".join(parts).lower()
     name = _ALIASES.get(name, name)
     mods: list[int] = []
     for m in tn.typmods or ():
-        if isinstance(m, ast.A_Const) and isinstance(m.val, ast.Integer):
+        if isinstance(m, ast.A_Const) and isinstance(m.val, ast.Integer) and m.val.ival is not None:
             mods.append(m.val.ival)
     return TypeSpec(name, tuple(mods), bool(tn.arrayBounds))
 
@@ -132,8 +143,17 @@ def type_spec_from_text(text: str) -> TypeSpec | None:
     """Parse a type as written in SQL or by format_type() (`character varying(20)`)."""
     try:
         stmt = parse_sql(f"SELECT NULL::{text}")[0].stmt
-        return type_spec(stmt.targetList[0].val.typeName)
     except Exception:
+        return None
+    if not isinstance(stmt, ast.SelectStmt) or not stmt.targetList:
+        return None
+    target = stmt.targetList[0]
+    cast = target.val if isinstance(target, ast.ResTarget) else None
+    if not isinstance(cast, ast.TypeCast) or cast.typeName is None:
+        return None
+    try:
+        return type_spec(cast.typeName)
+    except ValueError:  # a name part that is not a String
         return None
 
 
@@ -328,14 +348,18 @@ class RuleContext:
         )
 
 
-def constraints_of(elt) -> tuple:
+def constraints_of(elt: ast.Node) -> tuple[ast.Node, ...]:
     return (elt.constraints if isinstance(elt, ast.ColumnDef) else (elt,)) or ()
 
 
-def is_contype(c, *types: ConstrType) -> bool:
+def is_contype(c: object, *types: ConstrType) -> bool:
     return isinstance(c, ast.Constraint) and c.contype in types
 
 
-def cmds(stmt: Statement):
+def cmds(stmt: Statement) -> Iterator[ast.AlterTableCmd]:
+    """The subcommands of an ALTER TABLE statement (none for any other statement)."""
     node = stmt.node
-    return node.cmds or () if isinstance(node, ast.AlterTableStmt) else ()
+    if isinstance(node, ast.AlterTableStmt):
+        for cmd in node.cmds or ():
+            if isinstance(cmd, ast.AlterTableCmd):
+                yield cmd

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
+from migagent.tools.lint.report import Severity
 from migagent.tools.lint.rules.base import (
     RuleContext,
     TypeSpec,
@@ -19,6 +22,7 @@ from migagent.tools.lint.rules.base import (
     type_sql,
 )
 from migagent.tools.lint.statements import Statement
+from migagent.tools.pgast import cmd_name, column_name, column_type, node_as, relation, svals
 from migagent.tools.policy import rewrite_from_unknown, rewrite_needed
 
 #: Built-in functions by name and signature, as PostgreSQL resolves a call: a call is the
@@ -132,7 +136,7 @@ def _fits(kinds: list[str], sig: Signature) -> bool:
 def _call(node: ast.FuncCall) -> tuple[str, bool | None]:
     """(the call as written, e.g. `now(123)`, and whether it is a known built-in:
     True volatile, False stable/immutable, None not a known signature)."""
-    parts = [n.sval.lower() for n in node.funcname]
+    parts = [n.lower() for n in svals(node.funcname)]
     name = parts[-1]
     args = list(node.args or ())
     shown = f"{'.'.join(parts)}({', '.join(sql_of(a) for a in args)})"
@@ -185,18 +189,18 @@ def _default(col: ast.ColumnDef) -> ast.Node | None:
 
 
 def _is_null_const(expr) -> bool:
-    return isinstance(expr, ast.A_Const) and expr.isnull
+    return isinstance(expr, ast.A_Const) and bool(expr.isnull)
 
 
 def _not_null(col: ast.ColumnDef) -> bool:
-    return col.is_not_null or any(
+    return bool(col.is_not_null) or any(
         k.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY)
         for k in col.constraints or ()
     )
 
 
 def _rewrite_kind(col: ast.ColumnDef) -> str | None:
-    spec = type_spec(col.typeName)
+    spec = type_spec(column_type(col))
     if spec.name in SERIAL_TYPES:
         return f"a {spec.name} column (its nextval() default is volatile)"
     for k in col.constraints or ():
@@ -214,15 +218,15 @@ def _add_columns(stmt: Statement):
 
 
 def _bare_type(col: ast.ColumnDef) -> str:
-    spec = type_spec(col.typeName)
+    spec = type_spec(column_type(col))
     base = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint"}
     base |= {"smallserial": "smallint", "serial2": "smallint"}
-    return base.get(spec.name, type_sql(col.typeName))
+    return base.get(spec.name, type_sql(column_type(col)))
 
 
 def _backfill_fix(table: str, col: ast.ColumnDef, value: str, not_null: bool, pg: int) -> str:
     """Add nullable, default for new rows, backfill in batches, then NOT NULL safely."""
-    t, cname = table, qident(col.colname)
+    t, cname = table, qident(column_name(col))
     lines = [
         op_execute(f"ALTER TABLE {t} ADD COLUMN {cname} {_bare_type(col)}"),
         op_execute(f"ALTER TABLE {t} ALTER COLUMN {cname} SET DEFAULT {value}"),
@@ -236,7 +240,7 @@ def _backfill_fix(table: str, col: ast.ColumnDef, value: str, not_null: bool, pg
         ),
     ]
     if not_null:
-        lines.append(set_not_null_fix(table, col.colname, pg))
+        lines.append(set_not_null_fix(table, column_name(col), pg))
     return "\n".join(lines)
 
 
@@ -284,7 +288,7 @@ def set_not_null_fix(table: str, column: str, pg: int) -> str:
     ast.AlterTableStmt,
 )
 def add_column_volatile_default(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    table = table_of(relation(node_as(stmt.node, ast.AlterTableStmt)))
     if c.created(table):
         return
     for col in _add_columns(stmt):
@@ -337,7 +341,7 @@ def add_column_volatile_default(stmt: Statement, c: RuleContext):
 def add_column_default_pre_11(stmt: Statement, c: RuleContext):
     if c.ctx.pg_version >= 11:
         return
-    table = table_of(stmt.node.relation)
+    table = table_of(relation(node_as(stmt.node, ast.AlterTableStmt)))
     if c.created(table):
         return
     for col in _add_columns(stmt):
@@ -364,13 +368,14 @@ def add_column_default_pre_11(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def add_column_not_null(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    table = table_of(relation(node_as(stmt.node, ast.AlterTableStmt)))
     if c.created(table):
         return
     for col in _add_columns(stmt):
         if not _not_null(col) or _default(col) is not None or _rewrite_kind(col):
             continue
         size = c.size(table)
+        severity: Severity
         if size.rows is None:
             severity, note = "warning", " Table size unknown: this fails if it has any rows."
         elif size.rows > 0:
@@ -380,10 +385,10 @@ def add_column_not_null(stmt: Statement, c: RuleContext):
         fix = "\n".join(
             [
                 op_execute(
-                    f"ALTER TABLE {table} ADD COLUMN {qident(col.colname)} {_bare_type(col)}"
+                    f"ALTER TABLE {table} ADD COLUMN {qident(column_name(col))} {_bare_type(col)}"
                 ),
                 "# backfill the column (in batches), then:",
-                set_not_null_fix(table, col.colname, c.ctx.pg_version),
+                set_not_null_fix(table, column_name(col), c.ctx.pg_version),
             ]
         )
         yield c.finding(
@@ -392,7 +397,7 @@ def add_column_not_null(stmt: Statement, c: RuleContext):
             " PostgreSQL rejects it on a non-empty table." + note,
             table=table,
             lock="ACCESS EXCLUSIVE",
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity,
             size=size,
             fix=fix,
         )
@@ -404,23 +409,23 @@ def add_column_not_null(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def add_column_rewrite(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    table = table_of(relation(node_as(stmt.node, ast.AlterTableStmt)))
     if c.created(table):
         return
     for col in _add_columns(stmt):
         kind = _rewrite_kind(col)
         if not kind:
             continue
-        cname = qident(col.colname)
+        cname = qident(column_name(col))
         if "generated" in kind:
             expr = next(
                 sql_of(k.raw_expr)
-                for k in col.constraints
+                for k in col.constraints or ()
                 if k.contype == ConstrType.CONSTR_GENERATED
             )
             if c.ctx.pg_version >= 18:
                 fix = op_execute(
-                    f"ALTER TABLE {table} ADD COLUMN {cname} {type_sql(col.typeName)}"
+                    f"ALTER TABLE {table} ADD COLUMN {cname} {type_sql(column_type(col))}"
                     f" GENERATED ALWAYS AS ({expr}) VIRTUAL"
                 )
                 fix = (
@@ -430,7 +435,9 @@ def add_column_rewrite(stmt: Statement, c: RuleContext):
             else:
                 fix = (
                     "# add a plain column, keep it current with a trigger, backfill in batches\n"
-                    + op_execute(f"ALTER TABLE {table} ADD COLUMN {cname} {type_sql(col.typeName)}")
+                    + op_execute(
+                        f"ALTER TABLE {table} ADD COLUMN {cname} {type_sql(column_type(col))}"
+                    )
                 )
         else:
             seq = qident(f"{table.rpartition('.')[2]}_{col.colname}_seq")
@@ -461,13 +468,14 @@ def add_column_rewrite(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def set_not_null(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    table = table_of(relation(node_as(stmt.node, ast.AlterTableStmt)))
     if c.created(table):
         return
     for cmd in cmds(stmt):
         if cmd.subtype != AlterTableType.AT_SetNotNull:
             continue
-        if c.ctx.pg_version >= 12 and (table, cmd.name) in c.state.validated_not_null:
+        column = cmd_name(cmd)
+        if c.ctx.pg_version >= 12 and (table, column) in c.state.validated_not_null:
             continue
         unseen = sorted(c.state.validated_unseen.get(table, ())) if c.ctx.pg_version >= 12 else []
         if unseen:
@@ -481,7 +489,7 @@ def set_not_null(stmt: Statement, c: RuleContext):
                 lock="ACCESS EXCLUSIVE",
                 scans=True,
                 severity="warning",
-                fix=set_not_null_fix(table, cmd.name, c.ctx.pg_version),
+                fix=set_not_null_fix(table, column, c.ctx.pg_version),
             )
             continue
         if c.ctx.pg_version >= 18:
@@ -497,22 +505,23 @@ def set_not_null(stmt: Statement, c: RuleContext):
             table=table,
             lock="ACCESS EXCLUSIVE",
             scans=True,
-            fix=set_not_null_fix(table, cmd.name, c.ctx.pg_version),
+            fix=set_not_null_fix(table, column, c.ctx.pg_version),
         )
 
 
-def _json_columns(stmt: Statement):
+def _json_columns(stmt: Statement) -> Iterator[tuple[str, str, ast.TypeName]]:
+    """(table, column, type) of every column a CREATE TABLE / ALTER TABLE defines or retypes."""
     node = stmt.node
     if isinstance(node, ast.CreateStmt):
         for elt in node.tableElts or ():
             if isinstance(elt, ast.ColumnDef) and elt.typeName is not None:
-                yield table_of(node.relation), elt.colname, elt.typeName
+                yield table_of(relation(node)), column_name(elt), elt.typeName
     elif isinstance(node, ast.AlterTableStmt):
-        for cmd in node.cmds or ():
+        for cmd in cmds(stmt):
             d = cmd.def_
             if isinstance(d, ast.ColumnDef) and d.typeName is not None:
-                name = d.colname or cmd.name
-                yield table_of(node.relation), name, d.typeName
+                name = d.colname or cmd_name(cmd)  # ALTER COLUMN TYPE names it on the command
+                yield table_of(relation(node)), name, d.typeName
 
 
 @rule(
@@ -545,15 +554,18 @@ def prefer_jsonb(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def column_type_rewrite(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    table = table_of(relation(node_as(stmt.node, ast.AlterTableStmt)))
     if c.created(table):
         return
     for cmd in cmds(stmt):
         if cmd.subtype != AlterTableType.AT_AlterColumnType:
             continue
-        d: ast.ColumnDef = cmd.def_
-        new = type_spec(d.typeName)
-        old = c.column_type(table, cmd.name)
+        d = cmd.def_
+        if not isinstance(d, ast.ColumnDef):
+            continue  # ALTER COLUMN TYPE always carries a ColumnDef
+        column = cmd_name(cmd)
+        new = type_spec(column_type(d))
+        old = c.column_type(table, column)
         if old is None and stmt.op is not None:
             old = _alembic_existing_type(stmt.op)
         if d.raw_default is not None:
@@ -574,10 +586,10 @@ def column_type_rewrite(stmt: Statement, c: RuleContext):
                 why = f"{old} -> {new} skips the rewrite only if the session TimeZone is UTC (unknown)"
             else:
                 why = f"{old} -> {new} is not binary-coercible"
-        new_sql = type_sql(d.typeName)
+        new_sql = type_sql(column_type(d))
         fix = (
             "# expand/contract instead of an in-place rewrite:\n"
-            + op_execute(f"ALTER TABLE {table} ADD COLUMN {qident(cmd.name + '_new')} {new_sql}")
+            + op_execute(f"ALTER TABLE {table} ADD COLUMN {qident(column + '_new')} {new_sql}")
             + "\n# keep it in sync with a trigger, backfill in batches, switch readers,"
             "\n# then drop the old column and rename in a later release"
         )

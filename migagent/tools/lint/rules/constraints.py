@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
-from migagent.tools.lint.locks import relname
 from migagent.tools.lint.rules.base import (
     RuleContext,
     autocommit,
@@ -21,9 +21,18 @@ from migagent.tools.lint.rules.base import (
     table_of,
 )
 from migagent.tools.lint.statements import Statement
+from migagent.tools.pgast import (
+    bare_relname,
+    cmd_name,
+    column_name,
+    node_as,
+    relation,
+    relname,
+    svals,
+)
 
 
-def _added(stmt: Statement):
+def _added(stmt: Statement) -> Iterator[tuple[ast.AlterTableCmd, ast.Constraint]]:
     for cmd in cmds(stmt):
         if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             yield cmd, cmd.def_
@@ -32,8 +41,16 @@ def _added(stmt: Statement):
 def _con_name(table: str, con: ast.Constraint, suffix: str) -> str:
     if con.conname:
         return con.conname
-    cols = [k.sval for k in (con.fk_attrs or con.keys or ())]
+    cols = svals(con.fk_attrs or con.keys)
     return f"{table.rpartition('.')[2]}_{'_'.join(cols) or 'check'}_{suffix}"
+
+
+#: constraints that can be added NOT VALID, by the name ADD uses for them
+_NOT_VALID_KINDS: dict[ConstrType | None, str] = {
+    ConstrType.CONSTR_FOREIGN: "FOREIGN KEY",
+    ConstrType.CONSTR_CHECK: "CHECK",
+    ConstrType.CONSTR_NOTNULL: "NOT NULL",
+}
 
 
 @rule(
@@ -42,7 +59,8 @@ def _con_name(table: str, con: ast.Constraint, suffix: str) -> str:
     ast.AlterTableStmt,
 )
 def constraint_without_not_valid(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    rv = relation(node_as(stmt.node, ast.AlterTableStmt))
+    table = table_of(rv)
     if c.created(table):
         return
     for _cmd, con in _added(stmt):
@@ -56,11 +74,7 @@ def constraint_without_not_valid(stmt: Statement, c: RuleContext):
             continue
         if con.contype == ConstrType.CONSTR_NOTNULL and c.ctx.pg_version < 18:
             continue  # NOT NULL as a table constraint is new in 18; older servers reject it
-        kind = {
-            ConstrType.CONSTR_FOREIGN: "FOREIGN KEY",
-            ConstrType.CONSTR_CHECK: "CHECK",
-            ConstrType.CONSTR_NOTNULL: "NOT NULL",
-        }[con.contype]
+        kind = _NOT_VALID_KINDS[con.contype]
         if con.contype == ConstrType.CONSTR_FOREIGN:
             lock = "SHARE ROW EXCLUSIVE"
             held = f"SHARE ROW EXCLUSIVE on {table} and {relname(con.pktable)} (writes blocked)"
@@ -72,14 +86,12 @@ def constraint_without_not_valid(stmt: Statement, c: RuleContext):
         named.conname = name
         named.skip_validation = True
         named.initially_valid = False
-        add_sql = f"ALTER TABLE {relname(stmt.node.relation)} ADD {sql_of(named)}"
+        add_sql = f"ALTER TABLE {relname(rv)} ADD {sql_of(named)}"
         fix = "\n".join(
             [
                 op_execute(add_sql),
                 autocommit(
-                    op_execute(
-                        f"ALTER TABLE {relname(stmt.node.relation)} VALIDATE CONSTRAINT {qident(name)}"
-                    )
+                    op_execute(f"ALTER TABLE {relname(rv)} VALIDATE CONSTRAINT {qident(name)}")
                 ),
             ]
         )
@@ -101,13 +113,13 @@ def constraint_without_not_valid(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def validate_same_transaction(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    table = table_of(relation(node_as(stmt.node, ast.AlterTableStmt)))
     if c.created(table):
         return
     for cmd in cmds(stmt):
         if cmd.subtype != AlterTableType.AT_ValidateConstraint:
             continue
-        txn = c.state.not_valid.get((table, cmd.name))
+        txn = c.state.not_valid.get((table, cmd_name(cmd)))
         if txn is None or not stmt.in_transaction or txn != stmt.txn:
             continue
         yield c.finding(
@@ -128,11 +140,12 @@ def validate_same_transaction(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def unique_constraint(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    rv = relation(node_as(stmt.node, ast.AlterTableStmt))
+    table = table_of(rv)
     if c.created(table):
         return
-    rel = relname(stmt.node.relation)
-    found = []
+    rel = relname(rv)
+    found: list[tuple[ast.Constraint, list[str]]] = []
     for cmd in cmds(stmt):
         if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             con = cmd.def_
@@ -140,11 +153,15 @@ def unique_constraint(stmt: Statement, c: RuleContext):
                 con.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY)
                 and not con.indexname
             ):
-                found.append((con, [k.sval for k in con.keys or ()]))
+                found.append((con, svals(con.keys)))
         elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-            for con in cmd.def_.constraints or ():
-                if con.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
-                    found.append((con, [cmd.def_.colname]))
+            col = cmd.def_
+            for con in col.constraints or ():
+                if isinstance(con, ast.Constraint) and con.contype in (
+                    ConstrType.CONSTR_UNIQUE,
+                    ConstrType.CONSTR_PRIMARY,
+                ):
+                    found.append((con, [column_name(col)]))
     for con, cols in found:
         kind = "PRIMARY KEY" if con.contype == ConstrType.CONSTR_PRIMARY else "UNIQUE"
         suffix = "pkey" if kind == "PRIMARY KEY" else "key"
@@ -152,12 +169,8 @@ def unique_constraint(stmt: Statement, c: RuleContext):
         index = name if kind == "UNIQUE" else f"{name}_idx"
         col_list = "[" + ", ".join(py(x) for x in cols) + "]"
         create = (
-            f"op.create_index({py(index)}, {py(stmt.node.relation.relname)}, {col_list}, unique=True"
-            + (
-                f", schema={py(stmt.node.relation.schemaname)}"
-                if stmt.node.relation.schemaname
-                else ""
-            )
+            f"op.create_index({py(index)}, {py(bare_relname(rv))}, {col_list}, unique=True"
+            + (f", schema={py(rv.schemaname)}" if rv.schemaname else "")
             + ", postgresql_concurrently=True)"
         )
         fix = "\n".join(
@@ -180,28 +193,28 @@ def unique_constraint(stmt: Statement, c: RuleContext):
         )
 
 
-def foreign_keys(node: ast.Node):
+def foreign_keys(node: ast.Node) -> Iterator[tuple[str, list[str], str | None]]:
     """(table, fk columns, referenced table) for every FK a statement declares."""
     if isinstance(node, ast.CreateStmt):
-        table = table_of(node.relation)
+        table = table_of(relation(node))
         for elt in node.tableElts or ():
             if isinstance(elt, ast.ColumnDef):
                 for con in elt.constraints or ():
                     if con.contype == ConstrType.CONSTR_FOREIGN:
-                        yield table, [elt.colname], relname(con.pktable)
+                        yield table, [column_name(elt)], relname(con.pktable)
             elif isinstance(elt, ast.Constraint) and elt.contype == ConstrType.CONSTR_FOREIGN:
-                yield table, [k.sval for k in elt.fk_attrs], relname(elt.pktable)
+                yield table, svals(elt.fk_attrs), relname(elt.pktable)
     elif isinstance(node, ast.AlterTableStmt):
-        table = table_of(node.relation)
+        table = table_of(relation(node))
         for cmd in node.cmds or ():
             d = cmd.def_
             if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(d, ast.Constraint):
                 if d.contype == ConstrType.CONSTR_FOREIGN:
-                    yield table, [k.sval for k in d.fk_attrs], relname(d.pktable)
+                    yield table, svals(d.fk_attrs), relname(d.pktable)
             elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(d, ast.ColumnDef):
                 for con in d.constraints or ():
                     if con.contype == ConstrType.CONSTR_FOREIGN:
-                        yield table, [d.colname], relname(con.pktable)
+                        yield table, [column_name(d)], relname(con.pktable)
 
 
 @rule(
@@ -244,22 +257,22 @@ def foreign_key_without_index(stmt: Statement, c: RuleContext):
     ast.AlterDomainStmt,
 )
 def domain_constraint(stmt: Statement, c: RuleContext):
-    node: ast.AlterDomainStmt = stmt.node
-    if node.subtype != "C" or not isinstance(node.def_, ast.Constraint):
+    node = node_as(stmt.node, ast.AlterDomainStmt)
+    added = node.def_
+    if node.subtype != "C" or not isinstance(added, ast.Constraint):
         return
-    if node.def_.skip_validation:
+    if added.skip_validation:
         return
     domain = names(node.typeName)
-    con = copy.deepcopy(node.def_)
-    con.conname = con.conname or f"{domain.rpartition('.')[2]}_check"
+    con = copy.deepcopy(added)
+    conname = con.conname or f"{domain.rpartition('.')[2]}_check"
+    con.conname = conname
     con.skip_validation = True
     con.initially_valid = False
     fix = "\n".join(
         [
             op_execute(f"ALTER DOMAIN {domain} ADD {sql_of(con)}"),
-            autocommit(
-                op_execute(f"ALTER DOMAIN {domain} VALIDATE CONSTRAINT {qident(con.conname)}")
-            ),
+            autocommit(op_execute(f"ALTER DOMAIN {domain} VALIDATE CONSTRAINT {qident(conname)}")),
         ]
     )
     yield c.finding(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import AlterTableType, DropBehavior, ObjectType
 
-from migagent.tools.lint.locks import relname
 from migagent.tools.lint.rules.base import (
     RuleContext,
     autocommit,
@@ -18,6 +17,7 @@ from migagent.tools.lint.rules.base import (
     table_of,
 )
 from migagent.tools.lint.statements import Statement
+from migagent.tools.pgast import bare_relname, cmd_name, node_as, relation, relname
 
 
 @rule(
@@ -26,26 +26,28 @@ from migagent.tools.lint.statements import Statement
     ast.RenameStmt,
 )
 def rename_column(stmt: Statement, c: RuleContext):
-    node: ast.RenameStmt = stmt.node
+    node = node_as(stmt.node, ast.RenameStmt)
     if node.renameType != ObjectType.OBJECT_COLUMN or node.relationType != ObjectType.OBJECT_TABLE:
         return
-    table = table_of(node.relation)
+    rv, old, new = node.relation, node.subname, node.newname
+    if rv is None or old is None or new is None:  # RENAME COLUMN always names all three
+        return
+    table = table_of(rv)
     if c.created(table):
         return
-    old, new = node.subname, node.newname
     typ = c.column_type(table, old)
-    rel = relname(node.relation)
+    rel = relname(rv)
     add = (
         op_execute(f"ALTER TABLE {rel} ADD COLUMN {qident(new)} {typ}")
         if typ
-        else f"# op.add_column({py(node.relation.relname)}, sa.Column({py(new)}, <the type of {old}>))"
+        else f"# op.add_column({py(bare_relname(rv))}, sa.Column({py(new)}, <the type of {old}>))"
     )
     fix = (
         "# expand/contract over several releases instead of renaming in place:\n"
         f"# 1. add {new} and write both columns from the application (or a trigger)\n"
         f"{add}\n"
         f"# 2. backfill {new} from {old} in batches; 3. switch reads to {new};\n"
-        f"# 4. in a later migration: op.drop_column({py(node.relation.relname)}, {py(old)})"
+        f"# 4. in a later migration: op.drop_column({py(bare_relname(rv))}, {py(old)})"
     )
     yield c.finding(
         "rename-column",
@@ -64,18 +66,19 @@ def rename_column(stmt: Statement, c: RuleContext):
     ast.RenameStmt,
 )
 def rename_table(stmt: Statement, c: RuleContext):
-    node: ast.RenameStmt = stmt.node
-    if node.renameType != ObjectType.OBJECT_TABLE:
+    node = node_as(stmt.node, ast.RenameStmt)
+    rv, newname = node.relation, node.newname
+    if node.renameType != ObjectType.OBJECT_TABLE or rv is None or newname is None:
         return
-    table = table_of(node.relation)
+    table = table_of(rv)
     if c.created(table):
         return
-    schema = node.relation.schemaname
-    old = relname(node.relation)
-    new = f"{schema}.{node.newname}" if schema else node.newname
+    schema = rv.schemaname
+    old = relname(rv)
+    new = f"{schema}.{newname}" if schema else newname
     fix = "\n".join(
         [
-            f"op.rename_table({py(node.relation.relname)}, {py(node.newname)}"
+            f"op.rename_table({py(bare_relname(rv))}, {py(newname)}"
             + (f", schema={py(schema)}" if schema else "")
             + ")",
             "# keep the old name working for code not yet deployed (a simple view is updatable);",
@@ -100,7 +103,8 @@ def rename_table(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def drop_column(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    rv = relation(node_as(stmt.node, ast.AlterTableStmt))
+    table = table_of(rv)
     if c.created(table):
         return
     for cmd in cmds(stmt):
@@ -109,12 +113,8 @@ def drop_column(stmt: Statement, c: RuleContext):
         fix = (
             f"# first ship code that no longer reads or writes {cmd.name} (for SQLAlchemy models,\n"
             "# mark it deferred/removed), then drop it in a later migration:\n"
-            f"op.drop_column({py(stmt.node.relation.relname)}, {py(cmd.name)}"
-            + (
-                f", schema={py(stmt.node.relation.schemaname)}"
-                if stmt.node.relation.schemaname
-                else ""
-            )
+            f"op.drop_column({py(bare_relname(rv))}, {py(cmd_name(cmd))}"
+            + (f", schema={py(rv.schemaname)}" if rv.schemaname else "")
             + ")"
         )
         yield c.finding(
@@ -132,7 +132,7 @@ def drop_column(stmt: Statement, c: RuleContext):
     "drop-table", "Dropping a table loses its data and breaks code that still uses it", ast.DropStmt
 )
 def drop_table(stmt: Statement, c: RuleContext):
-    node: ast.DropStmt = stmt.node
+    node = node_as(stmt.node, ast.DropStmt)
     if node.removeType != ObjectType.OBJECT_TABLE:
         return
     for obj in node.objects or ():
@@ -163,7 +163,7 @@ def drop_table(stmt: Statement, c: RuleContext):
     ast.DropdbStmt,
 )
 def drop_database(stmt: Statement, c: RuleContext):
-    node: ast.DropdbStmt = stmt.node
+    node = node_as(stmt.node, ast.DropdbStmt)
     force = any(o.defname == "force" for o in node.options or ())
     yield c.finding(
         "drop-database",
@@ -184,7 +184,7 @@ def drop_database(stmt: Statement, c: RuleContext):
 
 @rule("truncate", "TRUNCATE deletes every row and takes ACCESS EXCLUSIVE", ast.TruncateStmt)
 def truncate(stmt: Statement, c: RuleContext):
-    node: ast.TruncateStmt = stmt.node
+    node = node_as(stmt.node, ast.TruncateStmt)
     for rv in node.relations or ():
         table = table_of(rv)
         if c.created(table):
@@ -217,7 +217,7 @@ def truncate(stmt: Statement, c: RuleContext):
     ast.AlterEnumStmt,
 )
 def enum_add_value(stmt: Statement, c: RuleContext):
-    node: ast.AlterEnumStmt = stmt.node
+    node = node_as(stmt.node, ast.AlterEnumStmt)
     if node.oldVal:
         return
     enum = names(node.typeName)
@@ -246,7 +246,7 @@ def enum_add_value(stmt: Statement, c: RuleContext):
     ast.AlterEnumStmt,
 )
 def enum_rename_value(stmt: Statement, c: RuleContext):
-    node: ast.AlterEnumStmt = stmt.node
+    node = node_as(stmt.node, ast.AlterEnumStmt)
     if not node.oldVal:
         return
     enum = names(node.typeName)

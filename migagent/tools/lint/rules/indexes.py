@@ -7,7 +7,6 @@ import copy
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType, ReindexObjectType
 
-from migagent.tools.lint.locks import relname
 from migagent.tools.lint.rules.base import (
     RuleContext,
     autocommit,
@@ -20,6 +19,7 @@ from migagent.tools.lint.rules.base import (
     table_of,
 )
 from migagent.tools.lint.statements import Statement
+from migagent.tools.pgast import bare_relname, node_as, relation, relname
 
 
 def _simple_columns(node: ast.IndexStmt) -> list[str] | None:
@@ -44,12 +44,13 @@ def create_index_fix(node: ast.IndexStmt) -> str:
         and not node.options
         and not node.if_not_exists
     )
-    if simple:
-        args = [py(node.idxname), py(node.relation.relname), "[" + ", ".join(map(py, cols)) + "]"]
+    if cols and node.idxname and simple:
+        rv = relation(node)
+        args = [py(node.idxname), py(bare_relname(rv)), "[" + ", ".join(map(py, cols)) + "]"]
         if node.unique:
             args.append("unique=True")
-        if node.relation.schemaname:
-            args.append(f"schema={py(node.relation.schemaname)}")
+        if rv.schemaname:
+            args.append(f"schema={py(rv.schemaname)}")
         if node.accessMethod and node.accessMethod != "btree":
             args.append(f"postgresql_using={py(node.accessMethod)}")
         args.append("postgresql_concurrently=True")
@@ -67,7 +68,7 @@ def create_index_fix(node: ast.IndexStmt) -> str:
     ast.IndexStmt,
 )
 def index_not_concurrent(stmt: Statement, c: RuleContext):
-    node: ast.IndexStmt = stmt.node
+    node = node_as(stmt.node, ast.IndexStmt)
     table = table_of(node.relation)
     if node.concurrent or c.created(table):
         return
@@ -96,7 +97,7 @@ def _index_table(c: RuleContext, index: str) -> str | None:
     ast.DropStmt,
 )
 def drop_index_not_concurrent(stmt: Statement, c: RuleContext):
-    node: ast.DropStmt = stmt.node
+    node = node_as(stmt.node, ast.DropStmt)
     if node.removeType != ObjectType.OBJECT_INDEX or node.concurrent:
         return
     for obj in node.objects or ():
@@ -133,7 +134,7 @@ def drop_index_not_concurrent(stmt: Statement, c: RuleContext):
     ast.ReindexStmt,
 )
 def reindex_not_concurrent(stmt: Statement, c: RuleContext):
-    node: ast.ReindexStmt = stmt.node
+    node = node_as(stmt.node, ast.ReindexStmt)
     if any(p.defname == "concurrently" for p in node.params or ()):
         return
     name = relname(node.relation) or node.name
@@ -148,7 +149,9 @@ def reindex_not_concurrent(stmt: Statement, c: RuleContext):
     if table and c.created(table):
         return
     if c.ctx.pg_version >= 12:
-        kind = node.kind.name.removeprefix("REINDEX_OBJECT_")
+        kind = (node.kind or ReindexObjectType.REINDEX_OBJECT_TABLE).name.removeprefix(
+            "REINDEX_OBJECT_"
+        )
         fix = autocommit(op_execute(f"REINDEX {kind} CONCURRENTLY {name}"))
         advice = "; use REINDEX ... CONCURRENTLY (PostgreSQL 12+) outside the transaction."
     else:
@@ -220,18 +223,22 @@ def concurrently_in_transaction(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def detach_partition(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    rv = relation(node_as(stmt.node, ast.AlterTableStmt))
+    table = table_of(rv)
     for cmd in cmds(stmt):
-        if cmd.subtype != AlterTableType.AT_DetachPartition or cmd.def_.concurrent:
+        spec = cmd.def_
+        if cmd.subtype != AlterTableType.AT_DetachPartition or not isinstance(
+            spec, ast.PartitionCmd
+        ):
+            continue
+        if spec.concurrent:
             continue
         if c.created(table):
             return
-        part = relname(cmd.def_.name)
+        part = relname(spec.name)
         if c.ctx.pg_version >= 14:
             fix = autocommit(
-                op_execute(
-                    f"ALTER TABLE {relname(stmt.node.relation)} DETACH PARTITION {part} CONCURRENTLY"
-                )
+                op_execute(f"ALTER TABLE {relname(rv)} DETACH PARTITION {part} CONCURRENTLY")
             )
         else:
             fix = None

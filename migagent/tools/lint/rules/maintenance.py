@@ -7,7 +7,6 @@ import copy
 from pglast import ast
 from pglast.enums import A_Expr_Kind, AlterTableType, BoolExprType
 
-from migagent.tools.lint.locks import relname
 from migagent.tools.lint.rules.base import (
     RuleContext,
     autocommit,
@@ -18,6 +17,7 @@ from migagent.tools.lint.rules.base import (
     table_of,
 )
 from migagent.tools.lint.statements import Statement
+from migagent.tools.pgast import node_as, relation, relname
 
 _REPACK = (
     "# rewrite online with pg_repack (outside Alembic) instead, e.g.\n"
@@ -33,7 +33,7 @@ def _boolean_option(opt: ast.DefElem) -> bool | None:
     if arg is None:
         return True
     if isinstance(arg, ast.Integer):
-        return {0: False, 1: True}.get(arg.ival)
+        return {0: False, 1: True}.get(arg.ival) if arg.ival is not None else None
     if isinstance(arg, ast.Boolean):
         return bool(arg.boolval)
     value = str(getattr(arg, "sval", "")).lower()
@@ -53,7 +53,7 @@ def _full(node: ast.VacuumStmt) -> bool:
 
 @rule("vacuum-full", "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE", ast.VacuumStmt)
 def vacuum_full(stmt: Statement, c: RuleContext):
-    node: ast.VacuumStmt = stmt.node
+    node = node_as(stmt.node, ast.VacuumStmt)
     if not node.is_vacuumcmd or not _full(node):
         return
     rels = [relname(r.relation) for r in node.rels or ()] or [None]
@@ -82,7 +82,7 @@ def vacuum_full(stmt: Statement, c: RuleContext):
     ast.VacuumStmt,
 )
 def vacuum_in_transaction(stmt: Statement, c: RuleContext):
-    node: ast.VacuumStmt = stmt.node
+    node = node_as(stmt.node, ast.VacuumStmt)
     if not stmt.in_transaction:
         return
     word = "VACUUM" if node.is_vacuumcmd else "ANALYZE"
@@ -98,7 +98,7 @@ def vacuum_in_transaction(stmt: Statement, c: RuleContext):
 
 @rule("cluster", "CLUSTER rewrites the table under ACCESS EXCLUSIVE", ast.ClusterStmt)
 def cluster(stmt: Statement, c: RuleContext):
-    node: ast.ClusterStmt = stmt.node
+    node = node_as(stmt.node, ast.ClusterStmt)
     rel = relname(node.relation)
     table = rel.lower() if rel else None
     if table and c.created(table):
@@ -123,7 +123,7 @@ def cluster(stmt: Statement, c: RuleContext):
     ast.AlterTableStmt,
 )
 def set_logged(stmt: Statement, c: RuleContext):
-    table = table_of(stmt.node.relation)
+    table = table_of(relation(node_as(stmt.node, ast.AlterTableStmt)))
     if c.created(table):
         return
     for cmd in cmds(stmt):
@@ -145,18 +145,19 @@ def set_logged(stmt: Statement, c: RuleContext):
         )
 
 
-def _one_batch(where) -> bool:
+def _one_batch(where: ast.Node | None) -> bool:
     """Whether a WHERE bounds the statement to one batch: a key range (`k >= a AND k <= b`,
     `k BETWEEN a AND b`) or `ctid = ANY(ARRAY(SELECT ctid ... LIMIT n))`."""
     if where is None:
         return False
-    lower, upper = set(), set()
+    lower: set[str] = set()
+    upper: set[str] = set()
     found = False
 
-    def walk(node) -> None:
+    def walk(node: object) -> None:
         nonlocal found
         if isinstance(node, ast.BoolExpr) and node.boolop == BoolExprType.AND_EXPR:
-            for arg in node.args:
+            for arg in node.args or ():
                 walk(arg)
         elif isinstance(node, ast.A_Expr) and isinstance(node.lexpr, ast.ColumnRef):
             col = sql_of(node.lexpr).split(".")[-1]
@@ -168,7 +169,12 @@ def _one_batch(where) -> bool:
                 lower.add(col)
             elif name in ("<", "<="):
                 upper.add(col)
-            elif name == "=" and col == "ctid" and "LIMIT" in sql_of(node.rexpr).upper():
+            elif (
+                name == "="
+                and col == "ctid"
+                and isinstance(node.rexpr, ast.Node)
+                and "LIMIT" in sql_of(node.rexpr).upper()
+            ):
                 found = True
 
     walk(where)
@@ -178,9 +184,14 @@ def _one_batch(where) -> bool:
 def _batched_update_sql(node: ast.UpdateStmt, rel: str) -> str | None:
     """`UPDATE ... WHERE ctid = ANY(ARRAY(SELECT ctid ... LIMIT n))` that terminates:
     only when every SET value is a constant, so updated rows drop out of the filter."""
-    cols, vals = [], []
+    cols: list[str] = []
+    vals: list[str] = []
     for target in node.targetList or ():
-        if not isinstance(target, ast.ResTarget) or not isinstance(target.val, ast.A_Const):
+        if (
+            not isinstance(target, ast.ResTarget)
+            or not isinstance(target.val, ast.A_Const)
+            or target.name is None
+        ):
             return None
         cols.append(target.name)
         vals.append(sql_of(target.val))
@@ -200,15 +211,18 @@ def _batched_update_sql(node: ast.UpdateStmt, rel: str) -> str | None:
 )
 def unbatched_dml(stmt: Statement, c: RuleContext):
     node = stmt.node
-    table = table_of(node.relation)
+    if not isinstance(node, ast.UpdateStmt | ast.DeleteStmt):
+        return
+    rv = relation(node)
+    table = table_of(rv)
     if c.created(table):
         return
     if not stmt.in_transaction and _one_batch(node.whereClause):
         return  # a batch committed on its own (autocommit), bounded by a key range or LIMIT
-    rel = relname(node.relation)
+    rel = relname(rv)
     verb = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
     scope = "every row of" if node.whereClause is None else "rows of"
-    if verb == "DELETE":
+    if isinstance(node, ast.DeleteStmt):
         where = f" WHERE {sql_of(node.whereClause)}" if node.whereClause is not None else ""
         batch = (
             f"DELETE FROM {rel} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {rel}{where} LIMIT 10000))"
