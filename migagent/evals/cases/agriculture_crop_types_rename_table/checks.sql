@@ -1,0 +1,1 @@
+SELECT id, name, growing_days FROM crops ORDER BY id
