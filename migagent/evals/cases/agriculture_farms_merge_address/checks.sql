@@ -1,0 +1,1 @@
+SELECT id, address FROM farms ORDER BY id
