@@ -96,8 +96,9 @@ def dotted(items: Iterable[Any] | None) -> str:
     return ".".join(svals(items))
 
 
-def node_as(node: ast.Node, cls: type[N]) -> N:
-    """`node` as the class a rule or handler was registered for."""
+def node_as(node: object, cls: type[N]) -> N:
+    """`node` as the class a rule or handler was registered for (or that the parser
+    always puts in that field, e.g. the ColumnDef of ALTER COLUMN TYPE)."""
     if not isinstance(node, cls):
         raise TypeError(f"expected {cls.__name__}, got {type(node).__name__}")
     return node

@@ -15,6 +15,7 @@ from pglast.visitors import Visitor
 
 from migagent.tools.introspect.model import Column, Index, SchemaSnapshot, Table
 from migagent.tools.lint.statements import Statement
+from migagent.tools.pgast import bare_relname
 from migagent.tools.preflight.model import CheckKind, PreflightCheck
 from migagent.tools.sql import quote_ident, quote_table
 
@@ -45,17 +46,18 @@ def deparse(node: Any) -> str:
     return RawStream()(node)
 
 
-def columns_in(node: object) -> list[str]:
-    """Column names an expression reads, in order of appearance."""
+def columns_in(node: ast.Node | tuple[Any, ...] | None) -> list[str]:
+    """Column names an expression reads, in order of appearance (none for no expression)."""
     found: list[str] = []
 
     class _Cols(Visitor):
-        def visit_ColumnRef(self, _ancestors, ref):
-            last = ref.fields[-1]
-            if isinstance(last, ast.String) and last.sval not in found:
+        def visit_ColumnRef(self, _ancestors: object, ref: ast.ColumnRef) -> None:
+            last = ref.fields[-1] if ref.fields else None
+            if isinstance(last, ast.String) and last.sval and last.sval not in found:
                 found.append(last.sval)
 
-    _Cols()(node)
+    if node is not None:
+        _Cols()(node)
     return found
 
 
@@ -65,7 +67,7 @@ def qualify(schema: str | None, name: str) -> str:
 
 
 def rv_name(rv: ast.RangeVar) -> str:
-    return qualify(rv.schemaname, rv.relname)
+    return qualify(rv.schemaname, bare_relname(rv))
 
 
 def short(table: str) -> str:

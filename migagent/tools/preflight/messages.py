@@ -97,10 +97,11 @@ def passed(check: PreflightCheck) -> str:
 def fact(check: PreflightCheck, sampled: bool) -> DataFact | None:
     """What an "ok" establishes about the target's rows (none for information kinds)."""
     source = "preflight sample" if sampled else "preflight"
-    base = {"table": check.table, "source": source}
     match check.kind:
         case "not_null":
-            return DataFact(kind="not_null", columns=check.columns, **base)
+            return DataFact(
+                kind="not_null", columns=check.columns, table=check.table, source=source
+            )
         case "unique":
             return DataFact(
                 kind="unique",
@@ -108,7 +109,8 @@ def fact(check: PreflightCheck, sampled: bool) -> DataFact | None:
                 expressions=check.expressions,
                 predicate=check.predicate,
                 nulls_not_distinct=check.nulls_not_distinct,
-                **base,
+                table=check.table,
+                source=source,
             )
         case "foreign_key" if not check.ref_created:
             return DataFact(
@@ -116,20 +118,31 @@ def fact(check: PreflightCheck, sampled: bool) -> DataFact | None:
                 columns=check.columns,
                 ref_table=check.ref_table,
                 ref_columns=check.ref_columns,
-                **base,
+                table=check.table,
+                source=source,
             )
         case "check":
-            return DataFact(kind="check", expression=check.expression, **base)
+            return DataFact(
+                kind="check", expression=check.expression, table=check.table, source=source
+            )
         case "cast" if check.method == "length":
             return DataFact(
-                kind="max_length", columns=check.columns, max_length=check.max_length, **base
+                kind="max_length",
+                columns=check.columns,
+                max_length=check.max_length,
+                table=check.table,
+                source=source,
             )
         case "cast" if check.method == "enum_labels" and not check.using:
             labels = ", ".join(quote_literal(v) for v in check.labels)
             expression = f"({quote_ident(check.columns[0])})::text IN ({labels})"
-            return DataFact(kind="check", expression=expression, **base)
+            return DataFact(kind="check", expression=expression, table=check.table, source=source)
         case "cast" if not check.using:
             return DataFact(
-                kind="castable", columns=check.columns, type_name=check.type_name, **base
+                kind="castable",
+                columns=check.columns,
+                type_name=check.type_name,
+                table=check.table,
+                source=source,
             )
     return None

@@ -19,6 +19,7 @@ from pglast.enums import AlterTableType, ConstrType, ObjectType
 from migagent.tools.introspect.model import SchemaSnapshot
 from migagent.tools.lint.revision import revision_statements
 from migagent.tools.lint.statements import Statement, split_sql
+from migagent.tools.pgast import column_name, relation, svals
 from migagent.tools.preflight.context import PlanContext, PlanState, qualify, rv_name
 from migagent.tools.preflight.kinds import checks_for
 from migagent.tools.preflight.model import PreflightCheck
@@ -124,16 +125,23 @@ def _con_name(table: str, con: ast.Constraint) -> str:
     return f"{table.rpartition('.')[2]}_{'_'.join(cols)}_{suffix}"
 
 
+def _qualified(name: tuple[object, ...] | None) -> str:
+    """A type's name (`schema.name` or `name`) as the target knows it (`public.name`)."""
+    names = svals(name)
+    return qualify(names[0], names[1]) if len(names) == 2 else qualify(None, names[-1])
+
+
 def _track(node: ast.Node, ctx: PlanContext) -> None:
     state = ctx.state
     where = f"statement {ctx.index}"
     if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
-        rel = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
-        state.created_tables.add(rv_name(rel))
+        rel = node.relation if isinstance(node, ast.CreateStmt) else node.into and node.into.rel
+        if rel is not None:
+            state.created_tables.add(rv_name(rel))
     elif isinstance(node, ast.AlterTableStmt) and ctx.current:
         for cmd in node.cmds or ():
             if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-                state.added_columns.add((ctx.table, cmd.def_.colname))
+                state.added_columns.add((ctx.table, column_name(cmd.def_)))
     elif isinstance(node, ast.RenameStmt) and node.relation is not None:
         current = rv_name(node.relation)
         target = ctx.target_name(current)
@@ -142,33 +150,31 @@ def _track(node: ast.Node, ctx: PlanContext) -> None:
             state.table_names[f"{schema}.{node.newname}"] = target
             if current in state.created_tables:
                 state.created_tables.add(f"{schema}.{node.newname}")
-        elif node.renameType == ObjectType.OBJECT_COLUMN:
-            original = state.column_names.get((target, node.subname), node.subname)
-            state.column_names[(target, node.newname)] = original
-            if (target, node.subname) in state.added_columns:
-                state.added_columns.add((target, node.newname))
+        elif node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
+            old, new = node.subname, node.newname
+            original = state.column_names.get((target, old), old)
+            state.column_names[(target, new)] = original
+            if (target, old) in state.added_columns:
+                state.added_columns.add((target, new))
     elif isinstance(node, ast.IndexStmt) and ctx.current:
         if node.idxname:
             cols = tuple(e.name for e in node.indexParams or () if e.name)
             state.created_indexes[node.idxname] = (ctx.table, cols)
     elif isinstance(node, ast.CreateEnumStmt):
-        names = [s.sval for s in node.typeName]
-        name = qualify(*names) if len(names) == 2 else qualify(None, names[-1])
+        name = _qualified(node.typeName)
         state.created_types.add(name)
         state.enum_labels[name] = [v.sval for v in node.vals or ()]
     elif isinstance(node, ast.AlterEnumStmt) and node.newVal and not node.oldVal:
-        names = [s.sval for s in node.typeName]
-        name = qualify(*names) if len(names) == 2 else qualify(None, names[-1])
+        name = _qualified(node.typeName)
         labels = state.enum_labels.get(name)
         if labels is None and name in ctx.snapshot.enums:
             labels = list(ctx.snapshot.enums[name].labels)
         if labels is not None:
             state.enum_labels[name] = [*labels, node.newVal]
     elif isinstance(node, ast.CreateDomainStmt):
-        names = [s.sval for s in node.domainname]
-        state.created_types.add(qualify(*names) if len(names) == 2 else qualify(None, names[-1]))
-    elif isinstance(node, ast.CompositeTypeStmt):
+        state.created_types.add(_qualified(node.domainname))
+    elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
         state.created_types.add(rv_name(node.typevar))
     elif isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt):
         verb = type(node).__name__.removesuffix("Stmt").upper()
-        state.written.setdefault(ctx.target_name(rv_name(node.relation)), f"{verb} at {where}")
+        state.written.setdefault(ctx.target_name(rv_name(relation(node))), f"{verb} at {where}")

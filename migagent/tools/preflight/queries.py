@@ -19,8 +19,10 @@ group of size n is found with probability 1-(1-f)^n, which the estimate inverts.
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, LiteralString
 
 from psycopg import sql
 
@@ -110,7 +112,15 @@ def rows_query(
 # --------------------------------------------------------------------------- kinds
 
 
-def _all_not_null(exprs: list[sql.Composable]) -> sql.Composable:
+def revision_sql(text: str) -> sql.SQL:
+    """SQL text taken from the revision under proof (an expression, a type, a USING clause),
+    deparsed by pglast, spliced in as SQL. psycopg's `sql.SQL` asks for a LiteralString so
+    that untrusted text cannot be spliced by accident; this text is the very SQL the
+    revision runs on the target, and every probe runs read-only."""
+    return sql.SQL(typing.cast(LiteralString, text))
+
+
+def _all_not_null(exprs: Sequence[sql.Composable]) -> sql.Composable:
     return sql.SQL(" AND ").join(sql.SQL("({}) IS NOT NULL").format(e) for e in exprs)
 
 
@@ -127,7 +137,11 @@ def non_null_values(check: PreflightCheck, sample: Sample | None) -> Probe:
 
 
 def check_expr(check: PreflightCheck, sample: Sample | None) -> Probe:
-    return rows_query(check, sql.SQL("({}) IS FALSE").format(sql.SQL(check.expression)), sample)
+    if check.expression is None:  # planning gives every "check" its expression
+        raise ValueError(f"check probe on {check.table} without an expression")
+    return rows_query(
+        check, sql.SQL("({}) IS FALSE").format(revision_sql(check.expression)), sample
+    )
 
 
 def foreign_key(check: PreflightCheck, sample: Sample | None) -> Probe:
@@ -154,13 +168,13 @@ def foreign_key(check: PreflightCheck, sample: Sample | None) -> Probe:
 
 def unique(check: PreflightCheck, sample: Sample | None) -> Probe:
     keys: list[sql.Composable] = (
-        [sql.SQL(e) for e in check.expressions]
+        [revision_sql(e) for e in check.expressions]
         if check.expressions
         else [col(check, c) for c in check.columns]
     )
     conds: list[sql.Composable] = []
     if check.predicate:
-        conds.append(sql.SQL("({})").format(sql.SQL(check.predicate)))
+        conds.append(sql.SQL("({})").format(revision_sql(check.predicate)))
     if not check.nulls_not_distinct:
         conds.append(_all_not_null(keys))
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds) if conds else sql.SQL("")
@@ -238,7 +252,7 @@ def _base_type(check: PreflightCheck) -> str:
 
 def _value(check: PreflightCheck) -> sql.Composable:
     """What is converted: the column, or the USING expression before its final cast."""
-    return sql.SQL("({})").format(sql.SQL(check.using)) if check.using else col(check)
+    return sql.SQL("({})").format(revision_sql(check.using)) if check.using else col(check)
 
 
 def cast(check: PreflightCheck, sample: Sample | None) -> Probe:
@@ -252,8 +266,8 @@ def trial(
     check: PreflightCheck, sample: Sample | None, where: sql.Composable | None = None
 ) -> Probe:
     """Evaluate the conversion on every row (of the sample, or of the rows `where` selects)."""
-    expr = sql.SQL(check.using) if check.using else col(check)
-    conv = sql.SQL("CAST(({}) AS {})").format(expr, sql.SQL(check.type_name or "text"))
+    expr = revision_sql(check.using) if check.using else col(check)
+    conv = sql.SQL("CAST(({}) AS {})").format(expr, revision_sql(check.type_name or "text"))
     cond = sql.SQL(" WHERE ") + where if where is not None else sql.SQL("")
     if sample is None:
         q = sql.SQL("SELECT count({c}), NULL, NULL::bigint FROM {t} AS {a}{w}").format(

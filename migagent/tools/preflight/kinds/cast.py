@@ -21,6 +21,7 @@ from pglast import ast
 from pglast.enums import AlterTableType
 
 from migagent.tools.lint.rules.base import TypeSpec, type_spec, type_spec_from_text
+from migagent.tools.pgast import cmd_name, column_type, node_as, svals
 from migagent.tools.preflight.context import PlanContext, deparse, qualify, short
 from migagent.tools.preflight.kinds.registry import kind
 from migagent.tools.preflight.model import CastMethod, PreflightCheck
@@ -62,20 +63,27 @@ def cannot_fail(src: TypeSpec, dst: TypeSpec) -> bool:
 
 def _plain(using: object, column: str, dst: TypeSpec) -> bool:
     """USING col::type, or col::text::type: the same conversion as no USING."""
-    if not isinstance(using, ast.TypeCast) or type_spec(using.typeName) != dst:
+    if not _casts_to(using, dst) or not isinstance(using, ast.TypeCast):
         return False
     arg = using.arg
-    if isinstance(arg, ast.TypeCast) and type_spec(arg.typeName).name in TEXTLIKE:
+    if (
+        isinstance(arg, ast.TypeCast)
+        and arg.typeName is not None
+        and type_spec(arg.typeName).name in TEXTLIKE
+    ):
         arg = arg.arg
-    return (
-        isinstance(arg, ast.ColumnRef)
-        and isinstance(arg.fields[-1], ast.String)
-        and arg.fields[-1].sval == column
-    )
+    if not isinstance(arg, ast.ColumnRef) or not arg.fields:
+        return False
+    last = arg.fields[-1]
+    return isinstance(last, ast.String) and last.sval == column
 
 
 def _casts_to(using: object, dst: TypeSpec) -> bool:
-    return isinstance(using, ast.TypeCast) and type_spec(using.typeName) == dst
+    return (
+        isinstance(using, ast.TypeCast)
+        and using.typeName is not None
+        and type_spec(using.typeName) == dst
+    )
 
 
 def _method(
@@ -125,17 +133,19 @@ EXACTNESS: dict[str, str] = {
 
 @kind(AlterTableType.AT_AlterColumnType)
 def alter_type(cmd: ast.AlterTableCmd, ctx: PlanContext) -> list[PreflightCheck]:
-    cdef: ast.ColumnDef = cmd.def_
-    dst = type_spec(cdef.typeName)
-    type_sql = deparse(cdef.typeName)
-    column = ctx.column_name(cmd.name)
-    current = ctx.target_column(cmd.name)
+    cdef = node_as(cmd.def_, ast.ColumnDef)
+    type_name = column_type(cdef)
+    dst = type_spec(type_name)
+    type_sql = deparse(type_name)
+    written = cmd_name(cmd)
+    column = ctx.column_name(written)
+    current = ctx.target_column(written)
     src = type_spec_from_text(current.type) if current else None
     using = cdef.raw_default
-    plain = using is None or _plain(using, cmd.name, dst)
+    plain = using is None or _plain(using, written, dst)
     if plain and src is not None and cannot_fail(src, dst):
         return []
-    names = [s.sval for s in cdef.typeName.names]
+    names = svals(type_name.names)
     qualified = qualify(names[0], names[1]) if len(names) == 2 else qualify(None, names[-1])
     labels = ctx.state.enum_labels.get(qualified)
     if labels is None and qualified in ctx.snapshot.enums:
@@ -143,7 +153,12 @@ def alter_type(cmd: ast.AlterTableCmd, ctx: PlanContext) -> list[PreflightCheck]
     new_type = qualified in ctx.state.created_types
     method = _method(ctx, src, dst, plain, enum=labels is not None, new_type=new_type)
     shown_using = None if plain else deparse(using)
-    if labels is not None and not plain and _casts_to(using, dst):
+    if (
+        labels is not None
+        and not plain
+        and isinstance(using, ast.TypeCast)
+        and _casts_to(using, dst)
+    ):
         # USING <expr>::enum: compare <expr> with the labels, no need for the type to exist
         method, shown_using = "enum_labels", deparse(using.arg)
     skip, skip_status = None, "info"

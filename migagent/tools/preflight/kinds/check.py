@@ -14,13 +14,14 @@ from migagent.tools.preflight.model import PreflightCheck
 def _is_not_null_of(expr: object) -> str | None:
     """`col IS NOT NULL` -> col: the CHECK that prepares a safe SET NOT NULL."""
     if (
-        isinstance(expr, ast.NullTest)
-        and expr.nulltesttype == NullTestType.IS_NOT_NULL
-        and isinstance(expr.arg, ast.ColumnRef)
-        and isinstance(expr.arg.fields[-1], ast.String)
+        not isinstance(expr, ast.NullTest)
+        or expr.nulltesttype != NullTestType.IS_NOT_NULL
+        or not isinstance(expr.arg, ast.ColumnRef)
+        or not expr.arg.fields
     ):
-        return expr.arg.fields[-1].sval
-    return None
+        return None
+    last = expr.arg.fields[-1]
+    return last.sval if isinstance(last, ast.String) else None
 
 
 @kind(ConstrType.CONSTR_CHECK)

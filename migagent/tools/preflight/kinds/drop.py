@@ -5,6 +5,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
+from migagent.tools.pgast import cmd_name
 from migagent.tools.preflight.context import PlanContext, qualify
 from migagent.tools.preflight.kinds.registry import kind
 from migagent.tools.preflight.model import PreflightCheck
@@ -12,12 +13,13 @@ from migagent.tools.preflight.model import PreflightCheck
 
 @kind(AlterTableType.AT_DropColumn)
 def drop_column(cmd: ast.AlterTableCmd, ctx: PlanContext) -> list[PreflightCheck]:
-    if ctx.target_column(cmd.name) is None and cmd.missing_ok:
+    column = cmd_name(cmd)
+    if ctx.target_column(column) is None and cmd.missing_ok:
         return []
     return [
         ctx.check(
             "drop_column",
-            columns=(cmd.name,),
+            columns=(column,),
             exactness="exact: counts the non-null values",
             fix="keep a copy first if the values matter (e.g. a backup table or an export)",
         )

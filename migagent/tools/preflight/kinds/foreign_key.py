@@ -16,6 +16,8 @@ def foreign_key(con: ast.Constraint, ctx: PlanContext) -> list[PreflightCheck]:
     """Orphans under the constraint's MATCH rule; against a parent that this revision
     creates (no rows yet), every child row with a non-null key is one."""
     columns = tuple(k.sval for k in con.fk_attrs or ())
+    if con.pktable is None:  # a FOREIGN KEY always names its parent table
+        return []
     parent = ctx.resolve(con.pktable)
     ref_created = ctx.created(parent)
     ref_columns = tuple(k.sval for k in con.pk_attrs or ())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
+from migagent.tools.pgast import cmd_name
 from migagent.tools.preflight.context import PlanContext, not_null_fix
 from migagent.tools.preflight.kinds.registry import kind
 from migagent.tools.preflight.model import PreflightCheck
@@ -30,7 +31,7 @@ def not_null_check(ctx: PlanContext, column: str) -> list[PreflightCheck]:
 
 @kind(AlterTableType.AT_SetNotNull)
 def set_not_null(cmd: ast.AlterTableCmd, ctx: PlanContext) -> list[PreflightCheck]:
-    return not_null_check(ctx, cmd.name)
+    return not_null_check(ctx, cmd_name(cmd))
 
 
 _FILLS = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}

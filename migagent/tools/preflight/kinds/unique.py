@@ -61,13 +61,14 @@ def _using_index(con: ast.Constraint, ctx: PlanContext) -> list[PreflightCheck]:
     """ADD ... USING INDEX: the index already holds the uniqueness (it was built on the
     target, or earlier in this revision where its own check asked); a PRIMARY KEY also
     needs its columns free of NULLs."""
-    if con.contype != ConstrType.CONSTR_PRIMARY:
+    name = con.indexname
+    if con.contype != ConstrType.CONSTR_PRIMARY or not name:
         return []
-    made = ctx.state.created_indexes.get(con.indexname)
+    made = ctx.state.created_indexes.get(name)
     if made is not None:
         columns = made[1]
     else:
-        ix = ctx.find_index(con.indexname)
+        ix = ctx.find_index(name)
         columns = tuple(ix.keys) if ix else ()
     return [c for col in columns for c in not_null_check(ctx, col)]
 
