@@ -19,7 +19,12 @@ def upgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.add_column("documents", sa.Column("matter_id", postgresql.UUID(), nullable=True))
     op.create_foreign_key(
-        "documents_matter_id_fkey", "documents", "matters", ["matter_id"], ["id"], ondelete="CASCADE"
+        "documents_matter_id_fkey",
+        "documents",
+        "matters",
+        ["matter_id"],
+        ["id"],
+        ondelete="CASCADE",
     )
     op.create_index("documents_matter_id_idx", "documents", ["matter_id"])
 
