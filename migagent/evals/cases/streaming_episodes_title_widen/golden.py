@@ -16,7 +16,11 @@ depends_on = None
 def upgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.alter_column(
-        "episodes", "title", type_=sa.String(200), existing_type=sa.String(80), existing_nullable=False
+        "episodes",
+        "title",
+        type_=sa.String(200),
+        existing_type=sa.String(80),
+        existing_nullable=False,
     )
 
 
