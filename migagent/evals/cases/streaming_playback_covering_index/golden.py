@@ -22,4 +22,6 @@ def upgrade():
 
 def downgrade():
     with op.get_context().autocommit_block():
-        op.execute("DROP INDEX CONCURRENTLY IF EXISTS playback_sessions_profile_started_covering_idx")
+        op.execute(
+            "DROP INDEX CONCURRENTLY IF EXISTS playback_sessions_profile_started_covering_idx"
+        )
