@@ -80,9 +80,14 @@ def parse_rows(values: list[str] | tuple[str, ...] | None) -> dict[str, int]:
 
 # ---------------------------------------------------------------- rewrites
 class _Type(Protocol):
-    name: str
-    mods: tuple[int, ...]
-    array: bool
+    """A column type as the rewrite rules read it (lint's frozen TypeSpec fits)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def mods(self) -> tuple[int, ...]: ...
+    @property
+    def array(self) -> bool: ...
 
 
 #: types whose length/precision coercion PostgreSQL drops when the limit grows
@@ -113,13 +118,15 @@ def rewrite_needed(old: _Type, new: _Type, pg: int, timezone: str | None) -> boo
     if (o, n) == ("varchar", "text") or (o == "text" and n == "varchar" and not new.mods):
         return False
     if o == n == "numeric":
-        if not new.mods:
+        old_mods, new_mods = old.mods, new.mods
+        if not new_mods:
             return False
-        if not old.mods:
+        if not old_mods:
             return True
-        old_scale = old.mods[1] if len(old.mods) > 1 else 0
-        new_scale = new.mods[1] if len(new.mods) > 1 else 0
-        return not (new_scale == old_scale and new.mods[0] >= old.mods[0])
+        (old_precision, *old_rest), (new_precision, *new_rest) = old_mods, new_mods
+        old_scale = old_rest[0] if old_rest else 0
+        new_scale = new_rest[0] if new_rest else 0
+        return not (new_scale == old_scale and new_precision >= old_precision)
     if (o, n) == ("cidr", "inet"):
         return False
     if {o, n} == {"timestamp", "timestamptz"} and old.mods == new.mods:
@@ -164,12 +171,17 @@ def default_volatility(expr: str) -> str:
     """`'volatile'`, `'unknown'` or `'stable'` for a column default written as SQL, by the
     linter's rule (`add-column-volatile-default`): a volatile default rewrites the table
     when the column is added. Unparseable text is `'unknown'`."""
-    from pglast import parse_sql
+    from pglast import ast, parse_sql
 
     from migagent.tools.lint.rules.columns import volatility
 
     try:
-        node = parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+        select = parse_sql(f"SELECT {expr}")[0].stmt
     except Exception:
         return "unknown"
-    return volatility(node)[0]
+    if not isinstance(select, ast.SelectStmt) or not select.targetList:
+        return "unknown"
+    target = select.targetList[0]
+    if not isinstance(target, ast.ResTarget) or target.val is None:
+        return "unknown"
+    return volatility(target.val)[0]
