@@ -1,7 +1,7 @@
 """GIN index on cell_towers.capabilities for @> queries
 
-The default jsonb_ops opclass serves @> and the key-existence operators
-the planners will try next. Built CONCURRENTLY.
+Only containment is asked for, so jsonb_path_ops: it serves @> with a
+smaller, faster index than the default jsonb_ops. Built CONCURRENTLY.
 """
 
 from alembic import op
@@ -16,7 +16,7 @@ def upgrade():
     with op.get_context().autocommit_block():
         op.execute(
             "CREATE INDEX CONCURRENTLY cell_towers_capabilities_gin "
-            "ON cell_towers USING gin (capabilities)"
+            "ON cell_towers USING gin (capabilities jsonb_path_ops)"
         )
 
 
