@@ -30,16 +30,23 @@ from __future__ import annotations
 import configparser
 import contextlib
 import time
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import psycopg
 from pydantic import BaseModel, Field, computed_field
 
 from migagent.errors import UsageError
 from migagent.tools.introspect import SchemaSnapshot, snapshot
 from migagent.tools.introspect.diff import diff_snapshots
 from migagent.tools.sandbox import Sandbox, ScratchDatabase
+
+if TYPE_CHECKING:  # the runner imports alembic: loaded only when a walk runs
+    from migagent.tools.verify.runner import Direction, MigrationError
+
+_Run = Callable[[types.ModuleType, "Direction"], "MigrationError | None"]
 
 SPEC_DIR = "docs/migrations"
 
@@ -367,18 +374,26 @@ class _Walk:
         self.box = box
         self.db: ScratchDatabase | None = None
         self._stack = contextlib.ExitStack()
-        self.runner = None
-        self.snap_conn = None
+        self._run: _Run | None = None
+        self._snap_conn: psycopg.Connection | None = None
 
     def fresh(self) -> None:
         self.close()
         self._stack = contextlib.ExitStack()
         self.db = self._stack.enter_context(self.box.scratch())
-        self.runner = self._stack.enter_context(_runner(self.db))
-        self.snap_conn = self._stack.enter_context(self.db.connect(autocommit=True))
+        self._run = self._stack.enter_context(_runner(self.db))
+        self._snap_conn = self._stack.enter_context(self.db.connect(autocommit=True))
+
+    def runner(self, module: types.ModuleType, direction: Direction) -> MigrationError | None:
+        """Run one revision's upgrade or downgrade on the walk's database (after fresh())."""
+        if self._run is None:
+            raise RuntimeError("_Walk.runner() before fresh()")
+        return self._run(module, direction)
 
     def snapshot(self) -> SchemaSnapshot:
-        return snapshot(self.snap_conn)
+        if self._snap_conn is None:
+            raise RuntimeError("_Walk.snapshot() before fresh()")
+        return snapshot(self._snap_conn)
 
     def close(self) -> None:
         self._stack.close()
@@ -465,16 +480,16 @@ def _one(walk: _Walk, s, before: SchemaSnapshot, result: RevisionResult):
 
 
 @contextlib.contextmanager
-def _runner(db: ScratchDatabase) -> Iterator:
+def _runner(db: ScratchDatabase) -> Iterator[_Run]:
     """A function (module, "upgrade"|"downgrade") -> MigrationError | None, on one
     session of the verify runner kept open for the whole walk."""
     from migagent.tools.verify.runner import MigrationError, MigrationSession
 
     with MigrationSession(db.url, observe=False) as session:
 
-        def run(module, direction: str) -> MigrationError | None:
+        def run(module: types.ModuleType, direction: Direction) -> MigrationError | None:
             try:
-                session.run(module, direction)  # type: ignore[arg-type]
+                session.run(module, direction)
             except MigrationError as exc:
                 return exc
             return None
