@@ -85,7 +85,8 @@ def _make_step_planned(plan: P.DraftPlan, reading: Reading, step: str) -> bool:
     r = Resolver(reading.snap, step)
     named = [c for m, c in r.dotted()]
     if not named:
-        for t in {op.table for op in plan.operations if getattr(op, "table", None)}:
+        tables = {t for op in plan.operations if isinstance(t := getattr(op, "table", None), str)}
+        for t in tables:
             tt = reading.snap.table(t)
             if tt is not None:
                 named += [m.column for m in r.column_mentions(tt) if m.column]

@@ -87,7 +87,7 @@ class Ctx:
     def columns_of(self, t: Table, **kw) -> list[str]:
         out: list[str] = []
         for m in self.r.column_mentions(t, **kw):
-            if m.column not in out:
+            if m.column is not None and m.column not in out:
                 out.append(m.column)
         return out
 
@@ -105,7 +105,7 @@ class Ctx:
                     )
                 return c
         if prefer:
-            cols = [c for c in cols if prefer(t.column(c))] or cols
+            cols = [c for c in cols if (col := t.column(c)) is not None and prefer(col)] or cols
         if len(cols) == 1:
             return cols[0]
         if not cols:

@@ -6,6 +6,7 @@ Pure functions over request text; no schema knowledge (that is `resolve`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # ---------------------------------------------------------------- inflection
 
@@ -40,7 +41,7 @@ def variants(word: str) -> set[str]:
 _N = r"(\d+)"
 
 # (pattern, type or callable(match) -> type); first match in the text wins by position
-_TYPE_PATTERNS: list[tuple[str, object]] = [
+_TYPE_PATTERNS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (
         r"\b(?:character\s+varying|varchar)\s*\(\s*(\d+)\s*\)",
         lambda m: f"character varying({m.group(1)})",

@@ -63,7 +63,8 @@ def new_column_name(ctx: Ctx, t: Table) -> tuple[str, int] | None:
             elif len(words_) == 2 and (words_[0] in STOP or find_type(words_[1])):
                 raw = words_[1] if words_[0] in STOP else words_[0]
             name = snake(raw)
-            if name in STOP or name in bad or (find_type(name) and find_type(name)[2] == len(name)):
+            whole_type = find_type(name)
+            if name in STOP or name in bad or (whole_type and whole_type[2] == len(name)):
                 continue
             if ctx.snap.table(name) and not t.column(name):
                 continue

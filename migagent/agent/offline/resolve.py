@@ -303,7 +303,9 @@ class Resolver:
                 if m.strength >= 2 and m.column and len(m.column) > 2
             ]
             ms = [
-                m for m in ms if m.column.lower() not in {"id", "name", "created_at", "updated_at"}
+                m
+                for m in ms
+                if m.column and m.column.lower() not in {"id", "name", "created_at", "updated_at"}
             ]
             if ms:
                 owners.append((max(m.strength for m in ms), t))

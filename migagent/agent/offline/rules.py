@@ -114,7 +114,8 @@ def read_rule(low: str, t: Table, r: Resolver) -> str | None:
         if not m:
             continue
         lefts = [x for x in r.column_mentions(t, end=m.start()) if x.column]
-        if not lefts or type_family(t.column(lefts[-1].column).type) not in ("int", "num"):
+        left = t.column(lefts[-1].column or "") if lefts else None
+        if left is None or type_family(left.type) not in ("int", "num"):
             continue
         between = low[lefts[-1].end : m.start()]
         if len(between) > 40:
