@@ -52,7 +52,7 @@ def test_wheel_ships_every_subpackage_and_prompt_file(unpacked: Path) -> None:
         if p.is_file()
         and "__pycache__" not in p.parts
         and (p.name == "__init__.py" or p.suffix in {".md", ".j2", ".txt"})
-        and "cases_unseen" not in p.parts
+        and "cases_heldout" not in p.parts
     }
     assert wanted, "migagent/ holds packages and prompt files"
     assert wanted <= shipped, sorted(map(str, wanted - shipped))[:10]
