@@ -51,13 +51,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from pglast import ast
 from pglast.enums import A_Expr_Kind
 from pglast.parser import ParseError, scan
 
+from migagent.tools.pgast import bare_relname, sval
+from migagent.tools.pgrow import scalar
 from migagent.tools.sqlparse import on_big_stack
 
 MAX_QUERY_CHARS = 20_000
@@ -193,6 +195,13 @@ def parse(sql: str) -> tuple[ast.RawStmt, ...]:
         raise QueryRefused(f"the query does not parse: {error}") from error
 
 
+def _stmt(raw: ast.RawStmt) -> ast.Node:
+    """The statement a parsed RawStmt holds (the parser always fills it)."""
+    if raw.stmt is None:
+        raise QueryRefused("an empty statement")
+    return raw.stmt
+
+
 # ----------------------------------------------------------- 2. the statement
 def _analyze_on(opt: ast.DefElem) -> bool:
     """`ANALYZE`, `ANALYZE true/on/1`; not `ANALYZE false/off/0`."""
@@ -273,7 +282,7 @@ Finding = Ref | str  # a reference to look up, or a refusal
 
 
 def _names(nodes: Iterable[Any] | None) -> list[str]:
-    return [n.sval for n in nodes or () if isinstance(n, ast.String)]
+    return [sval(n) for n in nodes or () if isinstance(n, ast.String)]
 
 
 def _qualified(names: list[str]) -> tuple[str | None, str]:
@@ -358,13 +367,13 @@ def _is_literal(node: Any) -> bool:
 def _column_ref(node: ast.ColumnRef, parent: Any) -> Iterator[Finding]:
     fields = node.fields or ()
     if len(fields) >= 2 and isinstance(fields[-1], ast.String):
-        yield FunctionRef(None, fields[-1].sval, 1, attribute=True)
+        yield FunctionRef(None, sval(fields[-1]), 1, attribute=True)
 
 
 def _indirection(node: ast.A_Indirection, parent: Any) -> Iterator[Finding]:
     for item in node.indirection or ():
         if isinstance(item, ast.String):
-            yield FunctionRef(None, item.sval, 1, attribute=True)
+            yield FunctionRef(None, sval(item), 1, attribute=True)
 
 
 _TABLESAMPLE_METHODS = frozenset({"system", "bernoulli", "system_rows", "system_time"})
@@ -377,7 +386,7 @@ def _tablesample(node: ast.RangeTableSample, parent: Any) -> Iterator[Finding]:
 
 
 def _range_var(node: ast.RangeVar, parent: Any) -> Iterator[Finding]:
-    yield RelationRef(node.schemaname, node.relname)
+    yield RelationRef(node.schemaname, bare_relname(node))
 
 
 # node type -> what it calls or why it is refused; `parent` is the node holding it
@@ -408,7 +417,7 @@ def _nodes(root: ast.Node) -> Iterator[tuple[ast.Node, ast.Node | None]]:
         item, parent = stack.pop()
         if isinstance(item, ast.Node):
             yield item, parent
-            stack.extend((getattr(item, slot, None), item) for slot in item.__slots__)
+            stack.extend((getattr(item, slot, None), item) for slot in item)  # its fields
         elif isinstance(item, list | tuple):
             stack.extend((child, parent) for child in item)
 
@@ -430,6 +439,8 @@ def inspect(sql: str) -> Inspected:
     check_size(sql)
     stmt = check_statement(parse(sql))
     query = stmt.query if isinstance(stmt, ast.ExplainStmt) else stmt
+    if query is None:  # the parser gives every EXPLAIN its statement
+        raise QueryRefused("EXPLAIN without a statement")
     return Inspected(stmt, references(query))
 
 
@@ -652,11 +663,11 @@ def judge_type(ref: TypeRef, rows: Iterable[TypeProc], search: tuple[str, ...]) 
 
 
 # ------------------------------------------------------------ catalog lookups
-_PROC_COLUMNS = """n.nspname, p.proname, p.pronargs, p.pronargdefaults,
+_PROC_COLUMNS: LiteralString = """n.nspname, p.proname, p.pronargs, p.pronargdefaults,
     p.provariadic <> 0, p.provolatile,
     (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid = p.prolang)"""
 
-_FUNCTIONS_SQL = f"""
+_FUNCTIONS_SQL: LiteralString = f"""
 SELECT {_PROC_COLUMNS}, (
     SELECT coalesce(array_agg(ARRAY[sn.nspname, sp.proname, sp.provolatile::text, sl.lanname]),
                     '{{}}')
@@ -672,7 +683,7 @@ FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespa
 WHERE p.proname = ANY(%s)
 """
 
-_OPERATORS_SQL = f"""
+_OPERATORS_SQL: LiteralString = f"""
 SELECT o.nspname, o.oprname, o.prefix, f.role, {_PROC_COLUMNS}
 FROM (
     SELECT n.nspname, o.oprname, o.oprleft = 0 AS prefix, o.oprcode, o.oprrest, o.oprjoin
@@ -685,7 +696,7 @@ JOIN pg_catalog.pg_proc p ON p.oid = f.proc::oid
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 """
 
-_TYPES_SQL = f"""
+_TYPES_SQL: LiteralString = f"""
 WITH RECURSIVE named AS (
     SELECT t.oid, n.nspname, t.typname
     FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
@@ -729,21 +740,27 @@ def _proc(row: tuple[Any, ...]) -> Proc:
         bool(variadic),
         str(volatility),
         str(language),
-        tuple(Proc(*s[:2], 0, 0, False, *s[2:]) for s in (support[0] if support else ())),
+        tuple(_support_proc(s) for s in (support[0] if support else ())),
     )
+
+
+def _support_proc(row: list[Any]) -> Proc:
+    """An aggregate's support function, from its [schema, name, volatility, language]."""
+    schema, name, volatility, language = row
+    return Proc(schema, name, 0, 0, False, volatility, language)
 
 
 MAX_EXPANSION_DEPTH = 8  # views over views, SQL functions calling SQL functions, ...
 MAX_DEFINITION_CHARS = 1_000_000  # from the catalog, not the model: only a sanity bound
 
-_VIEWS_SQL = """
+_VIEWS_SQL: LiteralString = """
 SELECT n.nspname, c.relname, pg_catalog.pg_get_viewdef(c.oid)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'v' AND c.relname = ANY(%s)
 """
 
 # row-level security: a policy's USING expression runs for every row a SELECT reads
-_POLICIES_SQL = """
+_POLICIES_SQL: LiteralString = """
 SELECT n.nspname, c.relname, pol.polname, pg_catalog.pg_get_expr(pol.polqual, pol.polrelid)
 FROM pg_catalog.pg_policy pol
 JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid
@@ -754,7 +771,7 @@ WHERE c.relrowsecurity AND pol.polqual IS NOT NULL AND pol.polcmd IN ('r', '*')
 
 # bodies of the target's own LANGUAGE sql functions (the system's are trusted by their
 # volatility), called by name or run by an aggregate, an operator, a type or a cast
-_SQL_BODIES_SQL = f"""
+_SQL_BODIES_SQL: LiteralString = f"""
 WITH hop(via, fn) AS (
     SELECT 'function', p.oid FROM pg_catalog.pg_proc p WHERE p.proname = ANY(%(functions)s)
     UNION
@@ -797,7 +814,7 @@ _VIA = {
     "type": " (a type's input function or domain CHECK)",
     "cast": " (a cast function)",
 }
-_BODY_SINCE_14 = "coalesce(pg_catalog.pg_get_function_sqlbody(p.oid), p.prosrc)"
+_BODY_SINCE_14: LiteralString = "coalesce(pg_catalog.pg_get_function_sqlbody(p.oid), p.prosrc)"
 
 
 def definition_references(label: str, definition: str) -> frozenset[Ref]:
@@ -808,7 +825,7 @@ def definition_references(label: str, definition: str) -> frozenset[Ref]:
     if text[:12].upper() == "BEGIN ATOMIC" and text[-3:].upper() == "END":
         text = text[12:-3]  # a SQL-standard body: its statements
     try:
-        return frozenset().union(*(references(raw.stmt) for raw in parse(text)))
+        return frozenset().union(*(references(_stmt(raw)) for raw in parse(text)))
     except QueryRefused as exc:
         raise QueryRefused(f"{label}: {exc}") from None
 
@@ -860,7 +877,7 @@ def expand(
 
 
 def _sql_bodies(
-    conn: psycopg.Connection, body: str, refs: Iterable[Ref]
+    conn: psycopg.Connection, body: LiteralString, refs: Iterable[Ref]
 ) -> Iterator[tuple[str, Proc, str]]:
     """(how it is reached, the function, its body) of the target's SQL functions `refs` reach."""
     refs = list(refs)
@@ -929,7 +946,7 @@ def check_catalog(conn: psycopg.Connection, refs: Iterable[Ref]) -> None:
     """Resolve `refs` - and what the views and SQL functions they reach call - in the
     target's catalogs, on the query's own connection and search_path; raise
     QueryRefused for the first that may not run, naming the view or function it is in."""
-    search = tuple(conn.execute("SELECT pg_catalog.current_schemas(true)").fetchone()[0])
+    search = tuple(scalar(conn.execute("SELECT pg_catalog.current_schemas(true)")))
     groups = expand(conn, refs, search)
     catalog = lookup(conn, frozenset().union(*groups.values()), search)
     for origin in sorted(groups):  # "" (the query itself) first
@@ -947,7 +964,7 @@ def _type_proc(row: tuple[Any, ...]) -> TypeProc:
     return TypeProc(schema, name, role or "", _proc(tuple(proc)) if proc[0] is not None else None)
 
 
-def _rows(conn: psycopg.Connection, sql: str, names: set[str]) -> list[tuple[Any, ...]]:
+def _rows(conn: psycopg.Connection, sql: LiteralString, names: set[str]) -> list[tuple[Any, ...]]:
     if not names:
         return []
     return conn.execute(sql, (sorted(names),)).fetchall()
