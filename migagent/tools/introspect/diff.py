@@ -29,9 +29,11 @@ from migagent.tools.introspect.model import (
 )
 from migagent.tools.introspect.sqltext import unwrap
 
+ChangeKind = Literal["added", "removed", "changed"]
+
 
 class Change(BaseModel):
-    kind: Literal["added", "removed", "changed"]
+    kind: ChangeKind
     object_type: str  # table, column, index, constraint, enum, view, function, trigger, ...
     name: str  # qualified: schema.table, schema.table.column, schema.fn(args), ...
     detail: str  # one plain sentence
@@ -142,7 +144,7 @@ class _Differ:
         self.exact_names = exact_names
         self.changes: list[Change] = []
 
-    def add(self, kind: str, object_type: str, name: str, detail: str) -> None:
+    def add(self, kind: ChangeKind, object_type: str, name: str, detail: str) -> None:
         self.changes.append(Change(kind=kind, object_type=object_type, name=name, detail=detail))
 
     def fields(
@@ -222,6 +224,7 @@ class _Differ:
         for name in sorted(a.extensions.keys() | b.extensions.keys()):
             x, y = a.extensions.get(name), b.extensions.get(name)
             if x is None:
+                assert y is not None  # the key is one of a's or b's
                 self.add("added", "extension", name, f"extension {name} added: version {y.version}")
             elif y is None:
                 self.add("removed", "extension", name, f"extension {name} removed")
@@ -257,6 +260,7 @@ class _Differ:
             x, y = a.get(key), b.get(key)
             label = f"table {short(key)}"
             if x is None:
+                assert y is not None  # the key is one of a's or b's
                 kind = "partitioned table" if y.kind == "partitioned" else "table"
                 cols = ", ".join(c.name for c in y.columns)
                 self.add("added", "table", key, f"{kind} {short(key)} added: ({cols})")
@@ -445,6 +449,7 @@ class _Differ:
             key = f"{table}.{name}"
             label = f"trigger {name} on {t}"
             if x is None:
+                assert y is not None  # the key is one of a's or b's
                 self.add("added", "trigger", key, f"{label} added: {y.definition}")
             elif y is None:
                 self.add("removed", "trigger", key, f"{label} removed (was {x.definition})")
@@ -472,6 +477,7 @@ class _Differ:
             key = f"{table}.{name}"
             label = f"policy {name} on {t}"
             if x is None:
+                assert y is not None  # the key is one of a's or b's
                 self.add(
                     "added", "policy", key, f"{label} added: for {y.command} using {_q(y.using)}"
                 )
@@ -497,6 +503,7 @@ class _Differ:
         for key in sorted(a.keys() | b.keys()):
             x, y = a.get(key), b.get(key)
             v = x or y
+            assert v is not None  # the key is one of a's or b's
             kind = "materialized view" if v.materialized else "view"
             label = f"{kind} {short(key)}"
             if x is None:
@@ -542,8 +549,10 @@ class _Differ:
         for key in sorted(fa.keys() | fb.keys()):
             x, y = fa.get(key), fb.get(key)
             f = x or y
+            assert f is not None  # the key is one of a's or b's
             label = f"{f.kind} {short(key)}"
             if x is None:
+                assert y is not None  # the key is one of a's or b's
                 returns = f" returns {y.returns}" if y.returns else ""
                 self.add("added", "function", key, f"{label} added: {y.language}{returns}")
                 continue

@@ -8,20 +8,22 @@ every user object and the text is the same whatever the caller's search_path.
 
 from __future__ import annotations
 
+from typing import LiteralString
 
-def _not_extension_member(catalog: str, oid: str) -> str:
+
+def _not_extension_member(catalog: LiteralString, oid: LiteralString) -> LiteralString:
     return (
         "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = "
         f"'{catalog}'::regclass AND e.objid = {oid} AND e.deptype = 'e')"
     )
 
 
-SERVER = """
+SERVER: LiteralString = """
 SELECT current_setting('server_version_num')::int, current_setting('server_version'),
        current_database(), current_setting('search_path')
 """
 
-SCHEMAS = f"""
+SCHEMAS: LiteralString = f"""
 SELECT n.oid, n.nspname
 FROM pg_namespace n
 WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
@@ -30,7 +32,7 @@ WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
 ORDER BY n.nspname
 """
 
-RELATIONS = f"""
+RELATIONS: LiteralString = f"""
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
        c.relrowsecurity, c.relforcerowsecurity, c.relispartition,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -56,7 +58,7 @@ WHERE c.relnamespace = ANY(%(nsp)s::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm')
 ORDER BY n.nspname, c.relname
 """
 
-COLUMNS = """
+COLUMNS: LiteralString = """
 SELECT a.attrelid, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
        a.attidentity, a.attgenerated,
@@ -77,7 +79,7 @@ WHERE c.relnamespace = ANY(%(nsp)s::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm',
 ORDER BY a.attrelid, a.attnum
 """
 
-CONSTRAINTS = """
+CONSTRAINTS: LiteralString = """
 SELECT con.conrelid, con.oid, con.conname, con.contype, pg_get_constraintdef(con.oid),
        con.conkey,
        con.convalidated, con.condeferrable, con.condeferred,
@@ -99,7 +101,7 @@ ORDER BY con.conrelid, con.conname
 """
 
 
-def indexes(server_version: int) -> str:
+def indexes(server_version: int) -> LiteralString:
     """Key columns come back as attnums (0 = expression, deparsed only then) and
     operator classes as oids: both are resolved in Python, not per row here."""
     nulls = "i.indnullsnotdistinct" if server_version >= 150000 else "false"
@@ -128,7 +130,7 @@ ORDER BY i.indrelid, ic.relname
 
 
 # operator classes that are not the default for their type (None for default ones)
-OPCLASSES = """
+OPCLASSES: LiteralString = """
 SELECT oc.oid,
        CASE WHEN oc.opcnamespace = 'pg_catalog'::regnamespace THEN quote_ident(oc.opcname)
             ELSE quote_ident(n.nspname) || '.' || quote_ident(oc.opcname) END
@@ -138,7 +140,7 @@ WHERE NOT oc.opcdefault
 """
 
 
-TRIGGERS = """
+TRIGGERS: LiteralString = """
 SELECT t.tgrelid, t.oid, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, t.tgparentid <> 0
 FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid
@@ -146,7 +148,7 @@ WHERE NOT t.tgisinternal AND c.relnamespace = ANY(%(nsp)s::oid[])
 ORDER BY t.tgrelid, t.tgname
 """
 
-POLICIES = """
+POLICIES: LiteralString = """
 SELECT p.polrelid, p.oid, p.polname, p.polcmd, p.polpermissive,
        CASE WHEN p.polroles = '{0}'::oid[] THEN ARRAY['public']
             ELSE ARRAY(SELECT r.rolname::text FROM pg_roles r
@@ -158,7 +160,7 @@ WHERE c.relnamespace = ANY(%(nsp)s::oid[])
 ORDER BY p.polrelid, p.polname
 """
 
-TYPES = f"""
+TYPES: LiteralString = f"""
 SELECT t.oid, n.nspname, t.typname, t.typtype,
        CASE WHEN t.typtype = 'e' THEN
             ARRAY(SELECT e.enumlabel::text FROM pg_enum e
@@ -178,7 +180,7 @@ WHERE t.typnamespace = ANY(%(nsp)s::oid[])
 ORDER BY n.nspname, t.typname
 """
 
-SEQUENCES = f"""
+SEQUENCES: LiteralString = f"""
 SELECT c.oid, n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
        s.seqmin, s.seqmax, s.seqcycle, s.seqcache,
        owner.col, owner.deptype,
@@ -202,7 +204,7 @@ ORDER BY n.nspname, c.relname
 """
 
 
-def functions(server_version: int) -> str:
+def functions(server_version: int) -> LiteralString:
     del server_version  # prosqlbody exists from PostgreSQL 14
     return f"""
 SELECT p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind,
@@ -228,7 +230,7 @@ ORDER BY n.nspname, p.proname, 4
 """
 
 
-EXTENSIONS = """
+EXTENSIONS: LiteralString = """
 SELECT e.extname, e.extversion, n.nspname
 FROM pg_extension e
 JOIN pg_namespace n ON n.oid = e.extnamespace
@@ -237,7 +239,7 @@ ORDER BY e.extname
 """
 
 # user objects only: oids below FirstNormalObjectId (16384) belong to the system
-COMMENTS = """
+COMMENTS: LiteralString = """
 SELECT CASE d.classoid
          WHEN 'pg_class'::regclass THEN 'class'
          WHEN 'pg_constraint'::regclass THEN 'constraint'
@@ -253,7 +255,7 @@ WHERE d.objoid >= 16384
                      'pg_proc'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
 """
 
-VIEW_DEPENDENCIES = """
+VIEW_DEPENDENCIES: LiteralString = """
 SELECT DISTINCT r.ev_class, rn.nspname || '.' || rc.relname
 FROM pg_rewrite r
 JOIN pg_class v ON v.oid = r.ev_class

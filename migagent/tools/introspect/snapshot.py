@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
+from typing import Any, Literal, LiteralString
 
 import psycopg
 from psycopg import sql
@@ -20,6 +21,7 @@ from migagent.tools.introspect.model import (
     SchemaSnapshot,
     Sequence,
 )
+from migagent.tools.pgrow import scalar
 
 _CONSTRAINT_KIND = {
     "p": "primary_key",
@@ -37,7 +39,13 @@ _FK_ACTION = {
 }
 _TRIGGER_ENABLED = {"O": "origin", "A": "always", "R": "replica", "D": "disabled"}
 _POLICY_COMMAND = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
-_FUNCTION_KIND = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window"}
+FunctionKind = Literal["function", "procedure", "aggregate", "window"]
+_FUNCTION_KIND: dict[str, FunctionKind] = {
+    "f": "function",
+    "p": "procedure",
+    "a": "aggregate",
+    "w": "window",
+}
 
 
 def snapshot_url(url: str) -> SchemaSnapshot:
@@ -59,7 +67,10 @@ def snapshot(conn: psycopg.Connection, *, schemas: list[str] | None = None) -> S
     gc.disable()
     try:
         with conn.transaction():
-            version, version_text, database, search_path = conn.execute(q.SERVER).fetchone()
+            server = conn.execute(q.SERVER).fetchone()
+            if server is None:  # a SELECT of four functions returns one row
+                raise DatabaseError("the server returned no row for its version")
+            version, version_text, database, search_path = server
             conn.execute("SELECT set_config('search_path', 'pg_catalog', true)")
             try:
                 return _read(conn, version, version_text, database, schemas)
@@ -84,7 +95,7 @@ def _read(
     database: str,
     schemas: list[str] | None,
 ) -> SchemaSnapshot:
-    def rows(query: str, params: dict | None = None) -> list[tuple]:
+    def rows(query: LiteralString, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         # never prepare: a generic plan for these catalog queries can be 10x slower
         return conn.execute(query, params or {}, prepare=False).fetchall()
 
@@ -466,7 +477,7 @@ def _estimate_unanalysed(conn: psycopg.Connection, snap: SchemaSnapshot) -> None
         )
         try:
             with conn.transaction():
-                plan = conn.execute(query, prepare=False).fetchone()[0]
+                plan = scalar(conn.execute(query, prepare=False))
         except psycopg.Error:
             continue
         t.row_estimate = max(int(plan[0]["Plan"].get("Plan Rows", 0)), 0)
