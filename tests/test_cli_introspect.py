@@ -13,6 +13,8 @@ import pytest
 from migagent.tools.introspect.model import SchemaSnapshot
 from migagent.tools.sandbox import Sandbox
 
+pytestmark = pytest.mark.slow  # introspects databases through the CLI (~30 s)
+
 DEMO = Path(__file__).resolve().parents[1] / "migagent" / "data" / "demo.sql"
 URL_ENVS = ("MIGAGENT_DATABASE_URL", "DATABASE_URL", "MIGAGENT_SANDBOX_URL")
 

@@ -36,6 +36,8 @@ from migagent.tools.lint import LintContext, lint_revision_source
 from migagent.tools.sandbox import Sandbox, ScratchDatabase
 from migagent.tools.verify.runner import run_migration
 
+pytestmark = pytest.mark.slow  # proves every golden on each server (~45 s per server)
+
 
 def _must_refuse(case_dir: Path) -> bool:
     """Read at collection time; a case.toml that does not parse fails in its own test."""

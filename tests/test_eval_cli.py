@@ -19,6 +19,8 @@ import pytest
 
 from migagent.evals.case import CASES_DIR
 
+pytestmark = pytest.mark.slow  # runs `migagent eval` on temporary cases (~25 s)
+
 SOURCE = CASES_DIR / "orders_customer_id_index"
 NONSENSE = "please frobnicate the quux so the widgets feel happier"
 EXPECTED = {

@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from test_spec import full_spec
 
 from migagent.evals.case import CASES_DIR, EvalCase
 from migagent.evals.runner import run_case
 from migagent.tools.sandbox import Sandbox
+
+pytestmark = pytest.mark.slow  # runs eval cases on the sandbox (~10 s)
 
 CASE = EvalCase.load(CASES_DIR / "orders_customer_id_index")
 

@@ -30,6 +30,7 @@ def files(tmp_path):
     return bad, good
 
 
+@pytest.mark.slow  # starts the CLI a dozen times
 def test_exit_codes(files, tmp_path):
     bad, good = files
     assert run(str(good), "--rows", "orders=50M").returncode == 0
@@ -122,6 +123,7 @@ def test_unreachable_db_is_exit_2(files):
     assert "cannot read table sizes from --db" in r.stderr
 
 
+@pytest.mark.slow  # builds a database
 def test_context_from_db_reads_catalog_estimates(make_db, tmp_path):
     db = make_db(
         """
@@ -157,6 +159,7 @@ def test_context_from_db_reads_catalog_estimates(make_db, tmp_path):
     )
 
 
+@pytest.mark.slow  # lints a 100 KB expression
 def test_a_huge_expression_is_linted_or_refused_never_a_crash(tmp_path):
     """pglast recursed past the stack on a 100 KB expression: lint exited 139, no output."""
     import subprocess

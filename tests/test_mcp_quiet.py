@@ -12,8 +12,11 @@ import tempfile
 from pathlib import Path
 
 import anyio
+import pytest
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
+
+pytestmark = pytest.mark.slow  # starts the MCP server process (~6 s)
 
 MIGAGENT = str(Path(sys.executable).parent / "migagent")
 

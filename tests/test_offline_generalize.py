@@ -22,6 +22,8 @@ from migagent.tools.introspect import snapshot
 from migagent.tools.verify.revision import RevisionSource
 from migagent.tools.verify.runner import run_migration
 
+pytestmark = pytest.mark.slow  # every test drafts end to end on a database (~80 s)
+
 SCHEMA = """
 CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY);
 CREATE TABLE warehouses (
