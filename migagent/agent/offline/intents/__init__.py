@@ -134,6 +134,7 @@ REGISTRY: tuple[Intent, ...] = (
         "foreign_key",
         _re(
             r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint(?:s|ing)?\s+(?:at|to)\b|\blink(?:ed)?\s+to\b"
+            r"|\blink\s+[a-z_]\w*\.[a-z_]\w*\s+to\b"
         ),
         constraints.foreign_key,
     ),

@@ -19,7 +19,7 @@ from migagent.agent.offline.lexicon import (
 )
 from migagent.agent.offline.resolve import STOP
 from migagent.agent.satypes import type_family
-from migagent.tools.introspect.model import Table
+from migagent.tools.introspect.model import Column, Table
 
 
 def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
@@ -32,7 +32,7 @@ def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
             break
     ref_t = None
     rm = re.search(
-        r"\b(?:references?|referencing|to|at)\s+(?:the\s+)?([a-z_][\w.]*)",
+        r"(?:\b(?:references?|referencing|to|at)\b|->)\s*(?:the\s+)?([a-z_][\w.]*)",
         ctx.low[ctx.search(r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint|\blink").start() :],
     )
     if rm:
@@ -75,7 +75,7 @@ def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
                             columns=[guess],
                             ref_table=ref_t.qualified_name,
                             ref_columns=[rpk],
-                            on_delete=ref_action(ctx.low),
+                            on_delete=on_delete(ctx.low, t, ref_t),
                         ),
                     ],
                     f"add_{t.name}_{guess}_fkey",
@@ -113,7 +113,7 @@ def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
             columns=[col],
             ref_table=ref_t.qualified_name,
             ref_columns=ref_cols,
-            on_delete=ref_action(ctx.low),
+            on_delete=on_delete(ctx.low, t, ref_t),
         )
     ]
     has_index = any(ix.keys[:1] == [col] for ix in t.indexes)
@@ -140,6 +140,57 @@ def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
     )
 
 
+_DELETED = r"\b(?:delet|remov|drop|purg|eras)\w*|\bgo(?:es)?\s+away\b|\bdisappear\w*"
+_GONE = (
+    r"\b(?:go|goes|gone|went|disappear\w*|vanish\w*)\b|\b(?:delet|remov|purg|eras|drop)\w*"
+    r"|\bwith\s+(?:it|them)\b|\balong\b"
+)
+_KEPT = r"\b(?:kept|keep|keeps|stay|stays|remain|remains|survive\w*|lose|loses|unlink\w*|orphan\w*|clear\w*|null)\b"
+_BLOCKED = (
+    r"\b(?:block\w*|prevent\w*|refus\w*|forbid\w*|fail\w*)\b|\bcan(?:not|'t|\s+not)\b"
+    r"|\bnot\s+(?:be\s+)?(?:allowed|possible)\b|\bmust\s+not\b|\bstill\s+ha(?:s|ve)\b"
+)
+
+
+def on_delete(low: str, child: Table, parent: Table | None) -> str | None:
+    """The ON DELETE a request states in words about `parent`'s rows going away
+    ("when a course is deleted its enrollments go too" -> CASCADE, "books are kept, they
+    just lose the author" -> SET NULL, "an author who still has books cannot be removed"
+    -> RESTRICT); otherwise the lexicon's explicit forms ("on delete cascade")."""
+    explicit = ref_action(low)
+    if parent is None or re.search(r"\bon\s+delete\b", low):
+        return ref_action(low)
+    kids = _nouns(child.name)
+    for clause in re.split(r"[;.]\s*|,\s*(?:and\s+)?(?:so\s+)?|\bso\s+that\b", low):
+        if not re.search(_DELETED, clause) or not _names(clause, _nouns(parent.name)):
+            continue
+        rest = clause
+        if not _names(rest, kids) and not re.search(r"\b(?:they|them|their|its)\b", rest):
+            continue
+        if re.search(_BLOCKED, rest):
+            return "RESTRICT"
+        if re.search(_KEPT, rest):
+            return "SET NULL"
+        if re.search(_GONE, _after_parent(rest, parent)):
+            return "CASCADE"
+    return explicit
+
+
+def _nouns(name: str) -> list[str]:
+    words = name.lower().replace("_", " ")
+    return list(dict.fromkeys([words, singular(words), name.lower(), singular(name.lower())]))
+
+
+def _names(text: str, nouns: list[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(n)}\b", text) for n in nouns if n)
+
+
+def _after_parent(clause: str, parent: Table) -> str:
+    """The clause after the words saying the parent row is deleted (what then happens)."""
+    m = re.search(_DELETED, clause)
+    return clause[m.end() :] if m else clause
+
+
 def rule_check(ctx: Ctx) -> P.DraftPlan | None:
     """A rule in words ("discount can never be more than the fee", "has to end after it
     starts", "must be positive") as a CHECK constraint; None when no comparison over the
@@ -150,7 +201,7 @@ def rule_check(ctx: Ctx) -> P.DraftPlan | None:
         t = ctx.r.subject_table()
     except UnderstandingError:
         return None
-    expr = rules.read_rule(ctx.low, t, ctx.r)
+    expr = rules.read_rule(ctx.low, t, ctx.r) or compare_by_stems(ctx.low, t)
     if expr is None:
         return None
     ctx.categories += ["check"]
@@ -169,6 +220,62 @@ def rule_check(ctx: Ctx) -> P.DraftPlan | None:
         [P.AddCheck(table=t.qualified_name, name=name, expression=expr)],
         f"add_{name}",
     )
+
+
+def compare_by_stems(low: str, t: Table) -> str | None:
+    """A comparison between two columns named by their leading words ("net pay can never be
+    more than its gross pay" -> net_cents <= gross_cents, "the delivery time comes after its
+    dispatch time" -> delivered_at > dispatched_at): each side's nearest word that starts
+    exactly one comparable column of `t`. Columns the request spells out (net_cents) are
+    the only candidates when there are such."""
+    spelled = [c for c in t.columns if re.search(rf"\b{re.escape(c.name.lower())}\b", low)]
+    pool = spelled if len(spelled) >= 2 else t.columns
+    keys = {k.columns[0] for k in t.constraints if k.kind in ("primary_key", "foreign_key")}
+    pool = [c for c in pool if c.name not in keys and _family(c.type) is not None]
+    for pattern, op in rules._COMPARATORS:
+        for m in re.finditer(rf"(?<![\w<>=])(?:{pattern})(?![\w<>=])", low):
+            start = max(low.rfind(x, 0, m.start()) for x in (".", ";", ":"))
+            end = min(
+                [i for x in (".", ";", ":", "(") if (i := low.find(x, m.end())) >= 0] or [len(low)]
+            )
+            left = _stem_column(low[start + 1 : m.start()].split()[::-1], pool)
+            right = _stem_column(low[m.end() : end].split(), pool)
+            if left is None or right is None or left is right:
+                continue
+            if _family(left.type) != _family(right.type):
+                continue
+            neg = rules._NEGATE[op] if rules._negated(low[start + 1 : m.start()]) else op
+            return f"{left.name} {neg} {right.name}"
+    return None
+
+
+def _family(sql_type: str) -> str | None:
+    fam = type_family(sql_type)
+    return {"int": "n", "num": "n", "timestamp": "t", "date": "t"}.get(fam)
+
+
+def _stem_column(words: list[str], pool: list[Column]) -> Column | None:
+    """The column the first word of `words` (that starts any) starts, when exactly one."""
+    for w in words:
+        w = re.sub(r"'s$|[^\w]", "", w)
+        if len(w) < 3 or w in STOP:
+            continue
+        hits = [c for c in pool if _stem_match(w, c.name.lower().split("_")[0])]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            return None
+    return None
+
+
+def _stem_match(word: str, head: str) -> bool:
+    if word == head:
+        return True
+    n = next(
+        (i for i, (a, b) in enumerate(zip(word, head, strict=False)) if a != b),
+        min(len(word), len(head)),
+    )
+    return n >= 4 and n >= min(len(word), len(head)) - 2
 
 
 def check(ctx: Ctx) -> P.DraftPlan | None:

@@ -211,6 +211,8 @@ def rename(ctx: Ctx) -> P.DraftPlan | None:
     )
     if m is None and m3 is None:
         return None
+    if not ctx.has(r"\brenam") and _arrow_is_a_reference(ctx):
+        return None  # "orders.customer_id -> customers.id": a foreign key, not a rename
     if m is not None and m.re.groups == 4:
         old, kind, owner, new = m.group(1), m.group(2), m.group(3), m.group(4)
     elif m is not None:
@@ -274,6 +276,20 @@ def rename(ctx: Ctx) -> P.DraftPlan | None:
             [f"columns: {', '.join(x.name for x in t.columns)}"],
         )
     return _rename_column(ctx, t, c, new)
+
+
+def _arrow_is_a_reference(ctx: Ctx) -> bool:
+    """`a.b -> t.c` (t an existing table with column c), or `a.b -> t` with words of a
+    reference: the arrow points at what the column references, it names no new name."""
+    for am in re.finditer(r"->\s*[`'\"]?([a-z_]\w*)(?:\.([a-z_]\w*))?", ctx.low):
+        found = ctx.r.table_named(am.group(1), fuzzy=False)
+        if not found:
+            continue
+        if am.group(2) is not None and found[0].column(am.group(2)) is not None:
+            return True
+        if ctx.has(r"\bfks?\b|\bforeign\s+keys?\b|\breferenc|\bon\s+delete\b"):
+            return True
+    return False
 
 
 def _column_anywhere(ctx: Ctx, name: str) -> bool:
