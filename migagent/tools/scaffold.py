@@ -160,7 +160,7 @@ def _alembic_ini(root: Path) -> tuple[str, str | None, Action, str]:
     return rel, new, "updated", "set file_template for YYYY_MM_DD_HHMM_<slug>.py names"
 
 
-def set_file_template(text: str) -> str | bool | None:
+def set_file_template(text: str) -> str | Literal[False] | None:
     """alembic.ini text with `file_template` set in its [alembic] section.
 
     None when the section already sets one, False when there is no [alembic]

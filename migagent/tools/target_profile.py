@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
@@ -169,14 +170,15 @@ def _size(snapshot: SchemaSnapshot, table: Table) -> tuple[int, int]:
     return rows, heap
 
 
-def _aggregates(snapshot: SchemaSnapshot, col: Column) -> list[str]:
-    """The aggregates one column contributes to its table's exact-count query."""
-    ident = sql.Identifier(col.name).as_string()
-    out = [f"count({ident})"]
+def _aggregates(snapshot: SchemaSnapshot, col: Column) -> list[tuple[str, sql.Composable]]:
+    """The aggregates one column contributes to its table's exact-count query, by what
+    each counts: `non_null`, `distinct`, `max_length`."""
+    ident = sql.Identifier(col.name)
+    out: list[tuple[str, sql.Composable]] = [("non_null", sql.SQL("count({})").format(ident))]
     if datagen.distinct_possible(snapshot, col.type):
-        out.append(f"count(DISTINCT {ident})")
+        out.append(("distinct", sql.SQL("count(DISTINCT {})").format(ident)))
     if datagen.is_text(snapshot, col.type):
-        out.append(f"max(char_length({ident}))")
+        out.append(("max_length", sql.SQL("max(char_length({}))").format(ident)))
     return out
 
 
@@ -189,22 +191,25 @@ def _exact_counts(
 ) -> dict[str, ColumnCounts] | None:
     """One aggregate query over the table; None when it fails or times out."""
     per_column = [_aggregates(snapshot, c) for c in columns]
-    select = ", ".join(["count(*)"] + [a for aggs in per_column for a in aggs])
-    ident = sql.Identifier(table.schema_name, table.name).as_string()
-    row = _query_one(conn, f"SELECT {select} FROM {ident}", timeout_ms)
+    select = sql.SQL(", ").join(
+        [sql.SQL("count(*)"), *(expr for aggs in per_column for _, expr in aggs)]
+    )
+    query = sql.SQL("SELECT {} FROM {}").format(
+        select, sql.Identifier(table.schema_name, table.name)
+    )
+    row = _query_one(conn, query, timeout_ms)
     if row is None:
         return None
     total, values = int(row[0]), list(row[1:])
     out: dict[str, ColumnCounts] = {}
     for col, aggs in zip(columns, per_column, strict=True):
-        got = dict(zip(aggs, values[: len(aggs)], strict=True))
+        got = dict(zip((what for what, _ in aggs), values[: len(aggs)], strict=True))
         values = values[len(aggs) :]
-        ident = sql.Identifier(col.name).as_string()
         out[col.name] = ColumnCounts(
             rows=total,
-            non_null=int(got[f"count({ident})"]),
-            distinct=got.get(f"count(DISTINCT {ident})"),
-            max_length=got.get(f"max(char_length({ident}))"),
+            non_null=int(got["non_null"]),
+            distinct=got.get("distinct"),
+            max_length=got.get("max_length"),
         )
     return out
 
@@ -229,14 +234,19 @@ def _pg_stats(
     return out
 
 
-def _query_one(conn: psycopg.Connection, query: str, timeout_ms: int) -> tuple | None:
+def _query_one(
+    conn: psycopg.Connection, query: LiteralString | sql.Composed, timeout_ms: int
+) -> tuple[Any, ...] | None:
     rows = _query_all(conn, query, timeout_ms)
     return rows[0] if rows else None
 
 
 def _query_all(
-    conn: psycopg.Connection, query: str, timeout_ms: int, params: tuple = ()
-) -> list[tuple]:
+    conn: psycopg.Connection,
+    query: LiteralString | sql.Composed,
+    timeout_ms: int,
+    params: tuple[Any, ...] = (),
+) -> list[tuple[Any, ...]]:
     """Run one read-only query under a statement timeout; [] when it fails."""
     try:
         with conn.transaction():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from migagent.tools.verify.report import RISKS, DataLoss, DataLossFinding
+from migagent.tools.verify.report import RISKS, DataLoss, DataLossFinding, Risk
 
 TABLES_SQL = """
 SELECT c.oid::int8, n.nspname, c.relname,
@@ -229,7 +229,7 @@ def upgrade_changes(before: Fingerprint, after: Fingerprint) -> list[str]:
     return out
 
 
-def risk_of(findings: list[DataLossFinding]) -> str:
+def risk_of(findings: list[DataLossFinding]) -> Risk:
     """None / Low (<= 1% of any baseline) / Medium (<= 25%) / High (more, or a table)."""
     if not findings:
         return RISKS[0]
