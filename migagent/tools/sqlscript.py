@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import bisect
 import re
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import LiteralString
 
 import psycopg
 from pglast import ast, enums
@@ -81,7 +83,9 @@ def split_script(text: str, *, source: str = "schema") -> list[Statement]:
         meta = _meta_command_at(text, pending, pos, end) if "\\" in text[pos:end] else None
         if meta is not None:
             before = _tokens(text[pending:meta])
-            pending, resume = _take(text, lines, pending, end, before or [], statements)
+            # a scanner error (str) or an open quote (None) before it: nothing to split off
+            tokens = before if isinstance(before, list) else []
+            pending, resume = _take(text, lines, pending, end, tokens, statements)
             if resume != end:  # a COPY before the backslash took the lines after it
                 pos = resume
                 continue
@@ -378,10 +382,13 @@ def run_script(
 
 
 def _execute(conn: psycopg.Connection, sql_text: str, copy_data: str | None) -> None:
+    # psycopg asks for a LiteralString so that untrusted text is not run by accident; a
+    # schema script is run on purpose, statement by statement, on the scratch database
+    statement = typing.cast(LiteralString, sql_text)
     if copy_data is None:
-        conn.execute(sql_text)
+        conn.execute(statement)
         return
-    with conn.cursor() as cur, cur.copy(sql_text) as copy:
+    with conn.cursor() as cur, cur.copy(statement) as copy:
         copy.write(copy_data)
 
 
@@ -539,12 +546,16 @@ def _without_option(options: tuple | None, name: str) -> tuple:
     return tuple(o for o in options or () if not (isinstance(o, ast.DefElem) and o.defname == name))
 
 
-def _options_holder(node: ast.Node) -> tuple[ast.Node | None, ast.RangeVar | None]:
+_OptionsHolder = ast.CreateStmt | ast.ViewStmt | ast.IndexStmt | ast.IntoClause
+
+
+def _options_holder(node: ast.Node) -> tuple[_OptionsHolder | None, ast.RangeVar | None]:
     """The node whose `options` are the relation's storage options, and the relation."""
     if isinstance(node, ast.CreateStmt | ast.ViewStmt):
         return node, node.relation if isinstance(node, ast.CreateStmt) else node.view
     if isinstance(node, ast.IndexStmt):
-        return node, ast.RangeVar(schemaname=node.relation.schemaname, relname=node.idxname)
+        schema = node.relation.schemaname if node.relation is not None else None
+        return node, ast.RangeVar(schemaname=schema, relname=node.idxname)
     if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
         return node.into, node.into.rel
     return None, None
