@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import re
 import time
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import LiteralString
 
 import psycopg
 from psycopg import sql
@@ -183,10 +185,19 @@ def generate(
     return result
 
 
+def _column(table: Table, name: str) -> Column:
+    """A column the CHECK reading above already found on `table`."""
+    col = table.column(name)
+    if col is None:
+        raise KeyError(f"{table.qualified_name} has no column {name}")
+    return col
+
+
 def _try(conn: psycopg.Connection, statement: str) -> tuple[int, str | None]:
     conn.execute("SAVEPOINT migagent_datagen")
     try:
-        cur = conn.execute(statement)
+        # built here from quoted identifiers and literals; psycopg asks for LiteralString
+        cur = conn.execute(typing.cast(LiteralString, statement))
     except psycopg.Error as exc:
         conn.execute("ROLLBACK TO SAVEPOINT migagent_datagen")
         diag = getattr(exc, "diag", None)
@@ -562,13 +573,18 @@ def plan_insert(
     stride: list[str] = []
     for i, con in enumerate(c for c in table.constraints if c.kind == "foreign_key"):
         nullable = all((table.column(c) or Column(name=c, type="")).nullable for c in con.columns)
-        if con.ref_table not in parents_with_rows or con.ref_table == table.qualified_name:
+        ref_table = con.ref_table  # a foreign key always names its parent
+        if (
+            ref_table is None
+            or ref_table not in parents_with_rows
+            or ref_table == table.qualified_name
+        ):
             if not nullable:
                 unmet.append(f"{con.ref_table} has no rows for foreign key {con.name}")
             for c in con.columns:
                 fk_value.setdefault(c, "NULL")
             continue
-        ref_schema, ref_name = con.ref_table.split(".", 1)
+        ref_schema, ref_name = ref_table.split(".", 1)
         ref = sql.Identifier(ref_schema, ref_name).as_string()
         cols = ", ".join(f"{_ident(rc)} AS c{j}" for j, rc in enumerate(con.ref_columns))
         notnull = " AND ".join(f"{_ident(rc)} IS NOT NULL" for rc in con.ref_columns)
@@ -743,8 +759,7 @@ def _shape_from_checks(ctx: _Ctx) -> dict[str, str]:
     for check in exprs:
         for part in _split_and(check):
             m = _IN_LIST.match(part) or _IN_PAREN.match(part)
-            if m and ctx.table.column(_unq(m.group(1))):
-                col = ctx.table.column(_unq(m.group(1)))
+            if m and (col := ctx.table.column(_unq(m.group(1)))):
                 values = [
                     "'" + s + "'" if s is not None and num == "" else num
                     for s, num in _LITERAL.findall(m.group(2))
@@ -770,7 +785,7 @@ def _shape_from_checks(ctx: _Ctx) -> dict[str, str]:
             if m and ctx.table.column(_unq(m.group(1))) and ctx.table.column(_unq(m.group(3))):
                 pairs.append((_unq(m.group(1)), m.group(2), _unq(m.group(3))))
     for name in set(lows) | set(highs):
-        col = ctx.table.column(name)
+        col = _column(ctx.table, name)
         family = _family(_base_type(ctx.snap, col.type))
         if family not in ("int", "numeric", "float"):
             continue
@@ -788,7 +803,7 @@ def _shape_from_checks(ctx: _Ctx) -> dict[str, str]:
         span = max(int(hi - lo), 0)
         out[name] = f"{lo} + (g % {span + 1})" if span else f"{lo}"
     for name, n in maxlen.items():
-        col = ctx.table.column(name)
+        col = _column(ctx.table, name)
         base = out.get(name) or _column_value(ctx, name, col.type, unique=name in ctx.unique)
         fitting = [v for v in listed.get(name, []) if len(_literal_text(v)) <= n]
         if fitting:  # the listed values that fit, rather than cut ones the list lacks
@@ -796,19 +811,19 @@ def _shape_from_checks(ctx: _Ctx) -> dict[str, str]:
         elif base is not None and n >= 1:
             out[name] = _fit(base, n, unique=name in ctx.unique and name not in ctx.casts)
     for a, op, b in pairs:
-        ca, cb = ctx.table.column(a), ctx.table.column(b)
+        ca, cb = _column(ctx.table, a), _column(ctx.table, b)
         fam = _family(_base_type(ctx.snap, ca.type))
         if fam != _family(_base_type(ctx.snap, cb.type)) or fam not in _STEP:
             continue
         # make the larger side follow the smaller one
         small, large = (a, b) if op.startswith("<") else (b, a)
         base = out.get(small) or _column_value(
-            ctx, small, ctx.table.column(small).type, unique=small in ctx.unique
+            ctx, small, _column(ctx.table, small).type, unique=small in ctx.unique
         )
         if base is None or large in out:
             continue
         out.setdefault(small, base)
-        cast = _base_type(ctx.snap, ctx.table.column(small).type)
+        cast = _base_type(ctx.snap, _column(ctx.table, small).type)
         out[large] = f"({base})::{cast} + {_STEP[fam]}"
     return out
 
