@@ -79,7 +79,10 @@ TRIGGER = (
     rf"^\s*(?:please\s+)?(?:{VERBS})\b|^\s*(?:for\s+(?:all\s+)?(?:the\s+)?(?:rows|records)|where|wherever|if)\b"
     r"[^,]*,\s*(?:please\s+)?(?:set|update|replace|fill|backfill|populate)\b|^\s*in\s+\S+\s*,?\s*replace\b"
     rf"|^\s*(?:please\s+)?(?:{_FUNCTIONS}|normali[sz]e|cop(?:y|ies|ying))\b|^[^,;]*?{_SUBJECT_FIRST}"
+    rf"|[.!?]\s+(?:please\s+)?(?:{VERBS})\b"  # after a sentence of context
 )
+# a sentence of context before the statement must not itself ask for a schema change
+_ASKS = re.compile(r"\b(?:need|needs|should|must|want|wants|track|store|column|field|table)\b")
 _SEP = r"\s+(?:to|with|from|as|using)\s+|\s*:?=\s*"
 _COND = (
     r"\s+(?:where|wherever|whenever|when|if|only\s+(?:where|when|if)|"
@@ -95,6 +98,7 @@ _FILLER = rf"(?:\s*(?:please|first|as\s+well|too|now|thanks|{_SCOPE_ALL}))*\s*[.
 # a clause ends at a top-level ';', a sentence end, or a comma/and that starts another step
 _BOUNDARY = (
     r"\s*;\s*|\.\s+|\.$|,\s*(?:and\s+)?then\s+|\s+and\s+then\s+|\s+then\s+|"
+    r",\s*(?=(?:so|because|since|as)\s+(?!well\b))|"  # ", so the job can ...": a reason
     r",\s*(?:and\s+)?(?=(?:make|add|index|drop|create|rename|also|mark|remove|set|change|keep)\b)|"
     r"\s+and\s+(?=(?:make|add|index|drop|create|rename|also|mark|remove|change|keep)\b)"
 )
@@ -135,6 +139,41 @@ _SCHEMA_WORDS = re.compile(
 )
 
 
+# words that start a step to plan ("make it NOT NULL", "drop x", "set y to 1")
+_STEP_START = re.compile(
+    rf"^\s*(?:please\s+)?(?:also\s+)?(?:and\s+)?(?:then\s+)?(?:{VERBS}|{_FUNCTIONS}|add|create|introduce|drop|"
+    r"remove|delete|rename|index|make|alter|put|mark|copy|move|split|merge|get\s+rid\s+of)\b",
+    re.I,
+)
+# what not to do, or how to do it: constraints on the plan, not steps of it
+_CONSTRAINT = re.compile(
+    r"^\s*(?:and\s+)?(?:please\s+)?(?:(?:do\s+not|don'?t|never|no|without|not)\b|keep\b|leave\b|"
+    r"(?:this\s+is\s+)?(?:data|only)\b)",
+    re.I,
+)
+
+
+def context_only(text: str) -> bool:
+    """Whether `text` (what follows a planned clause) holds no further step: each of its
+    sentences and clauses is a constraint ("don't touch the schema", "keep price_cents",
+    "data only") or context ("appointments is ~5M rows and busy", "so the job can stop
+    joining"), none starts with a verb of a change."""
+    masked = mask(text)
+    parts = re.split(r"\s*;\s*|[.!?](?:\s+|$)|,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+then\s+", masked)
+    pos = 0
+    for part in parts:
+        start = masked.find(part, pos)
+        pos = start + len(part)
+        words = text[start:pos]
+        if not words.strip() or re.fullmatch(_FILLER, words, re.I):
+            continue
+        if _CONSTRAINT.match(words):
+            continue
+        if _STEP_START.match(words):
+            return False
+    return True
+
+
 def _refuse(problem: str, considered: list[str] | None = None) -> UnderstandingError:
     return UnderstandingError(problem, considered, f"rephrase it, {EXAMPLE}")
 
@@ -149,6 +188,10 @@ def mask(text: str) -> str:
             out[i] = "\x01"
             if ch == quote:
                 quote = None
+        elif (
+            ch == "'" and 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
+        ):
+            continue  # an apostrophe in a word ("we're", "booking's"), not a quote
         elif ch in "'\"":
             quote = ch
             out[i] = "\x01"
@@ -270,6 +313,11 @@ def read_value(raw: str, scope: Scope, column: str, *, words_as_text: bool = Tru
     for pattern, sql in _WORD_VALUES:
         if re.fullmatch(pattern, low):
             return Value(sql)
+    described = _described_ref(text)
+    if described is not None:
+        ref, words = described
+        value = read_value(ref, scope, column, words_as_text=False)
+        return Value(value.sql, f"'{words}' read as {value.sql}, the column it names")
     stmt = _parse(text, "SELECT ", what, text)
     if (
         type(stmt).__name__ != "SelectStmt"
@@ -309,6 +357,16 @@ def read_value(raw: str, scope: Scope, column: str, *, words_as_text: bool = Tru
     if find_type(text) and find_type(text)[1] == 0 and not v.refs and "'" not in text:
         raise _refuse(f"{what} reads like a type, not a value")
     return Value(text)
+
+
+def _described_ref(text: str) -> tuple[str, str] | None:
+    """(column reference, words) for a value told in words that name the column in
+    parentheses: "each booking's event (events.starts_at)", "the clinic of the
+    practitioner (practitioners.clinic_id)"; None for anything else."""
+    m = re.fullmatch(r"([a-z][\w' -]*?)\s*\(\s*([a-z_]\w*(?:\.[a-z_]\w*){0,2})\s*\)", text, re.I)
+    if m is None or not re.search(r"\s", m.group(1).strip()) and "'" not in m.group(1):
+        return None  # "lower(email)": a function call, not words
+    return m.group(2), m.group(1).strip()
 
 
 def read_condition(raw: str, scope: Scope, column: str, *, qualify: bool = False) -> str:
@@ -630,6 +688,27 @@ def read_statement(request: str) -> _Reading | None:
     )
 
 
+def _statement_after_context(request: str) -> _Reading | None:
+    """The data statement of a request that opens with context ("Pay runs imported
+    from the old system have no currency. Set pay_runs.currency to 'GBP' where it is
+    NULL."): the first sentence that reads as one, when what comes before it is context
+    only (no step, no schema word)."""
+    text = request.strip()
+    masked = mask(text)
+    for m in re.finditer(r"[.!?]\s+", masked):
+        before = text[: m.start()]
+        if (
+            not context_only(before)
+            or _SCHEMA_WORDS.search(before.lower())
+            or _ASKS.search(before.lower())
+        ):
+            return None
+        reading = read_statement(text[m.end() :])
+        if reading is not None:
+            return reading
+    return None
+
+
 def _target(reading: _Reading, planner: Ctx) -> tuple[Table, str, str | None] | None:
     """(table, column, condition from the target's words) or None when the target
     names no column."""
@@ -706,7 +785,7 @@ def plan_data_statement(planner: Ctx, *, final: bool = False) -> P.DraftPlan | N
     "set/update/replace <column> to <words>" may be another intent's ("set
     orders.customer_id to reference customers"): unless `final` (the planner's
     last attempt), such a request whose value is not SQL is left to the others."""
-    reading = read_statement(planner.request)
+    reading = read_statement(planner.request) or _statement_after_context(planner.request)
     if reading is None:
         return None
     found = _target(reading, planner)
@@ -733,7 +812,7 @@ def plan_data_statement(planner: Ctx, *, final: bool = False) -> P.DraftPlan | N
     if ft and ft[1] == 0 and ft[2] >= len(bare) - 1 and "'" not in bare:
         return None  # "set x to varchar(100)": a type change
     leftover = reading.leftover.strip()
-    if leftover and not re.fullmatch(_FILLER, leftover, re.I):
+    if leftover and not re.fullmatch(_FILLER, leftover, re.I) and not context_only(leftover):
         raise _refuse(
             f"I understood {reading.understood.strip()!r} but not {leftover!r}",
             ["the offline planner drafts one data change per request"],
@@ -888,6 +967,8 @@ def data_clauses(request: str) -> list[_Clause]:
             if not sep:
                 continue
             target, sep_end = text[m.end() : m.end() + sep.start()], sep.end()
+            # "fill it for every existing course from ...": scope words, not the target
+            target = re.sub(rf"\s+(?:{_SCOPE_ALL})\s*$", "", target, flags=re.I)
         value, cond, via, _leftover, _end = _split_rest(text, masked, m.end() + sep_end)
         if not value.strip():
             continue
