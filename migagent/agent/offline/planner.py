@@ -19,17 +19,31 @@ from migagent.agent.errors import UnderstandingError
 from migagent.agent.offline import data_intents
 from migagent.agent.offline.clauses import account_clauses
 from migagent.agent.offline.context import Ctx
+from migagent.agent.offline.contradictions import (
+    refuse_contradictions,
+    refuse_contradictory_words,
+)
 from migagent.agent.offline.intents import REGISTRY
 from migagent.agent.offline.lexicon import restore_quoted, snake
 from migagent.agent.offline.reading import Reading, read_request
 
 _NO_TABLES_NEEDED = re.compile(r"\bcreate\b.*\btable\b|\bextension\b|\benum\b")
+# words only a change to the database schema (or its data) is asked in
+_SCHEMA_WORDS = re.compile(
+    r"\b(?:columns?|fields?|tables?|index\w*|idx|constraints?|keys?|fk|checks?|unique\w*|defaults?|"
+    r"null\w*|required|optional|mandatory|types?|enum\w*|referenc\w*|foreign|renam\w*|drop\w*|"
+    r"add\w*|creat\w*|alter\w*|migrat\w*|backfill\w*|populat\w*|extensions?|partition\w*|"
+    r"schema|rows?|records?|store|track|enforce\w*|never|always|must|cannot|can't|convert\w*|"
+    r"change|switch|split|merge|remove|delete|update|insert|set|length|characters?|"
+    r"varchar|text|integer|bigint|boolean|jsonb|uuid|timestamp\w*|numeric|date|search|lookups?)\b"
+)
 
 
 def plan_request(request: str, facts: P.Facts) -> P.DraftPlan:
     """The offline planner's reading of `request` against `facts` (or an error)."""
     reading = read_request(request, facts)
     try:
+        refuse_contradictory_words(reading)
         plan = _first_plan(reading)
     except UnderstandingError as exc:
         if reading.quoted:  # say the names as the user wrote them, not their tokens
@@ -38,6 +52,7 @@ def plan_request(request: str, facts: P.Facts) -> P.DraftPlan:
         raise
     plan = data_intents.account_data_clauses(plan, reading.request, facts)
     account_clauses(plan, reading)
+    refuse_contradictions(plan, reading)
     if reading.quoted:
         _restore(plan, reading.quoted)
         plan.slug = snake(plan.slug)
@@ -50,6 +65,8 @@ def _first_plan(reading: Reading) -> P.DraftPlan:
         raise UnderstandingError("the request is empty")
     if not reading.r.tables and not _NO_TABLES_NEEDED.search(reading.low):
         raise UnderstandingError("the schema has no tables to change")
+    if not _SCHEMA_WORDS.search(reading.low) and not reading.r.table_mentions():
+        raise not_understood(reading)
     for intent in REGISTRY:
         if intent.trigger.search(reading.low):
             result = intent.plan(Ctx(reading))
@@ -61,11 +78,6 @@ def _first_plan(reading: Reading) -> P.DraftPlan:
 def not_understood(reading: Reading) -> UnderstandingError:
     """A refusal in the user's words: what was understood, what is missing, an example."""
     named = list(dict.fromkeys(m.table.name for m in reading.r.table_mentions()))
-    considered = (
-        [f"it names {', '.join(named)}, but no change to make to it"]
-        if named
-        else [f"tables in the schema: {', '.join(t.name for t in reading.r.tables[:10])}"]
-    )
     t = next((x for x in reading.r.tables if x.name in named), None) or (
         reading.r.tables[0] if reading.r.tables else None
     )
@@ -74,12 +86,28 @@ def not_understood(reading: Reading) -> UnderstandingError:
         if t is not None and t.columns
         else "e.g. 'create table notes: id bigserial primary key, body text'"
     )
-    return UnderstandingError(
-        "could not tell what change this request asks for",
-        considered,
+    fix = (
         f"say what to change and where, {example}; or pass the target schema with "
-        "--desired desired.sql, or use --backend claude",
+        "--desired desired.sql, or use --backend claude"
     )
+    if not _SCHEMA_WORDS.search(reading.low):
+        understood = (
+            f"it mentions {', '.join(named)} but asks for no change to them"
+            if named
+            else f"it names none of the tables ({', '.join(x.name for x in reading.r.tables[:8])})"
+        )
+        return UnderstandingError(
+            "this does not read as a schema change (a job, a report or a message is not "
+            "something a migration does)",
+            [understood],
+            fix,
+        )
+    considered = (
+        [f"it names {', '.join(named)}, but no change to make to it"]
+        if named
+        else [f"tables in the schema: {', '.join(x.name for x in reading.r.tables[:10])}"]
+    )
+    return UnderstandingError("could not tell what change this request asks for", considered, fix)
 
 
 def _restore(obj: object, tokens: dict[str, str]) -> object:

@@ -204,6 +204,10 @@ def rule_check(ctx: Ctx) -> P.DraftPlan | None:
     expr = rules.read_rule(ctx.low, t, ctx.r) or compare_by_stems(ctx.low, t)
     if expr is None:
         return None
+    one = re.fullmatch(r"([a-z_]\w*) (?:>=|<=) -?[\d.]+", expr)
+    both = _bounds_in_words(ctx, one.group(1)) if one else None
+    if both and " AND " in both:
+        expr = both  # "at least 30 and at most 20": both bounds, not the first
     ctx.categories += ["check"]
     cols = [w for w in re.findall(r"[a-z_]\w*", expr) if t.column(w)]
     name = ctx.explicit_name() or idx_name(t.name, cols, "check")
@@ -297,12 +301,8 @@ def check(ctx: Ctx) -> P.DraftPlan | None:
             expr = f"{col} > 0"
         elif m := ctx.search(r"\bbetween\s+(-?[\d.]+)\s+and\s+(-?[\d.]+)"):
             expr = f"{col} >= {m.group(1)} AND {col} <= {m.group(2)}"
-        elif m := ctx.search(r"\b(?:at\s+least|>=|greater\s+than\s+or\s+equal\s+to)\s+(-?[\d.]+)"):
-            expr = f"{col} >= {m.group(1)}"
-        elif m := ctx.search(
-            r"\b(?:at\s+most|<=|less\s+than\s+or\s+equal\s+to|no\s+more\s+than)\s+(-?[\d.]+)"
-        ):
-            expr = f"{col} <= {m.group(1)}"
+        elif bounds := _bounds_in_words(ctx, col):
+            expr = bounds
         elif m := ctx.search(r"\b(?:after|later\s+than|greater\s+than|>)\s+(?:the\s+)?([a-z_]\w*)"):
             other = ctx.r.column_named(t, m.group(1))
             if other is None:
@@ -328,6 +328,18 @@ def check(ctx: Ctx) -> P.DraftPlan | None:
         [P.AddCheck(table=t.qualified_name, name=name, expression=expr)],
         f"add_{name}",
     )
+
+
+def _bounds_in_words(ctx: Ctx, col: str) -> str | None:
+    """'at least 1', 'at most 10', or both ("at least 30 and at most 20" keeps both, so a
+    contradiction is seen, not half of it drafted)."""
+    lo = ctx.search(r"\b(?:at\s+least|>=|greater\s+than\s+or\s+equal\s+to)\s+(-?[\d.]+)")
+    hi = ctx.search(
+        r"\b(?:at\s+most|<=|less\s+than\s+or\s+equal\s+to|no\s+more\s+than)\s+(-?[\d.]+)"
+    )
+    parts = [f"{col} >= {lo.group(1)}"] if lo else []
+    parts += [f"{col} <= {hi.group(1)}"] if hi else []
+    return " AND ".join(parts) or None
 
 
 def exclusion(ctx: Ctx) -> P.DraftPlan | None:
