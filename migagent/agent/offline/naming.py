@@ -82,11 +82,17 @@ def noun_phrase_name(ctx: Ctx, t: Table) -> tuple[str, int] | None:
     """A new column named by plain words whose last word is also a type name: "add
     billing interval to plans", "add an expected delivery date to parcels". The words
     are the name (billing_interval, expected_delivery_date), never `billing` of type
-    interval; its type then comes from the name's conventions or is asked for."""
+    interval; its type then comes from the name's conventions or is asked for. Words
+    that together name an existing enum type ("add risk level to merchants") are read
+    the same way. The words end at the table (`to plans`) or, when the request is
+    scoped to `t` ("plans: add billing interval, monthly or annual"), at punctuation."""
+    enum_names = "|".join(re.escape(e.name.replace("_", " ")) for e in ctx.snap.enums.values())
+    tail = f"{NOUN_TYPES}|{enum_names}" if enum_names else NOUN_TYPES
     m = re.search(
         r"\b(?:add|introduce|store|track)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?"
-        r"(?:nullable\s+|optional\s+|required\s+)?((?:[a-z][a-z0-9]*\s+){1,3}?)"
-        rf"({NOUN_TYPES})\s+(?:column\s+|field\s+)?(?:to|on|in|for)\s+(?:the\s+)?([a-z_][\w.]*)",
+        r"(?:nullable\s+|optional\s+|required\s+)?((?:[a-z][a-z0-9]*\s+){0,3}?)"
+        rf"({tail})(?:\s+(?:column\s+|field\s+)?(?:to|on|in|for)\s+(?:the\s+)?([a-z_][\w.]*)"
+        r"|\s*(?=[,;:(]|\s-\s))",
         ctx.low,
     )
     if not m:
@@ -94,8 +100,13 @@ def noun_phrase_name(ctx: Ctx, t: Table) -> tuple[str, int] | None:
     words_ = m.group(1).split()
     if any(w in STOP or find_type(w) for w in words_):
         return None
-    if t not in ctx.r.table_named(m.group(3).split(".")[-1]):
-        return None
     name = snake(" ".join([*words_, m.group(2)]))
+    if "_" not in name:
+        return None  # one word ("add interval ..."): the ordinary patterns read it
+    named = m.group(3)
+    if named is not None and t not in ctx.r.table_named(named.split(".")[-1]):
+        return None
+    if named is None and t is not ctx.r.subject_table(required=False):
+        return None
     ctx.phrase_name = name
     return ctx.new_name(name, m.end(2)), m.end(2)

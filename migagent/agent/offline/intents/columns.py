@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from migagent.agent import plan as P
-from migagent.agent.errors import UnderstandingError
+from migagent.agent.errors import AmbiguousRequest, UnderstandingError
 from migagent.agent.offline.common import (
     EXTENSION_TYPES,
     idx_name,
@@ -24,12 +24,31 @@ from migagent.agent.offline.lexicon import (
 )
 from migagent.agent.offline.naming import new_column_name
 from migagent.agent.satypes import normalize_type, type_family
-from migagent.tools.introspect.model import Table
+from migagent.tools.introspect.model import Column, Enum, Table
+
+
+def _subject(ctx: Ctx) -> Table:
+    """The table the request is about (the resolver raises when it cannot tell)."""
+    t = ctx.r.subject_table()
+    if t is None:
+        raise UnderstandingError("could not tell which table the request is about")
+    return t
+
+
+def _column(t: Table, name: str) -> Column:
+    """`t`'s column `name`, which the caller read from `t` itself."""
+    c = t.column(name)
+    if c is None:
+        raise UnderstandingError(
+            f"{t.name} has no column {name!r}",
+            [f"columns of {t.name}: {', '.join(x.name for x in t.columns)}"],
+        )
+    return c
 
 
 def maybe_add_column(ctx: Ctx) -> P.DraftPlan | None:
     try:
-        t = ctx.r.subject_table()
+        t = _subject(ctx)
     except UnderstandingError:
         return None
     if new_column_name(ctx, t) is None:
@@ -37,8 +56,12 @@ def maybe_add_column(ctx: Ctx) -> P.DraftPlan | None:
     return add_column(ctx)
 
 
+_NOT_NULL = r"\bnot\s+null\b|\brequired\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bmust\s+be\s+set\b"
+_NULLABLE = r"(?<!non-)(?<!non)\bnullable\b|\boptional\b"
+
+
 def add_column(ctx: Ctx) -> P.DraftPlan | None:
-    t = ctx.r.subject_table()
+    t = _subject(ctx)
     found = new_column_name(ctx, t)
     if found is None:
         return None
@@ -47,103 +70,22 @@ def add_column(ctx: Ctx) -> P.DraftPlan | None:
         raise UnderstandingError(f"{t.name}.{name} already exists")
     ctx.categories += ["add_column"]
     rest = ctx.r.text[end:]
-    low_rest = rest.lower()
-    ops: list = []
+    ops: list[P.Operation] = []
     enums = {e.name: e for e in ctx.snap.enums.values()}
-    # an enum type: existing, or created here ("as a Postgres enum type called x: a / b / c")
-    typ_text = None
-    if re.search(r"\benum\b", ctx.low):
-        nm = re.search(r"\benum(?:\s+type)?\s+(?:called\s+|named\s+)?[`'\"]?([a-z_]\w*)", ctx.low)
-        ename = (
-            nm.group(1)
-            if nm and nm.group(1) not in ("type", "with", "of", "called", "named")
-            else f"{singular(t.name)}_{name}"
-        )
-        if ename in enums:
-            typ_text = ename
-        else:
-            labels = read_labels(ctx.r.text)
-            if not labels:
-                raise UnderstandingError(
-                    "found no enum values in the request",
-                    ["write them as 'a', 'b', 'c' or a / b / c"],
-                )
-            ops.append(P.CreateEnum(name=ename, labels=labels))
-            typ_text = ename
-            ctx.categories += ["enum", "create_enum"]
-    for ename in enums:
-        if typ_text is None and re.search(rf"\b{re.escape(ename)}\b", low_rest):
-            typ_text = ename
-    typ = None if typ_text else find_type(rest[:80])
-    if (
-        typ_text is None
-        and typ is None
-        and len(find_types(ctx.low)) == 1
-        and ctx.phrase_name != name  # its type word is its name
-    ):
-        typ = find_type(ctx.low)
-    # <thing>_id where <things>.id exists: the referenced key's type, and the foreign key
-    key_of = _referenced_by_name(ctx, t, name)
+    typ_text, created = _enum_type(ctx, t, name, rest, enums)
+    if created is not None:
+        ops.append(created)
     inferred_fk = None
-    if key_of is not None:
-        rt, rpk = key_of
-        rtype = rt.column(rpk).type
-        given = typ_text or (normalize_type(typ[0]) if typ else None)
-        if given is None:
-            typ_text = rtype
-            inferred_fk = rt
-            ctx.assumptions.append(
-                f"{t.name}.{name} references {rt.name}.{rpk}, so it is {rtype} with a foreign key"
-            )
-        elif type_family(given) != type_family(rtype) and given not in enums:
-            raise UnderstandingError(
-                f"{t.name}.{name} reads as a reference to {rt.name}.{rpk}, which is {rtype}, "
-                f"but the request types it {given}",
-                [f"{rt.name}.{rpk} is {rtype}"],
-                f"say 'add {name} {rtype} to {t.name}' for the reference, or give the column "
-                "another name",
-            )
-    if typ_text is None and typ is None:
-        typ_text = infer_type(name, ctx.snap)
-        if typ_text is None:
-            raise UnderstandingError(
-                f"understood: add a column {name} to {t.name}; missing: its type (the name "
-                "does not say it)",
-                None,
-                f"say the type, e.g. 'add {name} text to {t.name}' (or bigint, boolean, "
-                "timestamptz, numeric(12,2), interval, 'up to 32 characters')",
-            )
-        ctx.assumptions.append(f"{t.name}.{name} typed {typ_text} (inferred from its name)")
-    elif typ_text is None:
-        typ_text = typ[0]
+    if typ_text is None:
+        typ_text, inferred_fk = _column_type(ctx, t, name, rest, enums)
     if typ_text in ("serial", "bigserial"):
         typ_text = {"serial": "integer", "bigserial": "bigint"}[typ_text]
-    not_null = bool(
-        re.search(
-            r"\bnot\s+null\b|\brequired\b|\bnon-?null(?:able)?\b|\bmandatory\b|\bmust\s+be\s+set\b",
-            ctx.low,
-        )
-    ) and not re.search(r"(?<!non-)(?<!non)\bnullable\b|\boptional\b", ctx.low)
-    default = None
-    dm = re.search(
-        r"\bdefault(?:s|ing)?(?:\s+(?:it|value))?\s*(?:to|of|=|:|is|should\s+be)?\s+(.+?)(?:$|[.;]\s|,\s|\s+and\s|\))",
-        ctx.r.text + " ",
-        re.I,
+    enum_labels = (
+        enums[typ_text].labels if typ_text in enums else created.labels if created else None
     )
-    if dm:
-        default = parse_value(
-            dm.group(1), normalize_type(typ_text) if typ_text not in enums else None
-        )
-        if default is None:
-            raise UnderstandingError(f"could not read the default value {dm.group(1)!r}")
-        if typ_text in enums or any(isinstance(o, P.CreateEnum) for o in ops):
-            default = default if "'" in default else f"'{default}'"
-    elif fm := re.search(
-        r"\b(?:existing|old|current)\s+\w+\s+(?:are|is|should\s+be|get|become)\s+(?:all\s+)?('[^']*'|\S+)",
-        ctx.r.text,
-        re.I,
-    ):
-        default = parse_value(fm.group(1), normalize_type(typ_text))
+    said_not_null = ctx.has(_NOT_NULL) and not ctx.has(_NULLABLE)
+    said_nullable = ctx.has(_NULLABLE)
+    default = _default_value(ctx, t, name, typ_text, enum_labels)
     if typ_text in EXTENSION_TYPES:
         ops = ctx.extension_ops(EXTENSION_TYPES[typ_text]) + ops
     elif m_ext := re.search(
@@ -155,11 +97,14 @@ def add_column(ctx: Ctx) -> P.DraftPlan | None:
     fill = None
     em = re.match(r"\s*(?:\([^)]*\)\s*)?(?:=|:=|as)\s*([^.;,]+?)(?:[.;,]\s|$)", rest + " ")
     if em and not re.match(r"\s*(?:a|an|the)\b", em.group(1)):
-        fill = _expression(ctx, t, em.group(1))
+        fill = _expression(t, em.group(1))
     src = re.search(
         r"\b(?:filled|populated|backfilled|copied|taken)\s+(?:in\s+)?(?:from|with)\s+(?:the\s+)?([a-z_]\w*)\.([a-z_]\w*)",
         ctx.low,
     )
+    not_null = said_not_null
+    if fill is None and src is None and not said_nullable and not said_not_null:
+        not_null, default = _closed_set_default(ctx, t, name, typ_text, enum_labels, default)
     col = P.ColumnDef(name=name, type=typ_text, nullable=not not_null, default=default)
     if fill is not None or src is not None:
         ops.append(
@@ -167,7 +112,7 @@ def add_column(ctx: Ctx) -> P.DraftPlan | None:
         )
         if src is not None:
             ops.append(_join_backfill(ctx, t, name, src.group(1), src.group(2)))
-        else:
+        elif fill is not None:
             ops.append(
                 P.Backfill(table=t.qualified_name, column=name, value=fill, where=f"{name} IS NULL")
             )
@@ -185,11 +130,187 @@ def add_column(ctx: Ctx) -> P.DraftPlan | None:
                 ["say e.g. 'default 0' or 'existing rows get ...'"],
             )
         ops.append(P.AddColumn(table=t.qualified_name, column=col))
-    # references / unique / index attached to the new column
+    ops += _attached(ctx, t, name, rest, inferred_fk)
+    return ctx.plan(f"Add column {t.name}.{name}", ops, f"add_{name}_to_{t.name}")
+
+
+def _enum_type(
+    ctx: Ctx, t: Table, name: str, rest: str, enums: dict[str, Enum]
+) -> tuple[str | None, P.CreateEnum | None]:
+    """The enum a new column is typed with: one the request names (existing, or created
+    here: "as a Postgres enum type called x: a / b / c"), else None."""
+    if re.search(r"\benum\b", ctx.low):
+        nm = re.search(r"\benum(?:\s+type)?\s+(?:called\s+|named\s+)?[`'\"]?([a-z_]\w*)", ctx.low)
+        ename = (
+            nm.group(1)
+            if nm and nm.group(1) not in ("type", "with", "of", "called", "named")
+            else f"{singular(t.name)}_{name}"
+        )
+        if ename in enums:
+            return ename, None
+        labels = read_labels(ctx.r.text)
+        if not labels:
+            raise UnderstandingError(
+                "found no enum values in the request",
+                ["write them as 'a', 'b', 'c' or a / b / c"],
+            )
+        ctx.categories += ["enum", "create_enum"]
+        return ename, P.CreateEnum(name=ename, labels=labels)
+    low_rest = rest.lower()
+    for ename in enums:
+        if re.search(rf"\b{re.escape(ename)}\b", low_rest):
+            return ename, None
+    return None, None
+
+
+def _column_type(
+    ctx: Ctx, t: Table, name: str, rest: str, enums: dict[str, Enum]
+) -> tuple[str, Table | None]:
+    """The type of a new column the request does not type with an enum: written in it,
+    else the referenced key's (`<thing>_id`), an existing enum whose labels or name the
+    request matches, the schema's convention or the name's; else a refusal asking for it.
+    Also the table an inferred foreign key points at."""
+    typ = find_type(rest[:80])
+    if typ is None and len(find_types(ctx.low)) == 1 and ctx.phrase_name != name:
+        typ = find_type(ctx.low)  # its type word is not its name
+    given = normalize_type(typ[0]) if typ else None
+    key_of = _referenced_by_name(ctx, t, name)
+    if key_of is not None:
+        rt, rpk = key_of
+        rtype = _column(rt, rpk).type
+        if given is None:
+            ctx.assumptions.append(
+                f"{t.name}.{name} references {rt.name}.{rpk}, so it is {rtype} with a foreign key"
+            )
+            return rtype, rt
+        if type_family(given) == type_family(rtype) and typ is not None:
+            ctx.assumptions.append(
+                f"{t.name}.{name} references {rt.name}.{rpk} (its name says so): a foreign key"
+            )
+            return typ[0], rt
+        if type_family(given) != type_family(rtype):
+            raise UnderstandingError(
+                f"{t.name}.{name} reads as a reference to {rt.name}.{rpk}, which is {rtype}, "
+                f"but the request types it {given}",
+                [f"{rt.name}.{rpk} is {rtype}"],
+                f"say 'add {name} {rtype} to {t.name}' for the reference, or give the column "
+                "another name",
+            )
+    if typ is not None:
+        return typ[0], None
+    matched = _enum_matching(ctx, name, rest, enums)
+    if matched is not None:
+        return matched, None
+    inferred = infer_type(name, ctx.snap)
+    if inferred is None:
+        raise UnderstandingError(
+            f"understood: add a column {name} to {t.name}; missing: its type (the name "
+            "does not say it)",
+            None,
+            f"say the type, e.g. 'add {name} text to {t.name}' (or bigint, boolean, "
+            "timestamptz, numeric(12,2), interval, 'up to 32 characters')",
+        )
+    ctx.assumptions.append(f"{t.name}.{name} typed {inferred} (inferred from its name)")
+    return inferred, None
+
+
+def _enum_matching(ctx: Ctx, name: str, rest: str, enums: dict[str, Enum]) -> str | None:
+    """An existing enum a new, untyped column reads as: the one at least two of whose
+    labels the request lists (and none it does not know), or the one named like the
+    column. Two enums listing the same values: a refusal, not a pick."""
+    low = rest.lower()
+    listed = {x.lower() for x in read_labels(rest)}
+    hits = []
+    for e in enums.values():
+        labels = {x.lower() for x in e.labels}
+        said = {x for x in labels if re.search(rf"(?<![\w-]){re.escape(x)}(?![\w-])", low)}
+        if len(said) >= 2 and listed <= labels:
+            hits.append(e.name)
+    if len(hits) > 1:
+        raise AmbiguousRequest(f"the values named for {name} fit more than one enum type", hits)
+    if hits:
+        ctx.assumptions.append(
+            f"{name} takes the values of the existing enum type {hits[0]} "
+            f"({', '.join(enums[hits[0]].labels)}), so it is typed {hits[0]}"
+        )
+        return hits[0]
+    if name in enums:
+        ctx.assumptions.append(f"{name} is typed by the existing enum type of the same name")
+        return name
+    return None
+
+
+def _default_value(
+    ctx: Ctx, t: Table, name: str, typ_text: str, labels: list[str] | None
+) -> str | None:
+    """The default the request gives the new column ("default x", "x by default",
+    "existing rows are all x"), as SQL for its type; None when it gives none."""
+    sql_type = normalize_type(typ_text) if labels is None else None
+    dm = re.search(
+        r"('(?:[^']|'')*'|[\w-]+)\s+(?:by|as\s+the)\s+default\b", ctx.r.text, re.I
+    ) or re.search(
+        r"\bdefault(?:s|ing)?(?:\s+(?:it|value))?\s*(?:to|of|=|:|is|should\s+be)?\s+(.+?)(?:$|[.;]\s|,\s|\s+and\s|\))",
+        ctx.r.text + " ",
+        re.I,
+    )
+    if dm:
+        value = parse_value(dm.group(1), sql_type)
+        if value is None:
+            raise UnderstandingError(f"could not read the default value {dm.group(1)!r}")
+    elif fm := re.search(
+        r"\b(?:existing|old|current)\s+\w+\s+(?:are|is|should\s+be|get|become)\s+(?:all\s+)?('[^']*'|\S+)",
+        ctx.r.text,
+        re.I,
+    ):
+        value = parse_value(fm.group(1), sql_type)
+    else:
+        return None
+    if value is None or labels is None:
+        return value
+    value = value if value.startswith("'") else f"'{value}'"
+    if value.strip("'") not in labels:
+        raise UnderstandingError(
+            f"the default {value} of {t.name}.{name} is not one of its values",
+            [f"values: {', '.join(labels)}"],
+        )
+    return value
+
+
+def _closed_set_default(
+    ctx: Ctx, t: Table, name: str, typ_text: str, labels: list[str] | None, default: str | None
+) -> tuple[bool, str | None]:
+    """(NOT NULL?, default) of a new flag or enum column the request says neither
+    nullable nor NOT NULL: a flag is set or not, so NOT NULL DEFAULT false unless a
+    default is given; an enum column with a default holds one of its values in every
+    row, so NOT NULL. Anything else stays nullable."""
+    if normalize_type(typ_text) == "boolean":
+        value = default or "false"
+        ctx.assumptions.append(
+            f"{t.name}.{name} is a flag: boolean NOT NULL DEFAULT {value} (every row is either "
+            f"set or not; existing rows read {value}, a catalog-only change)"
+        )
+        return True, value
+    if labels is not None and default is not None:
+        ctx.assumptions.append(
+            f"{t.name}.{name} is NOT NULL: every row, existing ones included, holds one of "
+            f"its values (the default {default} until set)"
+        )
+        return True, default
+    return False, default
+
+
+def _attached(
+    ctx: Ctx, t: Table, name: str, rest: str, inferred_fk: Table | None
+) -> list[P.Operation]:
+    """The foreign key, unique constraint or index the request attaches to the new
+    column. A new foreign-key column is indexed even unasked: deletes on the referenced
+    table and joins from it look rows up by the column (built CONCURRENTLY when large)."""
+    ops: list[P.Operation] = []
     ref = re.search(
         r"\b(?:references?|referencing|foreign\s+key\s+(?:to|on)|fk\s+to|points?\s+(?:to|at)|pointing\s+(?:to|at)|linked\s+to)\s+(?:the\s+)?(?:another\s+|an?\s+|other\s+)?([a-z_][\w.]*)",
         ctx.low,
     )
+    fk = None
     if (
         ref
         or inferred_fk is not None
@@ -204,25 +325,29 @@ def add_column(ctx: Ctx) -> P.DraftPlan | None:
         if rt is None:
             raise UnderstandingError(f"{t.name}.{name} references {rt_name}, which does not exist")
         ctx.categories += ["foreign_key"]
-        ops.append(
-            P.AddForeignKey(
-                table=t.qualified_name,
-                name=f"{t.name}_{name}_fkey",
-                columns=[name],
-                ref_table=rt.qualified_name,
-                ref_columns=ctx.pk(rt),
-                on_delete=ref_action(ctx.low),
-            )
+        fk = P.AddForeignKey(
+            table=t.qualified_name,
+            name=f"{t.name}_{name}_fkey",
+            columns=[name],
+            ref_table=rt.qualified_name,
+            ref_columns=ctx.pk(rt),
+            on_delete=ref_action(ctx.low),
         )
-    if re.search(r"\bunique\b", low_rest):
+        ops.append(fk)
+    if re.search(r"\bunique\b", rest.lower()):
         ctx.categories += ["unique"]
         ops.append(P.AddUnique(table=t.qualified_name, name=f"{t.name}_{name}_key", columns=[name]))
-    elif re.search(r"\bindex(?:ed)?\b|\bidx\b", ctx.low):
+    elif fk is not None or re.search(r"\bindex(?:ed)?\b|\bidx\b", ctx.low):
         ctx.categories += ["index"]
         ops.append(
             P.CreateIndex(table=t.qualified_name, name=idx_name(t.name, [name], "idx"), keys=[name])
         )
-    return ctx.plan(f"Add column {t.name}.{name}", ops, f"add_{name}_to_{t.name}")
+        if fk is not None and not re.search(r"\bindex(?:ed)?\b|\bidx\b", ctx.low):
+            ctx.assumptions.append(
+                f"{t.name}.{name} gets an index: deletes on {fk.ref_table.split('.')[-1]} and "
+                f"joins look {t.name} rows up by it"
+            )
+    return ops
 
 
 def _referenced_by_name(ctx: Ctx, t: Table, name: str) -> tuple[Table, str] | None:
@@ -237,7 +362,7 @@ def _referenced_by_name(ctx: Ctx, t: Table, name: str) -> tuple[Table, str] | No
     return (found[0], pk[0]) if len(pk) == 1 else None
 
 
-def _expression(ctx: Ctx, t: Table, text: str) -> str:
+def _expression(t: Table, text: str) -> str:
     """An SQL expression over `t`'s columns written in the request (`a + b`, `lower(x)`)."""
     expr = text.strip().strip("`").strip()
     idents = re.findall(r"\b([a-z_][\w]*)\b(?!\s*\()", expr.lower())
@@ -309,9 +434,9 @@ def _join_backfill(ctx: Ctx, t: Table, column: str, src_table: str, src_col: str
 
 
 def default(ctx: Ctx) -> P.DraftPlan | None:
-    t = ctx.r.subject_table()
+    t = _subject(ctx)
     col = ctx.one_column(t, "change the default of")
-    c = t.column(col)
+    c = _column(t, col)
     if ctx.has(
         r"\b(?:remove|drop|delete|no\s+longer|get\s+rid\s+of|without|unset|clear|no)\b[^.]{0,40}\bdefault|\bdefault\b[^.]{0,20}\b(?:removed|dropped|gone)\b"
     ):
@@ -385,7 +510,7 @@ def business_default(ctx: Ctx) -> P.DraftPlan | None:
     if not m:
         return None
     try:
-        t = ctx.r.subject_table()
+        t = _subject(ctx)
     except UnderstandingError:
         return None
     cands = [
@@ -403,7 +528,7 @@ def business_default(ctx: Ctx) -> P.DraftPlan | None:
             f'name the column, e.g. "{t.name}.<column> should default to {m.group(2)}"',
         )
     col = cands[0]
-    c = t.column(col)
+    c = _column(t, col)
     raw = m.group(2)
     number = re.fullmatch(r"-?\d+(?:\.\d+)?", raw)
     if raw.startswith("'") or (type_family(c.type) in ("int", "num") and number):
@@ -428,12 +553,12 @@ def business_default(ctx: Ctx) -> P.DraftPlan | None:
 
 
 def nullability(ctx: Ctx) -> P.DraftPlan | None:
-    t = ctx.r.subject_table()
+    t = _subject(ctx)
     drop = ctx.has(
         r"\ballow\b[^;]{0,60}?\bto\s+be\s+(?:null|empty|missing|blank|unset)\b|\boptional\b|\b(?<!non-)nullable\b|\ballow\s+nulls?\b|\b(?:drop|remove|delete|get\s+rid\s+of)\s+(?:the\s+)?not[\s-]+null\b|\bcan\s+be\s+(?:null|empty|missing)\b|\bno\s+longer\s+required\b|\bnot\s+required\b"
     )
     col = ctx.one_column(t, "make " + ("nullable" if drop else "NOT NULL"))
-    c = t.column(col)
+    c = _column(t, col)
     if drop:
         if c.nullable:
             raise UnderstandingError(f"{t.name}.{col} is already nullable")

@@ -5,22 +5,44 @@ from __future__ import annotations
 import re
 
 from migagent.agent import plan as P
-from migagent.agent.errors import UnderstandingError
+from migagent.agent.errors import AmbiguousRequest, UnderstandingError
 from migagent.agent.offline.context import Ctx
 from migagent.agent.offline.lexicon import (
     find_type,
     find_types,
+    singular,
     snake,
 )
 from migagent.agent.satypes import normalize_type, type_family
+from migagent.tools.introspect.model import Column, Table
+
+
+def _subject(ctx: Ctx) -> Table:
+    """The table the request is about (the resolver raises when it cannot tell)."""
+    t = ctx.r.subject_table()
+    if t is None:
+        raise UnderstandingError("could not tell which table the request is about")
+    return t
+
+
+def _column(t: Table, name: str) -> Column:
+    """`t`'s column `name`, which the caller read from `t` itself."""
+    c = t.column(name)
+    if c is None:
+        raise UnderstandingError(
+            f"{t.name} has no column {name!r}",
+            [f"columns of {t.name}: {', '.join(x.name for x in t.columns)}"],
+        )
+    return c
 
 
 def timezone(ctx: Ctx) -> P.DraftPlan | None:
-    t = ctx.r.subject_table()
-    cols = [c for c in ctx.columns_of(t) if type_family(t.column(c).type) == "timestamp"]
-    for m_, col in ctx.r.dotted():
-        if m_.table is t and ctx.r.column_named(t, col):
-            cols = [ctx.r.column_named(t, col)]
+    t = _subject(ctx)
+    cols = [c for c in ctx.columns_of(t) if type_family(_column(t, c).type) == "timestamp"]
+    for m_, word in ctx.r.dotted():
+        named = ctx.r.column_named(t, word) if m_.table is t else None
+        if named is not None:
+            cols = [named]
     if not cols:
         return None
     zones = re.findall(r"\b([A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)\b", ctx.request)
@@ -31,9 +53,9 @@ def timezone(ctx: Ctx) -> P.DraftPlan | None:
     tz_from = src_m.group(1) if src_m else "UTC"
     tz_from = "UTC" if tz_from.lower() == "utc" else tz_from
     ctx.categories += ["data_migration", "timezone"]
-    ops: list = []
+    ops: list[P.Operation] = []
     for c in cols:
-        col = t.column(c)
+        col = _column(t, c)
         wants_tz = ctx.has(r"\btimestamptz\b|\bwith\s+time\s*zone\b|\btz[- ]aware\b")
         if col.type.startswith("timestamp") and "without" in col.type and (wants_tz or not dst_m):
             src = tz_from if src_m else "UTC"
@@ -77,10 +99,84 @@ def timezone(ctx: Ctx) -> P.DraftPlan | None:
     )
 
 
+# words that say values are longer than their column allows
+_TRUNCATED = (
+    r"\btruncat\w*|\bcut\s+off\b|\bget\s+cut\b|\bchopp?\w*|\bclipped\b|\btoo\s+long\b"
+    r"|\bdo(?:n't|\s+not)\s+fit\b|\boverflow\w*|\blonger\b"
+)
+# the nouns a short display text is called by; a request's "names" can mean a `title`
+_LABEL_WORDS = frozenset({"name", "title", "headline", "heading", "caption", "label", "subject"})
+
+
+def _length_asked(ctx: Ctx) -> int | None:
+    """The character limit a request asks for: "allow 200 characters", or a bare "allow
+    300" said of values that get cut off; None when it asks for none."""
+    ft = find_type(ctx.low)
+    if ft is not None:
+        m = re.fullmatch(r"character varying\((\d+)\)", ft[0])
+        return int(m.group(1)) if m else None
+    m = re.search(r"\b(?:allow|permit|fit|take|hold)\s+(?:up\s+to\s+)?(\d+)\b(?!\s*[%\w])", ctx.low)
+    if m and ctx.has(_TRUNCATED):
+        return int(m.group(1))
+    return None
+
+
+def _limit(c: Column) -> int | None:
+    m = re.fullmatch(r"character(?: varying)?\((\d+)\)", c.type)
+    return int(m.group(1)) if m else None
+
+
+def _bounded_column(ctx: Ctx, t: Table, length: int) -> str:
+    """The one column of `t` a length limit stated without naming it can mean: a bounded
+    text column shorter than `length`, narrowed to the display texts (title, name, ...)
+    when the request calls the values that; two plausible columns: a refusal."""
+    pool = [c for c in t.columns if (n := _limit(c)) is not None and n < length]
+    said = {singular(w) for w in re.findall(r"[a-z]+", ctx.low)} & _LABEL_WORDS
+    if said and len(pool) > 1:
+        labelled = [
+            c
+            for c in pool
+            if _LABEL_WORDS & set(c.name.lower().split("_"))
+            or (
+                c.comment
+                and _LABEL_WORDS & {singular(w) for w in re.findall(r"[a-z]+", c.comment.lower())}
+            )
+        ]
+        pool = labelled or pool
+    if len(pool) != 1:
+        bounded = [c.name for c in t.columns if _limit(c) is not None]
+        if not pool:
+            raise UnderstandingError(
+                f"understood: allow {length} characters in a column of {t.name}; no bounded "
+                f"text column of {t.name} is shorter than that",
+                [f"bounded text columns of {t.name}: {', '.join(bounded) or 'none'}"],
+                f"name the column, e.g. 'allow {t.name}.<column> up to {length} characters'",
+            )
+        raise AmbiguousRequest(
+            f"more than one column of {t.name} could be the one to allow {length} characters",
+            [f"{c.name} ({c.type})" for c in pool],
+        )
+    c = pool[0]
+    ctx.assumptions.append(
+        f"the values cut off are {t.name}.{c.name} ({c.type}), the only "
+        + ("display text " if said else "")
+        + f"column of {t.name} limited below {length} characters"
+    )
+    return c.name
+
+
+def _names_a_column(ctx: Ctx, t: Table) -> bool:
+    return bool(ctx.columns_of(t)) or any(m.table is t for m, _ in ctx.r.dotted())
+
+
 def alter_type(ctx: Ctx) -> P.DraftPlan | None:
-    t = ctx.r.subject_table()
-    col = ctx.one_column(t, "change the type of")
-    c = t.column(col)
+    t = _subject(ctx)
+    length = _length_asked(ctx)
+    if length is not None and not _names_a_column(ctx, t):
+        col = _bounded_column(ctx, t, length)
+    else:
+        col = ctx.one_column(t, "change the type of")
+    c = _column(t, col)
     new = None
     tm = re.search(r"\b(?:to|into|as|become|becomes|be)\s+(?:an?\s+|the\s+)?(.{1,60})", ctx.low)
     candidates = []
@@ -102,6 +198,8 @@ def alter_type(ctx: Ctx) -> P.DraftPlan | None:
     else:
         types = find_types(ctx.low)
         new = types[-1] if types else None
+    if new is None and length is not None:
+        new = f"character varying({length})"
     if new is None:
         return None
     if new in ("serial", "bigserial"):
@@ -112,7 +210,7 @@ def alter_type(ctx: Ctx) -> P.DraftPlan | None:
     if new_n == c.type:
         raise UnderstandingError(f"{t.name}.{col} is already {c.type}")
     ctx.categories += ["type_change"]
-    ops: list = []
+    ops: list[P.Operation] = []
     if new_n == "citext":
         ops += ctx.extension_ops("citext")
     using = None
@@ -149,9 +247,9 @@ def alter_type(ctx: Ctx) -> P.DraftPlan | None:
     )
     # integer keys: the sequence and the referencing columns follow
     if type_family(c.type) == "int" and new_n == "bigint":
-        if c.default and "nextval(" in c.default:
-            seq = re.search(r"nextval\('([^']+)'", c.default).group(1)
-            ops.append(P.AlterSequenceType(name=seq, new_type="bigint"))
+        seq = re.search(r"nextval\('([^']+)'", c.default or "")
+        if seq is not None:
+            ops.append(P.AlterSequenceType(name=seq.group(1), new_type="bigint"))
         if col in ctx.pk(t):
             for other in ctx.r.tables:
                 for k in other.constraints:
