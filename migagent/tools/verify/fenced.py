@@ -529,16 +529,25 @@ def encode_report(report: VerificationReport) -> dict[str, Any]:
     for field_name, info in VerificationReport.model_fields.items():
         if info.exclude:
             value = getattr(report, field_name)
-            hidden[field_name] = TypeAdapter(info.annotation).dump_python(value, mode="json")
+            hidden[field_name] = TypeAdapter(_annotation(field_name)).dump_python(
+                value, mode="json"
+            )
     return {"report": data, "hidden": hidden}
 
 
 def decode_report(payload: dict[str, Any]) -> VerificationReport:
     report = VerificationReport.model_validate(payload["report"])
     for field_name, value in payload.get("hidden", {}).items():
-        info = VerificationReport.model_fields[field_name]
-        setattr(report, field_name, TypeAdapter(info.annotation).validate_python(value))
+        setattr(report, field_name, TypeAdapter(_annotation(field_name)).validate_python(value))
     return report
+
+
+def _annotation(field_name: str) -> Any:
+    """A report field's declared type (every field of the model is annotated)."""
+    annotation = VerificationReport.model_fields[field_name].annotation
+    if annotation is None:
+        raise TypeError(f"VerificationReport.{field_name} has no annotation")
+    return annotation
 
 
 # ------------------------------------------------------------------ child side

@@ -23,12 +23,14 @@ from __future__ import annotations
 import json
 import re
 import time
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, LiteralString
 
 import psycopg
+from psycopg import sql
 
 from migagent.errors import UsageError
 from migagent.tools import datagen
@@ -400,8 +402,12 @@ def run_check(conn: psycopg.Connection, query: str, timeout_ms: int) -> CheckRes
     try:
         with conn.transaction():
             conn.execute("SET TRANSACTION READ ONLY")
-            conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
-            cur = conn.execute(query)
+            conn.execute(
+                sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(timeout_ms)))
+            )
+            # the user's own read-only check query, run on purpose (psycopg asks for a
+            # LiteralString so that such text is not run by accident)
+            cur = conn.execute(typing.cast(LiteralString, query))
             if cur.description is not None:
                 result.columns = [d.name for d in cur.description]
                 fetched = cur.fetchall()
@@ -577,7 +583,7 @@ def history_template(
     script = project.script_directory()
     downs = module.down_revision
     try:
-        chain = list(script.revision_map.iterate_revisions(downs, "base", implicit_base=True))
+        chain = list(script.iterate_revisions(downs, "base", implicit_base=True))
     except Exception as exc:
         raise UsageError(
             f"cannot follow the Alembic history from {downs} down to base: {exc}",
