@@ -215,6 +215,13 @@ REF_ACTIONS = [
         "SET NULL",
     ),
     (r"\bon\s+delete\s+restrict\b|\brestrict\b|\bprevent\w*\s+(?:the\s+)?delet", "RESTRICT"),
+    # a join table's rows: "removing the links when either side is deleted"
+    (
+        r"\b(?:remov|delet|drop|clean)\w*\s+(?:up\s+)?(?:the\s+|its\s+|their\s+)?"
+        r"(?:links?|associations?|pairs?|mappings?)\b"
+        r"|\b(?:links?|associations?|pairs?|mappings?)\s+(?:go|goes|are\s+(?:removed|deleted)|disappear)",
+        "CASCADE",
+    ),
 ]
 
 

@@ -51,7 +51,7 @@ def plan_request(request: str, facts: P.Facts) -> P.DraftPlan:
             exc.args = (str(exc),)
         raise
     plan = data_intents.account_data_clauses(plan, reading.request, facts)
-    account_clauses(plan, reading)
+    account_clauses(_with_nested_keys(plan), reading)
     refuse_contradictions(plan, reading)
     if reading.quoted:
         _restore(plan, reading.quoted)
@@ -108,6 +108,17 @@ def not_understood(reading: Reading) -> UnderstandingError:
         else [f"tables in the schema: {', '.join(x.name for x in reading.r.tables[:10])}"]
     )
     return UnderstandingError("could not tell what change this request asks for", considered, fix)
+
+
+def _with_nested_keys(plan: P.DraftPlan) -> P.DraftPlan:
+    """The plan as clause accounting sees it: a new table's foreign keys count as foreign
+    keys ("... removing the links when either side is deleted" is their ON DELETE)."""
+    nested = [
+        fk for op in plan.operations if isinstance(op, P.CreateTable) for fk in op.foreign_keys
+    ]
+    if not nested:
+        return plan
+    return plan.model_copy(update={"operations": [*plan.operations, *nested]})
 
 
 def _restore(obj: object, tokens: dict[str, str]) -> object:

@@ -17,6 +17,8 @@ from migagent.agent.offline.lexicon import (
     find_type,
     parse_value,
     ref_action,
+    singular,
+    variants,
 )
 from migagent.agent.offline.resolve import STOP
 from migagent.agent.satypes import normalize_type
@@ -24,6 +26,9 @@ from migagent.tools.introspect.model import Table
 
 
 def create_table(ctx: Ctx) -> P.DraftPlan | None:
+    joined = tables_and_join_table(ctx)
+    if joined is not None:
+        return joined
     m = re.search(
         r"\b(?:create|add|new|make|introduce)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:table\s+(?:called\s+|named\s+)?)?[`'\"]?([a-z_][\w.]*)[`'\"]?(?:\s+table)?",
         ctx.low,
@@ -308,3 +313,172 @@ def _rename_column(ctx: Ctx, t: Table, c: str, new: str) -> P.DraftPlan:
         [P.RenameColumn(table=t.qualified_name, column=c, new_name=new)],
         f"rename_{t.name}_{c}_to_{new}",
     )
+
+
+# ---------------------------------------------------------------- new tables and a join table
+_TABLE_WORD = re.compile(
+    r"\b([a-z_]\w*)\s+(?:(join|junction|link|linking|bridge|association|mapping)\s+)?table\b"
+    r"|\btable\s+(?:called\s+|named\s+)?([a-z_]\w*)"
+)
+_JOIN_WORDS = (
+    r"\b(?:join|junction|link|linking|bridge|association|mapping)\s+table\b|\bmany[- ]to[- ]many\b"
+)
+_CONSTRAINT_WORDS = {"unique", "required", "mandatory", "optional", "nullable", "distinct"}
+_FILLER = {
+    "a",
+    "an",
+    "the",
+    "with",
+    "its",
+    "their",
+    "each",
+    "per",
+    "of",
+    "for",
+    "column",
+    "columns",
+}
+
+
+def tables_and_join_table(ctx: Ctx) -> P.DraftPlan | None:
+    """New tables plus a join table between them and existing ones, in one request ("a
+    tags table (unique tag names) and an itinerary_tags join table to itineraries"); None
+    when the request asks for no join table. Columns said in words are linked by name:
+    "unique tag names" is the column `name` of tags with a UNIQUE constraint."""
+    if not ctx.has(_JOIN_WORDS):
+        return None
+    found: list[tuple[str, bool, int, int]] = []  # name, is the join table, start, end
+    for m in _TABLE_WORD.finditer(ctx.low):
+        name = m.group(1) or m.group(3)
+        if name in STOP or name in _FILLER or name in ("join", "junction", "link", "new"):
+            continue
+        if ctx.snap.table(name) is not None or ctx.r.table_named(name, fuzzy=False):
+            continue
+        found.append((name, m.group(2) is not None, m.start(), m.end()))
+    joins = [f for f in found if f[1]]
+    if len(joins) != 1:
+        return None
+    entities = [f for f in found if not f[1]]
+    join_name = joins[0][0]
+    ctx.categories += ["create_table"]
+    ops: list = []
+    new_pks: dict[str, str] = {}
+    for i, (name, _, _, end) in enumerate(found):
+        if name == join_name:
+            continue
+        nxt = found[i + 1][2] if i + 1 < len(found) else len(ctx.low)
+        ops.append(_entity_table(ctx, name, ctx.low[end:nxt]))
+        new_pks[name] = "bigint"
+    sides = _join_sides(ctx, join_name, [e[0] for e in entities])
+    if sides is None:
+        raise UnderstandingError(
+            f"understood a join table {join_name}, but not which two tables it links",
+            [f"new tables: {', '.join(e[0] for e in entities) or 'none'}"],
+            f"name both sides, e.g. 'a {join_name} join table between "
+            f"{(entities[0][0] if entities else 'tags')} and {ctx.r.tables[0].name if ctx.r.tables else 'items'}'",
+        )
+    action = ref_action(ctx.low)
+    columns: list[P.ColumnDef] = []
+    fks: list[P.AddForeignKey] = []
+    for side in sides:
+        t = ctx.snap.table(side) if side not in new_pks else None
+        col = f"{singular(side.split('.')[-1])}_id"
+        if t is not None:
+            pk = ctx.pk(t)
+            if len(pk) != 1:
+                raise UnderstandingError(f"{t.name} has no single-column primary key to reference")
+            ref_table, ref_col, typ = t.qualified_name, pk[0], t.column(pk[0]).type  # type: ignore[union-attr]
+        else:
+            ref_table, ref_col, typ = side, "id", new_pks[side]
+        columns.append(P.ColumnDef(name=col, type=typ, nullable=False))
+        fks.append(
+            P.AddForeignKey(
+                table=join_name,
+                name=f"{join_name}_{col}_fkey",
+                columns=[col],
+                ref_table=ref_table,
+                ref_columns=[ref_col],
+                on_delete=action,
+            )
+        )
+    pk_cols = [c.name for c in columns]
+    ops.append(
+        P.CreateTable(table=join_name, columns=columns, primary_key=pk_cols, foreign_keys=fks)
+    )
+    ops.append(
+        P.CreateIndex(
+            table=join_name, name=idx_name(join_name, [pk_cols[1]], "idx"), keys=[pk_cols[1]]
+        )
+    )
+    ctx.assumptions.append(
+        f"the pair ({', '.join(pk_cols)}) is the primary key of {join_name}; {pk_cols[1]} gets "
+        f"its own index for lookups from the other side"
+    )
+    names = [op.table for op in ops if isinstance(op, P.CreateTable)]
+    return ctx.plan(f"Create tables {', '.join(names)}", ops, f"create_{'_'.join(names)}")
+
+
+def _entity_table(ctx: Ctx, name: str, spec: str) -> P.CreateTable:
+    """A new table whose columns are said in words after its name: '(unique tag names)',
+    'with unique names', '(skill name unique)'; an identity `id` is its primary key."""
+    spec = re.split(
+        r"\b(?:and|plus)\s+(?:an?\s+|the\s+)?(?=[a-z_]\w*\s+(?:\w+\s+)?table\b)|;", spec
+    )[0]
+    spec = spec.strip(" ,.()")
+    nouns = variants(name) | variants(singular(name))
+    columns = [
+        P.ColumnDef(
+            name="id", type="bigint", nullable=False, identity="by default", primary_key=True
+        )
+    ]
+    unique: list[list[str]] = []
+    for item in re.split(r",|\band\b|\bplus\b|\(|\)", spec):
+        words = [w for w in re.findall(r"[a-z_]\w*", item) if w not in _FILLER]
+        if not words:
+            continue
+        typ = find_type(item)
+        flags = {w for w in words if w in _CONSTRAINT_WORDS}
+        rest = [w for w in words if w not in _CONSTRAINT_WORDS and w not in nouns]
+        if typ is not None:
+            rest = [w for w in rest if w not in typ[0].lower().split()]
+        if not rest:
+            continue
+        cname = "_".join(singular(w) for w in rest)
+        if cname == "id":
+            continue
+        ctype = typ[0] if typ else infer_type(cname, ctx.snap)
+        if ctype is None:
+            raise UnderstandingError(
+                f"understood a new table {name} with a column {cname}, but not its type",
+                None,
+                f"say it, e.g. '{name} ({cname} text unique)'",
+            )
+        required = bool(flags & {"required", "mandatory", "unique", "distinct"})
+        if flags & {"unique", "distinct"}:
+            unique.append([cname])
+            ctx.assumptions.append(
+                f"{name}.{cname} is unique, so NOT NULL too (a {singular(name)} has one)"
+            )
+        columns.append(P.ColumnDef(name=cname, type=ctype, nullable=not required))
+    return P.CreateTable(table=name, columns=columns, unique=unique)
+
+
+def _join_sides(ctx: Ctx, join: str, new: list[str]) -> list[str] | None:
+    """The two tables a join table links, in the order of its name (ticket_labels ->
+    tickets, labels): existing tables by qualified name, new ones by their name."""
+
+    def resolve(word: str) -> str | None:
+        for n in new:
+            if word in variants(n) or singular(word) == singular(n):
+                return n
+        hits = ctx.r.table_named(word, fuzzy=False)
+        return hits[0].qualified_name if hits else None
+
+    parts = join.split("_")
+    for i in range(1, len(parts)):
+        a, b = resolve("_".join(parts[:i])), resolve("_".join(parts[i:]))
+        if a and b and a != b:
+            return [a, b]
+    mentioned = [m.table.qualified_name for m in ctx.r.table_mentions()]
+    sides = list(dict.fromkeys([*mentioned, *new]))
+    return sides if len(sides) == 2 else None
