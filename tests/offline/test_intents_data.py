@@ -32,7 +32,7 @@ CREATE TABLE invoices (
 );
 INSERT INTO tenants (name, region) VALUES ('acme', 'EU'), ('globex', 'US');
 INSERT INTO invoices (tenant_id, region, total_cents, issued_at) VALUES
-    (1, NULL, 1250, NULL), (2, 'US', 999, now()), (1, 'EU', 100, NULL);
+    (1, NULL, 1250, NULL), (2, 'US', 999, '2020-01-01'), (1, 'EU', 100, NULL);
 """
 
 
@@ -144,3 +144,48 @@ def test_add_and_fill_from_a_joined_table_applies(sandbox) -> None:
         with db.connect() as conn:
             rows = conn.execute("SELECT id, tenant_region FROM invoices ORDER BY id").fetchall()
     assert [tuple(r) for r in rows] == [(1, "EU"), (2, "US"), (3, "EU")]
+
+
+@pytest.mark.parametrize(
+    ("request_", "column", "fill"),
+    [
+        ("invoices.region is now required: backfill nulls with 'EU' first, then add the NOT NULL", "region", "'EU'"),
+        ("issued_at on invoices must not be null. For invoices that lack it, use their created_at, "
+         "then make the column required.", "issued_at", "created_at"),
+        ("Old invoices without a region are treated as 'EU'; fill them in, then set NOT NULL on invoices.region "
+         "(no default).", "region", "'EU'"),
+    ],
+)  # fmt: skip
+def test_fill_the_nulls_then_require(request_: str, column: str, fill: str, facts: P.Facts) -> None:
+    plan = plan_request(request_, facts)
+    assert [(type(op), getattr(op, "column", None)) for op in plan.operations] == [
+        (P.SetNotNull, column)
+    ]
+    op = plan.operations[0]
+    assert isinstance(op, P.SetNotNull) and op.backfill == fill
+
+
+@pytest.mark.slow
+def test_fill_then_require_applies(sandbox) -> None:
+    from migagent.tools.verify.revision import RevisionSource
+    from migagent.tools.verify.runner import run_migration
+
+    template = sandbox.template_from_sql(SCHEMA)
+    result = draft(
+        "Invoice issue dates are mandatory now. For invoices missing one, use their created_at, "
+        "then put NOT NULL on invoices.issued_at.",
+        SchemaSource.template(template),
+        options=DraftOptions(backend="offline", rows={"invoices": 3}, estimate=False),
+        sandbox=sandbox,
+    )
+    assert result.verified, result.verification_detail
+    module = RevisionSource.from_text(result.revision_source, name="t.py").load()
+    with sandbox.scratch(template) as db:
+        run_migration(db, module, "upgrade", observe=False)
+        with db.connect() as conn:
+            nulls = conn.execute("SELECT count(*) FROM invoices WHERE issued_at IS NULL").fetchone()
+            kept = conn.execute(
+                "SELECT count(*) FROM invoices WHERE issued_at <> created_at"
+            ).fetchone()
+    assert nulls is not None and nulls[0] == 0
+    assert kept is not None and kept[0] == 1  # the row that had a date keeps it

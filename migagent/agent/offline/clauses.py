@@ -51,6 +51,12 @@ def account_clauses(plan: P.DraftPlan, reading: Reading) -> None:
         kinds = _STEP_OPS.get(verb)
         if ref_action(step) and any(isinstance(op, P.AddForeignKey) for op in plan.operations):
             continue  # "... and delete orders with their customer": the key's ON DELETE
+        if (
+            verb == "add"
+            and re.search(r"\bnot\s+null\b|\bnon-?null\b", step)
+            and not re.search(r"\bcolumn\b|\bfield\b", step)
+        ):
+            verb = "make"  # "then add the NOT NULL": the property, as "make it NOT NULL"
         if verb == "make":
             if _make_step_planned(plan, reading, step):
                 continue

@@ -75,12 +75,19 @@ def _base(verb: str, forms: list[tuple[str, str]]) -> str:
 
 
 # What the planner's dispatcher matches to try this intent at all.
-TRIGGER = (
+STATEMENT_TRIGGER = (
     rf"^\s*(?:please\s+)?(?:{VERBS})\b|^\s*(?:for\s+(?:all\s+)?(?:the\s+)?(?:rows|records)|where|wherever|if)\b"
     r"[^,]*,\s*(?:please\s+)?(?:set|update|replace|fill|backfill|populate)\b|^\s*in\s+\S+\s*,?\s*replace\b"
     rf"|^\s*(?:please\s+)?(?:{_FUNCTIONS}|normali[sz]e|cop(?:y|ies|ying))\b|^[^,;]*?{_SUBJECT_FIRST}"
     rf"|[.!?]\s+(?:please\s+)?(?:{VERBS})\b"  # after a sentence of context
 )
+# or a NOT NULL whose NULL rows are filled first (intents.data.fill_then_require)
+FILL_REQUIRE_TRIGGER = (
+    r"(?=.*(?:\bnot\s+null\b|\bmandatory\b|\brequired\b|\bnon-?null))"
+    r"(?=.*\b(?:fill|backfill|populate|use\s+(?:their|its)|treated\s+as|counted\s+as|nulls?\s+(?:become|get|should)|"
+    r"(?:set|default)\s+(?:the\s+|any\s+|existing\s+)*nulls?))"
+)
+TRIGGER = rf"{STATEMENT_TRIGGER}|^{FILL_REQUIRE_TRIGGER}"
 # a sentence of context before the statement must not itself ask for a schema change
 _ASKS = re.compile(r"\b(?:need|needs|should|must|want|wants|track|store|column|field|table)\b")
 _SEP = r"\s+(?:to|with|from|as|using)\s+|\s*:?=\s*"
@@ -364,7 +371,7 @@ def _described_ref(text: str) -> tuple[str, str] | None:
     parentheses: "each booking's event (events.starts_at)", "the clinic of the
     practitioner (practitioners.clinic_id)"; None for anything else."""
     m = re.fullmatch(r"([a-z][\w' -]*?)\s*\(\s*([a-z_]\w*(?:\.[a-z_]\w*){0,2})\s*\)", text, re.I)
-    if m is None or not re.search(r"\s", m.group(1).strip()) and "'" not in m.group(1):
+    if m is None or (not re.search(r"\s", m.group(1).strip()) and "'" not in m.group(1)):
         return None  # "lower(email)": a function call, not words
     return m.group(2), m.group(1).strip()
 
@@ -969,6 +976,7 @@ def data_clauses(request: str) -> list[_Clause]:
             target, sep_end = text[m.end() : m.end() + sep.start()], sep.end()
             # "fill it for every existing course from ...": scope words, not the target
             target = re.sub(rf"\s+(?:{_SCOPE_ALL})\s*$", "", target, flags=re.I)
+            target = re.sub(r"^(\s*(?:it|them|those))\s+in\s*$", r"\1", target, flags=re.I)
         value, cond, via, _leftover, _end = _split_rest(text, masked, m.end() + sep_end)
         if not value.strip():
             continue

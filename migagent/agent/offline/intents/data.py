@@ -15,10 +15,100 @@ from migagent.agent.offline.lexicon import (
 
 
 def data_statement(ctx: Ctx) -> P.DraftPlan | None:
+    if re.search(data_intents.FILL_REQUIRE_TRIGGER, ctx.low):
+        plan = fill_then_require(ctx)
+        if plan is not None:
+            return plan
+    if not re.search(data_intents.STATEMENT_TRIGGER, ctx.low):
+        return None
     return data_intents.plan_data_statement(ctx)
 
 
+# the column must hold a value from now on
+_REQUIRED = re.compile(
+    r"\bnot\s+null\b|\bmandatory\b|\brequired\b|\bnon-?null(?:able)?\b|\bmust\s+(?:not\s+be\s+null|always\s+be\s+set)\b"
+)
+_NOT_REQUIRED = re.compile(
+    r"\b(?:no\s+longer|not)\s+(?:required|mandatory)\b|\bstays?\s+nullable\b"
+)
+# the rows still NULL: the words a fill names them by
+_NULL_ROWS = (
+    r"(?:the\s+|any\s+|all\s+|existing\s+|old\s+)*(?:nulls?|missing(?:\s+(?:ones|values?|rows))?|"
+    r"empty\s+ones|blanks?|those|them|it|these|the\s+(?:old|existing)\s+(?:rows|ones))"
+)
+_VALUE_END = r"(?=\s*(?:$|[.;!]\s|[.;!]$|,|\s+then\b|\s+first\b|\s+so\b|\s+before\b|\s+and\s+(?:then\s+)?(?:make|put|set|add)\b))"
+# where the value for the NULL rows is told, in the phrasings commits and tickets use
+_FILL_VALUE = [
+    re.compile(
+        rf"\b(?:back)?fill(?:\s+in)?\s+{_NULL_ROWS}(?:\s+in)?\s+(?:with|to|from|as|using)\s+(.+?){_VALUE_END}"
+    ),
+    re.compile(
+        rf"\b(?:set|default|populate|replace)\s+{_NULL_ROWS}\s+(?:with|to|as|from)\s+(.+?){_VALUE_END}"
+    ),
+    re.compile(rf"\bnulls?\s+(?:become|get|should\s+(?:be|become|get))\s+(.+?){_VALUE_END}"),
+    re.compile(rf"\b(?:use|take|copy)\s+(?:their|its|the(?:ir)?)\s+(.+?){_VALUE_END}"),
+    re.compile(rf"\b(?:treated|counted|taken|read)\s+as\s+(.+?){_VALUE_END}"),
+]
+
+
+def fill_then_require(ctx: Ctx) -> P.DraftPlan | None:
+    """An existing nullable column made NOT NULL after its NULL rows are filled
+    ("backfill NULLs with 'x' then make it NOT NULL", "for the rows missing it use
+    their created_at, then put a NOT NULL on the column", "older rows count as 4, fill
+    those in first, then make it required"): one SET NOT NULL whose backfill fills
+    exactly the NULL rows (the only rows the constraint needs filled)."""
+    masked = data_intents.mask(ctx.low)
+    if not _REQUIRED.search(masked) or _NOT_REQUIRED.search(masked):
+        return None
+    fm = next((m for p in _FILL_VALUE if (m := p.search(masked))), None)
+    if fm is None:
+        return None
+    raw = ctx.text[fm.start(1) : fm.end(1)].strip()
+    t = ctx.r.subject_table(required=False)
+    if t is None:
+        return None
+    named = [
+        m.column
+        for m in ctx.r.column_mentions(t)
+        if m.column and not (fm.start(1) <= m.start < fm.end(1))
+    ]
+    named = list(dict.fromkeys(named))
+    dotted = [c for m, c in ctx.r.dotted() if m.table is t]
+    cols = [c for c in (dotted or named) if (col := t.column(c)) is not None]
+    if len(cols) != 1:
+        return None  # the column to fill and require is not told once: leave it to others
+    column = cols[0]
+    col = t.column(column)
+    if col is None or not col.nullable:
+        return None
+    # "treated as serving 4": words that echo the column before the value
+    echo = re.match(r"([a-z]+)\s+(.+)$", raw, re.I)
+    if echo and singular(echo.group(1).lower()) in (singular(column.lower()), column.lower()):
+        raw = echo.group(2)
+    scope = data_intents.Scope(t, ctx.r.tables)
+    value = data_intents.read_value(raw, scope, column)
+    if scope.joined:
+        return None  # a value read from another table: the data statement's join
+    ctx.categories += ["not_null", "data_migration", "backfill"]
+    ctx.assumptions.append(
+        f"the rows where {t.name}.{column} IS NULL get {value.sql} before SET NOT NULL "
+        "(the only rows the constraint needs filled; values already set stay)"
+    )
+    if value.assumption:
+        ctx.assumptions.append(value.assumption)
+    ctx.warnings.append(
+        f"a data migration: the downgrade drops NOT NULL but keeps the filled values of {t.name}.{column}"
+    )
+    return ctx.plan(
+        f"Fill the NULLs of {t.name}.{column} with {value.sql} and make it NOT NULL",
+        [P.SetNotNull(table=t.qualified_name, column=column, backfill=value.sql)],
+        f"{t.name}_{column}_fill_not_null",
+    )
+
+
 def data_statement_final(ctx: Ctx) -> P.DraftPlan | None:
+    if not re.search(data_intents.STATEMENT_TRIGGER, ctx.low):
+        return None
     return data_intents.plan_data_statement(ctx, final=True)
 
 
