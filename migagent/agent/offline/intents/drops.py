@@ -36,11 +36,11 @@ def drop(ctx: Ctx) -> P.DraftPlan | None:
                 )
     dotted = ctx.r.dotted()
     if ctx.has(r"\btable\b") and not dotted:
-        t = ctx.r.subject_table()
+        t = _subject(ctx)
         if ctx.has(r"\b(?:column|field)s?\b"):
             return drop_column(ctx, t)
         return drop_table(ctx, t)
-    t = ctx.r.subject_table()
+    t = _subject(ctx)
     cols = ctx.columns_of(t)
     if not cols and not dotted:
         return (
@@ -51,6 +51,13 @@ def drop(ctx: Ctx) -> P.DraftPlan | None:
             else None
         )
     return drop_column(ctx, t)
+
+
+def _subject(ctx: Ctx) -> Table:
+    t = ctx.r.subject_table()
+    if t is None:  # subject_table(required=True) raises first; this keeps the type exact
+        raise UnderstandingError("could not tell which table the request is about")
+    return t
 
 
 def drop_table(ctx: Ctx, t: Table) -> P.DraftPlan:
@@ -70,7 +77,7 @@ def drop_table(ctx: Ctx, t: Table) -> P.DraftPlan:
 
 def drop_column(ctx: Ctx, t: Table) -> P.DraftPlan:
     ctx.categories += ["drop_column"]
-    cols = []
+    cols: list[str] = []
     for m, col in ctx.r.dotted():
         if m.table is t:
             c = ctx.r.column_named(t, col)
@@ -84,7 +91,8 @@ def drop_column(ctx: Ctx, t: Table) -> P.DraftPlan:
         cols = ctx.columns_of(t)
         # only the columns named right after the verb
         vm = ctx.search(r"\b(?:drop|remove|delete|get\s+rid\s+of)\b")
-        cols = [m.column for m in ctx.r.column_mentions(t, start=vm.end() if vm else 0)] or cols
+        after_verb = ctx.r.column_mentions(t, start=vm.end() if vm else 0)
+        cols = [m.column for m in after_verb if m.column is not None] or cols
         cols = list(dict.fromkeys(cols))
     if not cols:
         raise UnderstandingError(f"could not tell which column of {t.name} to drop")

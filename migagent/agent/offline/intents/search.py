@@ -12,11 +12,50 @@ from migagent.agent.offline.common import (
 )
 from migagent.agent.offline.context import Ctx
 from migagent.agent.satypes import type_family
+from migagent.tools.introspect.model import Table
+
+# "as an expression index", "we'd rather not add a column", "without adding a column"
+NO_COLUMN = (
+    r"\bexpression\s+index\b|\bindex\s+the\s+expression\b"
+    r"|\bwithout\s+(?:add(?:ing)?\s+|a\s+|an\s+)*(?:new\s+|extra\s+|generated\s+|stored\s+)?column"
+    r"|\b(?:rather\s+not|don't|do\s+not|not|never|no\s+need\s+to)\s+(?:want\s+to\s+)?add(?:ing)?\s+(?:a\s+|an\s+|any\s+)?(?:new\s+|extra\s+)?column"
+    r"|\bno\s+(?:new|extra|generated|stored|added)\s+columns?\b"
+)
+
+
+def _subject(ctx: Ctx) -> Table:
+    t = ctx.r.subject_table()
+    if t is None:  # subject_table(required=True) raises first; this keeps the type exact
+        raise UnderstandingError("could not tell which table the request is about")
+    return t
+
+
+def _family(t: Table, column: str) -> str | None:
+    c = t.column(column)
+    return type_family(c.type) if c is not None else None
+
+
+def _document(t: Table, lang: str, sources: list[str], *, minimal: bool) -> str:
+    """The tsvector of the source columns. A NULL part would make the concatenation NULL
+    and hide the row, so nullable columns get coalesce; `minimal` (an expression index,
+    whose expression every query must repeat word for word) leaves NOT NULL ones bare."""
+
+    def part(name: str) -> str:
+        c = t.column(name)
+        return name if minimal and c is not None and not c.nullable else f"coalesce({name}, '')"
+
+    body = " || ' ' || ".join(part(c) for c in sources)
+    return f"to_tsvector('{lang}', {body})"
 
 
 def full_text(ctx: Ctx) -> P.DraftPlan:
-    ctx.categories += ["add_column", "generated_column", "index", "full_text_search"]
-    t = ctx.r.subject_table()
+    t = _subject(ctx)
+    as_index = ctx.has(NO_COLUMN)
+    ctx.categories += (
+        ["index", "expression_index", "full_text_search"]
+        if as_index
+        else ["add_column", "generated_column", "index", "full_text_search"]
+    )
     col = None
     cm = re.search(
         r"\b(?:column|vector|tsvector)\s+(?:named\s+|called\s+)[`'\"]?([a-z_]\w*)", ctx.low
@@ -43,9 +82,7 @@ def full_text(ctx: Ctx) -> P.DraftPlan:
     if lang is None:
         lang = "english"
         ctx.assumptions.append("text search configuration 'english' (none was named)")
-    mentioned = [
-        c for c in ctx.columns_of(t) if c != col and type_family(t.column(c).type) == "text"
-    ]
+    mentioned = [c for c in ctx.columns_of(t) if c != col and _family(t, c) == "text"]
     sources = mentioned
     if not sources:
         sources = [
@@ -82,8 +119,16 @@ def full_text(ctx: Ctx) -> P.DraftPlan:
         expr = " || ".join(parts)
         ctx.categories += ["weighted"]
     else:
-        body = " || ' ' || ".join(f"coalesce({c}, '')" for c in sources)
-        expr = f"to_tsvector('{lang}', {body})"
+        expr = _document(t, lang, sources, minimal=as_index)
+    if as_index:
+        name = named.group(1) if named else f"{t.name}_search_fts_idx"
+        ctx.assumptions.append(
+            f"queries must repeat the indexed expression to use the index: {expr} @@ <tsquery>"
+        )
+        index = P.CreateIndex(
+            table=t.qualified_name, name=name, keys=[expr], method="gin", kind="expression"
+        )
+        return ctx.plan(f"Add full-text search index to {t.name}", [index], f"add_{name}")
     if ctx.snap.server_version < 120000:
         raise UnderstandingError("generated columns need PostgreSQL 12 or later")
     ops: list = [
@@ -98,8 +143,8 @@ def full_text(ctx: Ctx) -> P.DraftPlan:
 
 def trigram(ctx: Ctx) -> P.DraftPlan:
     ctx.categories += ["index", "trigram", "extension"]
-    t = ctx.r.subject_table()
-    cols = [c for c in ctx.columns_of(t) if type_family(t.column(c).type) == "text"]
+    t = _subject(ctx)
+    cols = [c for c in ctx.columns_of(t) if _family(t, c) == "text"]
     dotted = [ctx.r.column_named(t, c) for m, c in ctx.r.dotted() if m.table is t]
     cols = [c for c in dotted if c] or cols
     if not cols:
