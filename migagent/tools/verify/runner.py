@@ -19,11 +19,13 @@ import signal
 import threading
 import time
 import types
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 
 from migagent.errors import MigagentError
@@ -111,11 +113,11 @@ class MigrationSession:
         event.listen(self.engine, "rollback", self._on_tx_end)
         try:
             self.conn = self.engine.connect()
-        except sa.exc.DBAPIError as exc:
+        except sa_exc.DBAPIError as exc:
             from migagent.errors import DatabaseError
 
             raise DatabaseError(
-                f"cannot connect to {pgurl.redact(self.url)}: {pgurl.describe_connect_error(exc.orig)}",
+                f"cannot connect to {pgurl.redact(self.url)}: {pgurl.describe_connect_error(exc.orig or exc)}",
                 "check the sandbox",
             ) from None
         self.dbapi: psycopg.Connection = self.conn.connection.dbapi_connection  # type: ignore[assignment]
@@ -372,13 +374,13 @@ class _InterruptWatch:
 
     def __init__(self) -> None:
         self.signalled = False
-        self._previous: object = None
+        self._previous: Callable[[int, types.FrameType | None], Any] | int | None = None
 
     def __enter__(self) -> _InterruptWatch:
         if threading.current_thread() is threading.main_thread():
             previous = signal.getsignal(signal.SIGINT)
 
-            def handler(signum: int, frame: object) -> None:
+            def handler(signum: int, frame: types.FrameType | None) -> None:
                 self.signalled = True
                 if callable(previous):
                     previous(signum, frame)
@@ -393,7 +395,7 @@ class _InterruptWatch:
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
             with contextlib.suppress(ValueError, TypeError):
-                signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+                signal.signal(signal.SIGINT, self._previous)
 
 
 def run_migration(
