@@ -7,6 +7,7 @@ import re
 from migagent.agent import plan as P
 from migagent.agent.errors import UnderstandingError
 from migagent.agent.offline import data_intents
+from migagent.agent.offline.common import idx_name
 from migagent.agent.offline.lexicon import ref_action
 from migagent.agent.offline.reading import Reading
 from migagent.agent.offline.resolve import Resolver
@@ -60,7 +61,13 @@ def account_clauses(plan: P.DraftPlan, reading: Reading) -> None:
         if verb == "make":
             if _make_step_planned(plan, reading, step):
                 continue
-        elif kinds is None or any(isinstance(op, kinds) for op in plan.operations):
+        elif (
+            kinds is None
+            or any(isinstance(op, kinds) for op in plan.operations)
+            or (
+                verb == "index" and i and _index_the_column_named(plan, reading, step, steps[i - 1])
+            )
+        ):
             continue
         understood = "; ".join(steps[:i]) if i else plan.intent
         raise UnderstandingError(
@@ -102,3 +109,42 @@ def _make_step_planned(plan: P.DraftPlan, reading: Reading, step: str) -> bool:
     if not named:
         return True
     return all(any(prop(op, c) for op in plan.operations) for c in named)
+
+
+_IT = re.compile(
+    r"index\s+(?:it|that|this|them|the\s+(?:new\s+|renamed\s+)?(?:column|field))"
+    r"(?:\s+(?:too|as\s+well|also))?(?:\s+(?:concurrently|for\s+lookups))?\s*$"
+)
+
+
+def _index_the_column_named(plan: P.DraftPlan, reading: Reading, step: str, prev: str) -> bool:
+    """'... and index it' after a step that names one column (a rename, an added
+    column): a plain index on that column, added to the plan; False when "it" is not
+    one column (the step before lists several, or the plan names several) or the column
+    is indexed already (then the step is refused)."""
+    if not _IT.match(step) or re.search(r",|\band\b|\+", data_intents.mask(prev)):
+        return False
+    named: list[tuple[str, str]] = []
+    for op in plan.operations:
+        if isinstance(op, P.RenameColumn):
+            named.append((op.table, op.new_name))
+        elif isinstance(op, P.AddColumn):
+            named.append((op.table, op.column.name))
+    if len(set(named)) != 1:
+        return False
+    table, column = named[0]
+    t = reading.snap.table(table)
+    if t is None:
+        return False
+    renamed = next((op.column for op in plan.operations if isinstance(op, P.RenameColumn)), column)
+    if any(ix.keys and ix.keys[0] == renamed and len(ix.keys) == 1 for ix in t.indexes):
+        return False  # already indexed (a rename keeps its index)
+    name = idx_name(t.name, [column], "idx")
+    taken = {ix.name for x in reading.snap.tables.values() for ix in x.indexes}
+    if name in taken:
+        return False
+    plan.operations.append(P.CreateIndex(table=table, name=name, keys=[column], kind="plain"))
+    plan.intent = f"{plan.intent}; index {t.name}.{column}"
+    if "index" not in plan.categories:
+        plan.categories = [*plan.categories, "index"]
+    return True

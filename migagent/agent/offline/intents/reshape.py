@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from migagent.agent import plan as P
@@ -125,14 +126,7 @@ def merge(ctx: Ctx) -> P.DraftPlan | None:
         if c is None:
             raise UnderstandingError(f"{t.name} has no column {p_} to merge")
         cols.append(c)
-    sep_m = re.search(
-        r"\b(?:separated|joined)\s+(?:by|with)\s+(?:a\s+)?('[^']*'|comma|space|dash)", ctx.low
-    )
-    sep = " "
-    if sep_m:
-        sep = {"comma": ", ", "space": " ", "dash": "-"}.get(
-            sep_m.group(1), sep_m.group(1).strip("'")
-        )
+    sep = merge_separator(ctx.low, cols)
     ops: list = []
     if not t.column(new):
         ops.append(P.AddColumn(table=t.qualified_name, column=P.ColumnDef(name=new, type="text")))
@@ -163,6 +157,36 @@ def merge(ctx: Ctx) -> P.DraftPlan | None:
     else:
         ctx.assumptions.append(f"{', '.join(cols)} are kept (say 'and drop them' to remove them)")
     return ctx.plan(f"Merge {t.name}.{' + '.join(cols)} into {new}", ops, f"merge_{t.name}_{new}")
+
+
+_SEP_WORDS = {"comma": ", ", "space": " ", "dash": "-", "hyphen": "-", "slash": "/", "pipe": "|"}
+
+
+def merge_separator(low: str, cols: list[str]) -> str:
+    """What goes between the merged parts: told in words ("separated by a comma",
+    "comma-separated", "with a dash between them"), or shown by a quoted example of
+    the result that names the parts in order ("('street, city')", "as 'first last'");
+    a space when nothing says otherwise."""
+    words = "|".join(_SEP_WORDS)
+    m = re.search(
+        rf"\b(?:separated|joined|delimited)\s+(?:by|with)\s+(?:a\s+)?('[^']*'|{words})\b"
+        rf"|\b({words})[- ](?:separated|delimited)\b|\bwith\s+(?:a\s+)?({words})\s+between\b",
+        low,
+    )
+    if m:
+        said = next(g for g in m.groups() if g)
+        return _SEP_WORDS.get(said, said.strip("'"))
+    for q in re.finditer(r"'([^']*)'", low):
+        example = q.group(1)
+        spots = [re.search(rf"\b{re.escape(c.lower())}\b", example) for c in cols]
+        if all(spots) and all(
+            a is not None and b is not None and a.end() <= b.start()
+            for a, b in itertools.pairwise(spots)
+        ):
+            first, second = spots[0], spots[1]
+            if first is not None and second is not None and second.start() > first.end():
+                return example[first.end() : second.start()]
+    return " "
 
 
 def _restore_dropped(plan: P.DraftPlan, pending: tuple[Table, str, str] | None) -> P.DraftPlan:
