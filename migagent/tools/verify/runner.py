@@ -168,7 +168,9 @@ class MigrationSession:
             if isinstance(module, RevisionModule)
             else contextlib.nullcontext()
         )
-        env = EnvironmentContext(Config(), None)
+        # no ScriptDirectory: one revision runs outside any project; alembic reads the
+        # script only for head/stamp bookkeeping, which this runner never asks for
+        env = EnvironmentContext(Config(), None)  # pyright: ignore[reportArgumentType]
         self._start = time.perf_counter()
         self._recording = True
         interrupt = _InterruptWatch()
