@@ -182,3 +182,64 @@ def test_an_enum_named_like_the_column_types_it(facts: P.Facts) -> None:
 def test_a_type_word_without_a_type_is_asked_for(facts: P.Facts, request_: str) -> None:
     with pytest.raises(UnderstandingError, match="type"):
         plan_request(request_, facts)
+
+
+# ---------------------------------------------------------------- applied on PostgreSQL
+
+SEEDED = (
+    SCHEMA
+    + """
+INSERT INTO warehouses (label) SELECT 'W' || g FROM generate_series(1, 3) g;
+INSERT INTO shipments (reference) SELECT 'S' || g FROM generate_series(1, 40) g;
+INSERT INTO merchants (legal_name) SELECT 'M' || g FROM generate_series(1, 5) g;
+"""
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "Adds warehouse_id to shipments",
+        "Adds is_fragile to shipments",
+        "merchants: add settlement period, one of weekly, monthly or quarterly; weekly by default",
+    ],
+)
+def test_inferred_columns_apply_and_reverse(sandbox, request_: str) -> None:
+    """The inferred plan is drafted, verified on a real database (the large table in
+    its online form), and its downgrade restores the schema exactly."""
+    from migagent.agent.pipeline import DraftOptions, SchemaSource, draft
+    from migagent.tools.introspect import snapshot
+    from migagent.tools.introspect.diff import diff_snapshots
+    from migagent.tools.verify.revision import RevisionSource
+    from migagent.tools.verify.runner import run_migration
+
+    template = sandbox.template_from_sql(SEEDED)
+    result = draft(
+        request_,
+        SchemaSource.template(template),
+        options=DraftOptions(backend="offline", rows=ROWS, estimate=False),
+        sandbox=sandbox,
+    )
+    assert result.verified, result.verification_detail
+    assert not result.lint_errors
+    module = RevisionSource.from_text(result.revision_source, name="t.py").load()
+    with sandbox.scratch(template) as db:
+        with db.connect() as conn:
+            before = snapshot(conn)
+        run_migration(db, module, "upgrade", observe=False)
+        with db.connect() as conn:
+            after = snapshot(conn)
+        run_migration(db, module, "downgrade", observe=False)
+        with db.connect() as conn:
+            restored = snapshot(conn)
+    assert not diff_snapshots(before, after).empty
+    assert diff_snapshots(before, restored).empty
+    if "warehouse_id" in request_:
+        t = after.table("public.shipments")
+        assert t is not None
+        fk = next(k for k in t.constraints if k.kind == "foreign_key")
+        assert fk.ref_table == "public.warehouses" and "NOT VALID" not in fk.definition
+        assert any(i.keys == ["warehouse_id"] for i in t.indexes)
+        # shipments is large: the key is added NOT VALID and validated apart
+        assert "VALIDATE CONSTRAINT shipments_warehouse_id_fkey" in result.revision_source
