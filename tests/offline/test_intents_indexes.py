@@ -133,6 +133,15 @@ def test_covering_index_includes_the_columns_read(
     assert ix.include == include
 
 
+def test_query_constant_condition_is_the_predicate_when_only_those_rows(facts: P.Facts) -> None:
+    ix = one_index(
+        "dispatch board: SELECT id FROM shipments WHERE dispatched_at IS NULL ORDER BY carrier_id. "
+        "Few rows are pending at a time, so index just those.",
+        facts,
+    )
+    assert (ix.keys, ix.where) == (["carrier_id"], "dispatched_at IS NULL")
+
+
 # --- partial indexes by business meaning -------------------------------------------
 
 
@@ -188,6 +197,11 @@ def test_partial_index_with_two_readings_is_refused(facts: P.Facts) -> None:
         (
             "members cannot reuse the same handle regardless of case; deleted members (deleted_at set) do not count",
             ["lower(handle)"],
+            "deleted_at IS NULL",
+        ),
+        (
+            "one account per person: (email, handle) has to be unique, ignoring soft-deleted members (deleted_at set)",
+            ["email", "handle"],
             "deleted_at IS NULL",
         ),
         (

@@ -125,7 +125,7 @@ def index(ctx: Ctx, force_unique: bool = False) -> P.DraftPlan | None:
     where = None
     if shape is not None:
         t = shape.table
-        partial = ctx.has(r"\bpartial\b|\bonly\s+(?:the|for|rows|when|where)\b|%")
+        partial = ctx.has(r"\bpartial\b|\bonly\b|\bjust\s+(?:those|these|them|the)\b|%")
         keys = shape.keys
         if shape.consts and partial:
             where = " AND ".join(shape.consts)
@@ -159,10 +159,9 @@ def index(ctx: Ctx, force_unique: bool = False) -> P.DraftPlan | None:
         if any("(" in key_base(k) for k in keys):
             expr_keys = list(keys)
     else:
+        keys = keys or _listed_columns(ctx, t)
         if force_unique and not keys:
             keys = _unique_columns(ctx, t)
-        if not keys:
-            keys = _listed_columns(ctx, t)
         em = re.search(r"\b(lower|upper|date|coalesce|md5|left|date_trunc)\s*\(([^()]*)\)", ctx.low)
         if em:
             inner = em.group(2)
