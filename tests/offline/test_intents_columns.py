@@ -177,6 +177,8 @@ def test_an_enum_named_like_the_column_types_it(facts: P.Facts) -> None:
         "add billing interval to merchants",
         "Adds a grace period to merchants",
         "add review interval to merchants - daily or hourly",
+        "add settlement period to merchants: weekly, monthly or yearly",
+        "Adds a payout period to merchants (weekly/monthly/biweekly), weekly by default",
     ],
 )
 def test_a_type_word_without_a_type_is_asked_for(facts: P.Facts, request_: str) -> None:

@@ -23,6 +23,7 @@ from migagent.agent.offline.lexicon import (
     singular,
 )
 from migagent.agent.offline.naming import new_column_name
+from migagent.agent.offline.resolve import STOP
 from migagent.agent.satypes import normalize_type, type_family
 from migagent.tools.introspect.model import Column, Enum, Table
 
@@ -226,6 +227,8 @@ def _enum_matching(ctx: Ctx, name: str, rest: str, enums: dict[str, Enum]) -> st
         said = {x for x in labels if re.search(rf"(?<![\w-]){re.escape(x)}(?![\w-])", low)}
         if len(said) >= 2 and listed <= labels:
             hits.append(e.name)
+    for e_name in hits:
+        _check_listed(name, rest, enums[e_name])
     if len(hits) > 1:
         raise AmbiguousRequest(f"the values named for {name} fit more than one enum type", hits)
     if hits:
@@ -238,6 +241,31 @@ def _enum_matching(ctx: Ctx, name: str, rest: str, enums: dict[str, Enum]) -> st
         ctx.assumptions.append(f"{name} is typed by the existing enum type of the same name")
         return name
     return None
+
+
+# a list of values as a request writes it: "a, b or c", "a / b / c", "a and b"
+_LIST = re.compile(r"[\w-]+(?:\s*(?:,\s*(?:or\s+|and\s+)?|/|\s+or\s+|\s+and\s+)\s*[\w-]+)+")
+_GLUE = frozenset({"default", "defaults", "defaulting", "nullable", "optional", "required", "null"})
+
+
+def _check_listed(name: str, rest: str, e: Enum) -> None:
+    """Refuse an enum whose labels the request lists only in part ("weekly, monthly or
+    yearly" against weekly/monthly/quarterly): its type would silently drop a value."""
+    labels = {x.lower() for x in e.labels}
+    for m in _LIST.finditer(rest.lower()):
+        items = [w for w in re.split(r"\s*(?:,|/|\bor\b|\band\b)\s*", m.group(0)) if w]
+        if len(labels.intersection(items)) < 2:
+            continue
+        unknown = [w for w in items if w not in labels and w not in STOP and w not in _GLUE]
+        if unknown:
+            raise UnderstandingError(
+                f"understood: add a column {name} with the values {', '.join(items)}; the enum "
+                f"type {e.name} has {', '.join(e.labels)}, not {', '.join(unknown)}; missing: "
+                "its type",
+                None,
+                f"say the type, e.g. 'as an enum type called {name}: {' / '.join(items)}', or "
+                f"'typed {e.name}' without the other values",
+            )
 
 
 def _default_value(
