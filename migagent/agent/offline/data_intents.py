@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pglast import parse_sql
+from pglast import ast, parse_sql
 from pglast.parser import ParseError
 from pglast.visitors import Visitor
 
@@ -292,7 +292,7 @@ def _resolve_refs(refs: list[tuple[str, ...]], scope: Scope, what: str) -> list[
     return unknown
 
 
-def _parse(sql: str, prefix: str, what: str, raw: str):
+def _parse(sql: str, prefix: str, what: str, raw: str) -> ast.SelectStmt:
     try:
         stmts = parse_sql(prefix + sql)
     except ParseError as exc:
@@ -300,7 +300,10 @@ def _parse(sql: str, prefix: str, what: str, raw: str):
     if len(stmts) != 1:
         rest = (prefix + sql)[stmts[1].stmt_location :].strip(" ;")
         raise _refuse(f"{what}: the request goes on with a second statement, not planned: {rest!r}")
-    return stmts[0].stmt
+    stmt = stmts[0].stmt
+    if not isinstance(stmt, ast.SelectStmt):
+        raise _refuse(f"could not read {raw!r} as SQL in {what}")
+    return stmt
 
 
 @dataclass
@@ -326,13 +329,7 @@ def read_value(raw: str, scope: Scope, column: str, *, words_as_text: bool = Tru
         value = read_value(ref, scope, column, words_as_text=False)
         return Value(value.sql, f"'{words}' read as {value.sql}, the column it names")
     stmt = _parse(text, "SELECT ", what, text)
-    if (
-        type(stmt).__name__ != "SelectStmt"
-        or not stmt.targetList
-        or stmt.fromClause
-        or stmt.whereClause
-        or stmt.groupClause
-    ):
+    if not stmt.targetList or stmt.fromClause or stmt.whereClause or stmt.groupClause:
         raise _refuse(f"could not read {what} as one SQL value")
     if len(stmt.targetList) != 1:
         raise _refuse(f"{what} is more than one value")
@@ -361,7 +358,8 @@ def read_value(raw: str, scope: Scope, column: str, *, words_as_text: bool = Tru
             f"{what} names {', '.join(unknown)}, which is not a column of {scope.table.name}",
             [_columns_of(scope.table)],
         )
-    if find_type(text) and find_type(text)[1] == 0 and not v.refs and "'" not in text:
+    typed = find_type(text)
+    if typed and typed[1] == 0 and not v.refs and "'" not in text:
         raise _refuse(f"{what} reads like a type, not a value")
     return Value(text)
 
@@ -411,7 +409,8 @@ def read_condition(raw: str, scope: Scope, column: str, *, qualify: bool = False
     )
     stmt = _parse(sql, "SELECT 1 WHERE ", what, text)
     v = _Refs()
-    v(stmt.whereClause)
+    if stmt.whereClause is not None:
+        v(stmt.whereClause)
     if v.sublinks:
         raise _refuse(f"{what} has a subquery; not planned offline")
     unknown = _resolve_refs(v.refs, scope, what)
@@ -429,6 +428,8 @@ def canonical(sql: str) -> str:
         from pglast.stream import RawStream
 
         stmt = parse_sql("SELECT " + sql)[0].stmt
+        if not isinstance(stmt, ast.SelectStmt) or not stmt.targetList:
+            raise ValueError(sql)
         text = RawStream()(stmt.targetList[0])
     except Exception:
         text = sql
@@ -899,6 +900,8 @@ def plan_data_statement(planner: Ctx, *, final: bool = False) -> P.DraftPlan | N
 def _function_plan(planner: Ctx, t: Table, column: str, reading: _Reading) -> P.DraftPlan:
     """`lowercase customers.email`: email = lower(email) on the rows it changes."""
     col = t.column(column)
+    if col is None:
+        raise _refuse(f"{t.name} has no column {column}", [_columns_of(t)])
     if type_family(col.type) != "text":
         raise _refuse(
             f"{t.name}.{column} is {col.type}, not text: {reading.function}() does not apply"
@@ -1075,12 +1078,9 @@ def account_data_clauses(plan: P.DraftPlan, request: str, facts: P.Facts) -> P.D
                 else None
             )
             nulls = _NULLS_TARGET.match(clause.target.strip().lower())
-            if (
-                cond is None
-                and nulls
-                and re.search(r"null|missing|empty|blank", clause.target.lower())
-            ):
-                word = re.search(r"null|missing|empty|blank", clause.target.lower()).group(0)
+            said = re.search(r"null|missing|empty|blank", clause.target.lower())
+            if cond is None and nulls and said:
+                word = said.group(0)
                 cond = _target_condition(
                     "null" if word == "missing" else word, scope, column, bool(scope.joined)
                 )
@@ -1138,6 +1138,7 @@ def _plan_clause(plan: P.DraftPlan, table, column, value: Value, cond, join, add
     )
     if not_null is not None and added is None:
         op = ops[not_null]
+        assert isinstance(op, P.SetNotNull)  # found as one just above
         if (
             op.backfill is None
             and join is None

@@ -128,27 +128,32 @@ def backfill(ctx: Ctx) -> P.DraftPlan | None:
     )
     if copy_into:
         # copy X into Y: target is Y
-        src_word = target
-        target = re.match(r"([a-z_][\w.]*)", rest).group(1)
-        rest = src_word
+        into = re.match(r"([a-z_][\w.]*)", rest)
+        if into is None:
+            return None
+        target, rest = into.group(1), target
     if "." in target:
-        t = ctx.r.table_named(target.split(".")[0])[0]
+        found = ctx.r.table_named(target.split(".")[0])
+        t = found[0] if found else None
         tcol = target.split(".", 1)[1]
     else:
-        t = (
-            (ctx.r.table_named(owner) or [None])[0]
-            if owner
-            else ctx.r.subject_table(prefer_columns=[target])
-        )
+        found = ctx.r.table_named(owner) if owner else []
+        t = found[0] if found else ctx.r.subject_table(prefer_columns=[target])
         tcol = target
+    if t is None:
+        raise UnderstandingError(f"could not tell which table {target} to backfill is in")
     c = ctx.r.column_named(t, tcol)
     if c is None:
+        raise UnderstandingError(f"{t.name} has no column {tcol} to backfill")
+    target_col = t.column(c)
+    if target_col is None:
         raise UnderstandingError(f"{t.name} has no column {tcol} to backfill")
     ctx.categories += ["data_migration", "backfill"]
     # source: other_table.column through a foreign key, or columns of the same table
     sm = re.match(r"([a-z_][\w]*)\.([a-z_]\w*)", rest)
-    if sm and ctx.r.table_named(sm.group(1)) and ctx.r.table_named(sm.group(1))[0] is not t:
-        src_t = ctx.r.table_named(sm.group(1))[0]
+    src_found = ctx.r.table_named(sm.group(1)) if sm else []
+    if sm and src_found and src_found[0] is not t:
+        src_t = src_found[0]
         src_c = ctx.r.column_named(src_t, sm.group(2))
         if src_c is None:
             raise UnderstandingError(f"{src_t.name} has no column {sm.group(2)}")
@@ -186,9 +191,13 @@ def backfill(ctx: Ctx) -> P.DraftPlan | None:
         return ctx.plan(
             f"Backfill {t.name}.{c} from {src_t.name}.{src_c}", [op], f"backfill_{t.name}_{c}"
         )
-    src_cols = [x.column for x in ctx.r.column_mentions(t, start=m.start(3)) if x.column != c]
+    src_cols = [
+        x.column
+        for x in ctx.r.column_mentions(t, start=m.start(3))
+        if x.column is not None and x.column != c
+    ]
     if not src_cols:
-        value = parse_value(rest, t.column(c).type)
+        value = parse_value(rest, target_col.type)
         if value is None:
             raise UnderstandingError(
                 f"could not tell what to fill {t.name}.{c} with", [f"read: {rest!r}"]
@@ -197,8 +206,9 @@ def backfill(ctx: Ctx) -> P.DraftPlan | None:
         return ctx.plan(f"Backfill {t.name}.{c}", [op], f"backfill_{t.name}_{c}")
     if len(src_cols) == 1:
         value = src_cols[0]
-        if t.column(c).type != t.column(src_cols[0]).type:
-            value = f"{src_cols[0]}::{t.column(c).type}"
+        src_col = t.column(src_cols[0])
+        if src_col is not None and target_col.type != src_col.type:
+            value = f"{src_cols[0]}::{target_col.type}"
     else:
         value = f"NULLIF(concat_ws(' ', {', '.join(src_cols)}), '')"
     op = P.Backfill(table=t.qualified_name, column=c, value=value, where=f"{c} IS NULL")

@@ -16,7 +16,24 @@ from migagent.agent.offline.lexicon import (
 )
 from migagent.agent.offline.resolve import STOP
 from migagent.agent.satypes import normalize_type
-from migagent.tools.introspect.model import Table
+from migagent.tools.introspect.model import Column, Table
+
+
+def _table(ctx: Ctx, src: str, prefer: list[str]) -> Table:
+    """The table of `src` ("t.col") or the request's subject, refused when none is named."""
+    found = ctx.r.table_named(src.split(".")[0]) if "." in src else []
+    t = found[0] if found else ctx.r.subject_table(prefer_columns=prefer)
+    if t is None:
+        raise UnderstandingError("could not tell which table the request is about")
+    return t
+
+
+def _column(t: Table, name: str) -> Column:
+    """`t`'s column `name`, which the caller resolved on `t` itself."""
+    c = t.column(name)
+    if c is None:
+        raise UnderstandingError(f"{t.name} has no column {name}")
+    return c
 
 
 def split(ctx: Ctx) -> P.DraftPlan | None:
@@ -50,11 +67,8 @@ def split(ctx: Ctx) -> P.DraftPlan | None:
     m_groups = [m.group(1), *targets[:4]]
     ctx.categories += ["data_migration", "split_column", "add_column", "backfill"]
     src = m.group(1)
-    if "." in src:
-        t = ctx.r.table_named(src.split(".")[0])[0]
-        src = src.split(".", 1)[1]
-    else:
-        t = ctx.r.subject_table(prefer_columns=[src])
+    t = _table(ctx, src, [src.split(".")[-1]])
+    src = src.split(".")[-1]
     c = ctx.r.column_named(t, src)
     if c is None:
         raise UnderstandingError(f"{t.name} has no column {src} to split")
@@ -76,7 +90,7 @@ def split(ctx: Ctx) -> P.DraftPlan | None:
         }.get(token, token.strip("'"))
     else:
         ctx.assumptions.append(f"{c} is split at the first space")
-    coltype = t.column(c).type
+    coltype = _column(t, c).type
     given = find_type(m.group(2))
     if given and given[0] not in ("serial", "bigserial"):
         coltype = normalize_type(given[0])
@@ -119,8 +133,8 @@ def merge(ctx: Ctx) -> P.DraftPlan | None:
     ctx.categories += ["data_migration", "merge_columns", "add_column", "backfill"]
     parts = [x.split(".")[-1] for x in m.groups()[:3] if x]
     new = m.group(4).split(".")[-1]
-    t = ctx.r.subject_table(prefer_columns=parts)
-    cols = []
+    t = _table(ctx, m.group(1), parts)
+    cols: list[str] = []
     for p_ in parts:
         c = ctx.r.column_named(t, p_)
         if c is None:
@@ -152,7 +166,7 @@ def merge(ctx: Ctx) -> P.DraftPlan | None:
                     table=t.qualified_name,
                 )
             )
-        for c in sorted(cols, key=lambda x: -t.column(x).position):
+        for c in sorted(cols, key=lambda x: -_column(t, x).position):
             ops.append(P.DropColumn(table=t.qualified_name, column=c))
     else:
         ctx.assumptions.append(f"{', '.join(cols)} are kept (say 'and drop them' to remove them)")
