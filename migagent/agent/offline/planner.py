@@ -65,7 +65,7 @@ def _first_plan(reading: Reading) -> P.DraftPlan:
         raise UnderstandingError("the request is empty")
     if not reading.r.tables and not _NO_TABLES_NEEDED.search(reading.low):
         raise UnderstandingError("the schema has no tables to change")
-    if not _SCHEMA_WORDS.search(reading.low) and not reading.r.table_mentions():
+    if not _SCHEMA_WORDS.search(reading.low) and not _names_an_object(reading):
         raise not_understood(reading)
     for intent in REGISTRY:
         if intent.trigger.search(reading.low):
@@ -73,6 +73,18 @@ def _first_plan(reading: Reading) -> P.DraftPlan:
             if result is not None:
                 return result
     raise not_understood(reading)
+
+
+def _names_an_object(reading: Reading) -> bool:
+    """Whether the words name a table, or a column, index, constraint or type of the schema."""
+    if reading.r.table_mentions():
+        return True
+    snap = reading.snap
+    names = {e.name.lower() for e in snap.enums.values()}
+    for t in reading.r.tables:
+        names |= {c.name.lower() for c in t.columns if len(c.name) > 3}
+        names |= {ix.name.lower() for ix in t.indexes} | {k.name.lower() for k in t.constraints}
+    return any(w in names for w in re.findall(r"[a-z_][\w$]*", reading.low))
 
 
 def not_understood(reading: Reading) -> UnderstandingError:

@@ -22,68 +22,92 @@ from migagent.agent.satypes import type_family
 from migagent.tools.introspect.model import Column, Table
 
 
-def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
+def subject(ctx: Ctx) -> Table:
+    """The table the request is about (the resolver refuses when it cannot tell)."""
     t = ctx.r.subject_table()
-    ctx.categories += ["foreign_key"]
-    cols = [c for c in ctx.columns_of(t) if c not in ctx.pk(t)]
-    for m, col in ctx.r.dotted():
-        if m.table is t and ctx.r.column_named(t, col):
-            cols = [ctx.r.column_named(t, col)]
-            break
-    ref_t = None
+    if t is None:  # subject_table(required=True) raises instead; this narrows the type
+        raise UnderstandingError("could not tell which table the request is about")
+    return t
+
+
+def column(t: Table, name: str) -> Column:
+    """Column `name` of `t`, or a refusal listing the columns it has."""
+    c = t.column(name)
+    if c is None:
+        raise UnderstandingError(
+            f"{t.name} has no column {name}",
+            [f"columns of {t.name}: {', '.join(x.name for x in t.columns)}"],
+        )
+    return c
+
+
+def _referenced_table(ctx: Ctx, t: Table) -> Table | None:
+    """The table a foreign key of `t` points at, as the words name it."""
+    at = ctx.search(r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint|\blink")
     rm = re.search(
         r"(?:\b(?:references?|referencing|to|at)\b|->)\s*(?:the\s+)?([a-z_][\w.]*)",
-        ctx.low[ctx.search(r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint|\blink").start() :],
+        ctx.low[at.start() if at else 0 :],
     )
     if rm:
         cand = rm.group(1)
-        found = ctx.r.table_named(
-            cand.split(".")[0] if "." in cand and not ctx.r._is_schema(cand.split(".")[0]) else cand
-        )
+        head = cand.split(".")[0]
+        found = ctx.r.table_named(head if "." in cand and not ctx.r._is_schema(head) else cand)
         if found and found[0] is not t:
-            ref_t = found[0]
-    if ref_t is None:
-        # "add a carrier reference to parcels": the thing named before the word
-        tm = ctx.search(
-            r"\b([a-z_]\w*)\s+(?:references?|link|fk|foreign\s+key|relation(?:ship)?)\b"
-        )
-        if tm and tm.group(1) not in STOP:
-            found = ctx.r.table_named(tm.group(1), fuzzy=False)
-            if found and found[0] is not t:
-                ref_t = found[0]
+            return found[0]
+    # "add a carrier reference to parcels": the thing named before the word
+    tm = ctx.search(r"\b([a-z_]\w*)\s+(?:references?|link|fk|foreign\s+key|relation(?:ship)?)\b")
+    if tm and tm.group(1) not in STOP:
+        found = ctx.r.table_named(tm.group(1), fuzzy=False)
+        if found and found[0] is not t:
+            return found[0]
+    return None
+
+
+def _new_reference(ctx: Ctx, t: Table, ref_t: Table) -> P.DraftPlan | None:
+    """'add a carrier reference to parcels': a new column typed like the key it points at."""
+    guess = f"{singular(ref_t.name)}_id"
+    if not ctx.has(r"\b(?:add|introduce|create|new)\b") or len(ctx.pk(ref_t)) != 1:
+        return None
+    rpk = ctx.pk(ref_t)[0]
+    rtype = column(ref_t, rpk).type
+    ctx.assumptions.append(
+        f"a new column {t.name}.{guess} ({rtype}, like {ref_t.name}.{rpk}) holds the reference"
+    )
+    return ctx.plan(
+        f"Add {t.name}.{guess} referencing {ref_t.name}.{rpk}",
+        [
+            P.AddColumn(table=t.qualified_name, column=P.ColumnDef(name=guess, type=rtype)),
+            P.AddForeignKey(
+                table=t.qualified_name,
+                name=f"{t.name}_{guess}_fkey",
+                columns=[guess],
+                ref_table=ref_t.qualified_name,
+                ref_columns=[rpk],
+                on_delete=on_delete(ctx.low, t, ref_t),
+            ),
+        ],
+        f"add_{t.name}_{guess}_fkey",
+    )
+
+
+def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
+    t = subject(ctx)
+    ctx.categories += ["foreign_key"]
+    cols = [c for c in ctx.columns_of(t) if c not in ctx.pk(t)]
+    for m, word in ctx.r.dotted():
+        named = ctx.r.column_named(t, word) if m.table is t else None
+        if named is not None:
+            cols = [named]
+            break
+    ref_t = _referenced_table(ctx, t)
+    if not cols and ref_t is not None:
+        guess = f"{singular(ref_t.name)}_id"
+        if t.column(guess):
+            cols = [guess]
+        elif (plan := _new_reference(ctx, t, ref_t)) is not None:
+            return plan
     if not cols:
-        if ref_t is not None:
-            guess = f"{singular(ref_t.name)}_id"
-            if t.column(guess):
-                cols = [guess]
-            elif ctx.has(r"\b(?:add|introduce|create|new)\b") and len(ctx.pk(ref_t)) == 1:
-                # a new reference: the column it needs, typed like the key it points at
-                rpk = ctx.pk(ref_t)[0]
-                rtype = ref_t.column(rpk).type
-                ctx.assumptions.append(
-                    f"a new column {t.name}.{guess} ({rtype}, like {ref_t.name}.{rpk}) holds the reference"
-                )
-                return ctx.plan(
-                    f"Add {t.name}.{guess} referencing {ref_t.name}.{rpk}",
-                    [
-                        P.AddColumn(
-                            table=t.qualified_name, column=P.ColumnDef(name=guess, type=rtype)
-                        ),
-                        P.AddForeignKey(
-                            table=t.qualified_name,
-                            name=f"{t.name}_{guess}_fkey",
-                            columns=[guess],
-                            ref_table=ref_t.qualified_name,
-                            ref_columns=[rpk],
-                            on_delete=on_delete(ctx.low, t, ref_t),
-                        ),
-                    ],
-                    f"add_{t.name}_{guess}_fkey",
-                )
-        if not cols:
-            raise UnderstandingError(
-                f"could not tell which column of {t.name} gets the foreign key"
-            )
+        raise UnderstandingError(f"could not tell which column of {t.name} gets the foreign key")
     cols = [
         c for c in cols if ref_t is None or not (ref_t.column(c) and c in ctx.pk(ref_t))
     ] or cols
@@ -106,7 +130,7 @@ def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
         if k.kind == "foreign_key" and k.columns == [col] and k.ref_table == ref_t.qualified_name:
             raise UnderstandingError(f"{t.name}.{col} already references {ref_t.name} ({k.name})")
     name = ctx.explicit_name() or f"{t.name}_{col}_fkey"
-    ops: list = [
+    ops: list[P.Operation] = [
         P.AddForeignKey(
             table=t.qualified_name,
             name=name,
@@ -129,8 +153,8 @@ def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
         ops.append(
             P.CreateIndex(table=t.qualified_name, name=idx_name(t.name, [col], "idx"), keys=[col])
         )
-    ctype = t.column(col).type
-    rtype = ref_t.column(ref_cols[0]).type
+    ctype = column(t, col).type
+    rtype = column(ref_t, ref_cols[0]).type
     if type_family(ctype) != type_family(rtype):
         raise UnderstandingError(
             f"{t.name}.{col} is {ctype} but {ref_t.name}.{ref_cols[0]} is {rtype}"
@@ -198,8 +222,10 @@ def rule_check(ctx: Ctx) -> P.DraftPlan | None:
     if ctx.has(r"\bcheck\s*\(|\b(?:move|reorder|position|place|put|order\s+of)\b"):
         return None  # an explicit check is the check intent's; "put a after b" is layout
     try:
-        t = ctx.r.subject_table()
+        t = subject(ctx)
     except UnderstandingError:
+        return None
+    if t is None:
         return None
     expr = rules.read_rule(ctx.low, t, ctx.r) or compare_by_stems(ctx.low, t)
     if expr is None:
@@ -283,7 +309,7 @@ def _stem_match(word: str, head: str) -> bool:
 
 
 def check(ctx: Ctx) -> P.DraftPlan | None:
-    t = ctx.r.subject_table()
+    t = subject(ctx)
     explicit = re.search(r"\bcheck\s*\((.+)\)", ctx.text, re.I | re.S)
     col = None
     if explicit:
@@ -292,7 +318,7 @@ def check(ctx: Ctx) -> P.DraftPlan | None:
         col = cols[0] if cols else "check"
     else:
         col = ctx.one_column(t, "constrain")
-        ctype = t.column(col).type
+        ctype = column(t, col).type
         if ctx.has(
             r"\bnon-?negative\b|\bnot\s+(?:be\s+)?negative\b|\bnever\s+(?:be\s+)?negative\b|\bcan(?:not|'t)\s+be\s+negative\b|>=\s*0\b|\bzero\s+or\s+(?:more|positive)\b|\bat\s+least\s+0\b"
         ):
@@ -343,7 +369,7 @@ def _bounds_in_words(ctx: Ctx, col: str) -> str | None:
 
 
 def exclusion(ctx: Ctx) -> P.DraftPlan | None:
-    t = ctx.r.subject_table()
+    t = subject(ctx)
 
     def timed(x: Table) -> bool:
         return (
@@ -362,7 +388,7 @@ def exclusion(ctx: Ctx) -> P.DraftPlan | None:
         rng = (
             ranges[0].name
             if len(ranges) == 1
-            else next((c for c in cols if t.column(c).type.endswith("range")), None)
+            else next((c for c in cols if column(t, c).type.endswith("range")), None)
         )
         if rng is None:
             raise AmbiguousRequest(
@@ -377,9 +403,9 @@ def exclusion(ctx: Ctx) -> P.DraftPlan | None:
             raise UnderstandingError(f"found no time range in {t.name} to keep from overlapping")
         fn = (
             "tstzrange"
-            if "with time zone" in t.column(start).type
+            if "with time zone" in column(t, start).type
             else "tsrange"
-            if "timestamp" in t.column(start).type
+            if "timestamp" in column(t, start).type
             else "daterange"
         )
         range_expr = f"{fn}({start}, {end})"

@@ -13,6 +13,7 @@ from migagent.agent.offline.common import (
     split_top,
 )
 from migagent.agent.offline.context import Ctx
+from migagent.agent.offline.intents.constraints import column
 from migagent.agent.offline.lexicon import (
     find_type,
     parse_value,
@@ -29,10 +30,6 @@ def create_table(ctx: Ctx) -> P.DraftPlan | None:
     joined = tables_and_join_table(ctx)
     if joined is not None:
         return joined
-    m = re.search(
-        r"\b(?:create|add|new|make|introduce)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:table\s+(?:called\s+|named\s+)?)?[`'\"]?([a-z_][\w.]*)[`'\"]?(?:\s+table)?",
-        ctx.low,
-    )
     name = None
     m2 = (
         re.search(r"\btable\s+(?:called|named)\s+[`'\"]?([a-z_][\w]*)", ctx.low)
@@ -43,15 +40,16 @@ def create_table(ctx: Ctx) -> P.DraftPlan | None:
         or re.search(r"\bcreate\s+table\s+([a-z_][\w.]*)", ctx.low)
         or re.search(r"\b(?:a|an)\s+(?:new\s+)?([a-z_][\w]*)\s+table\b", ctx.low)
     )
-    if m2:
-        name = ctx.new_name(m2.group(1), m2.end(1))
+    if m2 is None:
+        return None
+    name = ctx.new_name(m2.group(1), m2.end(1))
     if not name or name in STOP:
         return None
     if ctx.snap.table(name):
         return None  # an existing table: something else (add column, index...)
     ctx.categories += ["create_table"]
     # the column list: after ':' / 'with' / '(' up to the end of the sentence
-    spec = ctx.text[m2.end() if m2 else m.end() :]
+    spec = ctx.text[m2.end() :]
     spec = re.sub(r"^\s*(?:table\b)?\s*(?:with\s+(?:columns?\s+)?|:|\(|,)?", "", spec, flags=re.I)
     body, tail = split_sentence(spec)
     items = split_top(body)
@@ -169,11 +167,12 @@ def create_table(ctx: Ctx) -> P.DraftPlan | None:
                 continue
             rt = found[0]
             rpk = ctx.pk(rt)[0]
+            rtype = column(rt, rpk).type
             if c.name in inferred:
-                columns[i] = c.model_copy(update={"type": rt.column(rpk).type})
+                columns[i] = c.model_copy(update={"type": rtype})
                 ctx.assumptions[:] = [
                     a for a in ctx.assumptions if not a.startswith(f"{name}.{c.name} typed")
-                ] + [f"{name}.{c.name} references {rt.name}.{rpk} ({rt.column(rpk).type})"]
+                ] + [f"{name}.{c.name} references {rt.name}.{rpk} ({rtype})"]
             fks.append(
                 P.AddForeignKey(
                     table=name,
@@ -214,7 +213,8 @@ def rename(ctx: Ctx) -> P.DraftPlan | None:
     m3 = re.search(
         r"[`'\"]?([a-z_][\w.]*)[`'\"]?\s+should\s+be\s+called\s+[`'\"]?([a-z_]\w*)", ctx.low
     )
-    if m is None and m3 is None:
+    hit = m or m3
+    if hit is None:
         return None
     if not ctx.has(r"\brenam") and _arrow_is_a_reference(ctx):
         return None  # "orders.customer_id -> customers.id": a foreign key, not a rename
@@ -223,8 +223,8 @@ def rename(ctx: Ctx) -> P.DraftPlan | None:
     elif m is not None:
         old, kind, owner, new = m.group(1), m.group(2), None, m.group(3)
     else:
-        old, kind, owner, new = m3.group(1), None, None, m3.group(2)
-    new_at = (m or m3).end((m or m3).re.groups)
+        old, kind, owner, new = hit.group(1), None, None, hit.group(2)
+    new_at = hit.end(hit.re.groups)
     new = ctx.new_name(new, new_at)
     is_table_phrase = (
         kind == "table"
@@ -387,7 +387,7 @@ def tables_and_join_table(ctx: Ctx) -> P.DraftPlan | None:
             pk = ctx.pk(t)
             if len(pk) != 1:
                 raise UnderstandingError(f"{t.name} has no single-column primary key to reference")
-            ref_table, ref_col, typ = t.qualified_name, pk[0], t.column(pk[0]).type  # type: ignore[union-attr]
+            ref_table, ref_col, typ = t.qualified_name, pk[0], column(t, pk[0]).type
         else:
             ref_table, ref_col, typ = side, "id", new_pks[side]
         columns.append(P.ColumnDef(name=col, type=typ, nullable=False))
