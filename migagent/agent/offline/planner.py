@@ -24,7 +24,7 @@ from migagent.agent.offline.contradictions import (
     refuse_contradictory_words,
 )
 from migagent.agent.offline.intents import REGISTRY
-from migagent.agent.offline.lexicon import restore_quoted, snake
+from migagent.agent.offline.lexicon import restore_quoted, singular, snake
 from migagent.agent.offline.reading import Reading, read_request
 
 _NO_TABLES_NEEDED = re.compile(r"\bcreate\b.*\btable\b|\bextension\b|\benum\b")
@@ -35,7 +35,10 @@ _SCHEMA_WORDS = re.compile(
     r"add\w*|creat\w*|alter\w*|migrat\w*|backfill\w*|populat\w*|extensions?|partition\w*|"
     r"schema|rows?|records?|store|track|enforce\w*|never|always|must|cannot|can't|convert\w*|"
     r"change|switch|split|merge|remove|delete|update|insert|set|length|characters?|"
-    r"varchar|text|integer|bigint|boolean|jsonb|uuid|timestamp\w*|numeric|date|search|lookups?)\b"
+    r"varchar|text|integer|bigint|boolean|jsonb|uuid|timestamp\w*|numeric|date|search|lookups?|"
+    r"duplicat\w*|overlap\w*|rid|widen\w*|enable|install|rules?|"
+    r"allow\w*|limit\w*|cascad\w*|sort\w*|queries|query|select|where|fill\w*|copy|"
+    r"normali[sz]\w*|format\w*|length|size)\b"
 )
 
 
@@ -84,7 +87,7 @@ def _names_an_object(reading: Reading) -> bool:
     for t in reading.r.tables:
         names |= {c.name.lower() for c in t.columns if len(c.name) > 3}
         names |= {ix.name.lower() for ix in t.indexes} | {k.name.lower() for k in t.constraints}
-    return any(w in names for w in re.findall(r"[a-z_][\w$]*", reading.low))
+    return any(w in names or singular(w) in names for w in re.findall(r"[a-z_][\w$]*", reading.low))
 
 
 def not_understood(reading: Reading) -> UnderstandingError:
