@@ -118,6 +118,7 @@ def test_ambiguous_column_names_the_candidates(facts: P.Facts) -> None:
         "allow products.stock to be empty",
         "make members.credit_cents optional",
         "products_sku_idx has not been scanned in months. Get rid of it.",
+        "make members.age required, but the nickname may stay empty",
     ],
 )
 def test_consistent_requests_still_plan(facts: P.Facts, request_: str) -> None:

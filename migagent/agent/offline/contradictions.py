@@ -57,7 +57,10 @@ def refuse_contradictory_words(reading: Reading) -> None:
     if not (required and permitted):
         return
     named = {(m.table.name, col) for m, col in reading.r.dotted()}
-    t = reading.r.subject_table(required=False) if not named else None
+    try:
+        t = reading.r.subject_table(required=False)
+    except UnderstandingError:
+        return  # which table is unclear: the intents refuse that in their own words
     if t is not None:
         named |= {(t.name, m.column) for m in reading.r.column_mentions(t) if m.column}
     if len(named) > 1:
@@ -82,7 +85,7 @@ def refuse_contradictions(plan: P.DraftPlan, reading: Reading) -> None:
         permits_negative = _permits(clause, _BELOW_ZERO)
         if not (permits_empty or permits_negative):
             continue
-        column = _column_of(clause, touched)
+        column = _column_of(clause, touched, _columns_of_tables(plan, reading))
         if column is None:
             continue
         if permits_empty and any(c == column for _, c in not_null):
@@ -154,13 +157,30 @@ def _permits(clause: str, values: re.Pattern[str]) -> bool:
     return False
 
 
-def _column_of(clause: str, touched: list[str]) -> str | None:
-    """The constrained column a clause speaks of: named (or its leading word), or the one."""
-    for c in touched:
+def _column_of(clause: str, touched: list[str], others: list[str]) -> str | None:
+    """The constrained column a clause speaks of: named (or its leading word), or the one
+    the plan constrains when the clause names no other column ("... keep it empty")."""
+
+    def named(c: str) -> bool:
         words = [c, *c.split("_")]
-        if any(re.search(rf"\b{re.escape(w)}s?\b", clause) for w in words if len(w) > 2):
+        return any(re.search(rf"\b{re.escape(w)}s?\b", clause) for w in words if len(w) > 2)
+
+    for c in touched:
+        if named(c):
             return c
+    if any(re.search(rf"\b{re.escape(c)}s?\b", clause) for c in others if c not in touched):
+        return None  # "allow notes to be empty but make title required": another column
     return touched[0] if len(touched) == 1 else None
+
+
+def _columns_of_tables(plan: P.DraftPlan, reading: Reading) -> list[str]:
+    """Every column of the tables the plan changes (what a clause may name instead)."""
+    out: list[str] = []
+    for op in plan.operations:
+        table = getattr(op, "table", None)
+        t = reading.snap.table(table) if isinstance(table, str) else None
+        out += [c.name.lower() for c in t.columns] if t is not None else []
+    return out
 
 
 def _not_null_columns(plan: P.DraftPlan) -> list[tuple[str, str]]:
