@@ -170,8 +170,10 @@ def test_add_column_not_null_default(facts):
     ("request_", "name", "nullable", "default"),
     [
         ("documents need an archived flag, default false, not null", "archived", False, "false"),
-        ("sections need a hidden flag", "hidden", True, None),
-        ("add an is_public flag to documents", "is_public", True, None),
+        # a flag whose nullability is not said is NOT NULL DEFAULT false (stated as an assumption)
+        ("sections need a hidden flag", "hidden", False, "false"),
+        ("add an is_public flag to documents", "is_public", False, "false"),
+        ("add an optional is_pinned flag to documents", "is_pinned", True, None),
     ],
 )
 def test_a_flag_is_a_boolean_column(facts, request_, name, nullable, default):
