@@ -83,9 +83,10 @@ STATEMENT_TRIGGER = (
 )
 # or a NOT NULL whose NULL rows are filled first (intents.data.fill_then_require)
 FILL_REQUIRE_TRIGGER = (
-    r"(?=.*(?:\bnot\s+null\b|\bmandatory\b|\brequired\b|\bnon-?null))"
+    r"(?=.*(?:\bnot\s+null\b|\bmandatory\b|\brequired\b|\bnon-?null|\b(?:must|should|may|can)\s*(?:not|n't|never)\s+be\s+null\b))"
     r"(?=.*\b(?:fill|backfill|populate|use\s+(?:their|its)|treated\s+as|counted\s+as|nulls?\s+(?:become|get|should)|"
-    r"(?:set|default)\s+(?:the\s+|any\s+|existing\s+)*nulls?))"
+    r"(?:set|default)\s+(?:the\s+|any\s+|existing\s+)*nulls?|where(?:ver)?\s+(?:it\s+is\s+|they\s+are\s+)?null|"
+    r"\bfor\s+(?:the\s+)?(?:missing|null|empty)\b))"
 )
 TRIGGER = rf"{STATEMENT_TRIGGER}|^{FILL_REQUIRE_TRIGGER}"
 # a sentence of context before the statement must not itself ask for a schema change

@@ -26,7 +26,8 @@ def data_statement(ctx: Ctx) -> P.DraftPlan | None:
 
 # the column must hold a value from now on
 _REQUIRED = re.compile(
-    r"\bnot\s+null\b|\bmandatory\b|\brequired\b|\bnon-?null(?:able)?\b|\bmust\s+(?:not\s+be\s+null|always\s+be\s+set)\b"
+    r"\bnot\s+null\b|\bmandatory\b|\brequired\b|\bnon-?null(?:able)?\b|\bmust\s+always\s+be\s+set\b|"
+    r"\b(?:must|should|may|can)\s*(?:not|n't|never)\s+be\s+null\b"
 )
 _NOT_REQUIRED = re.compile(
     r"\b(?:no\s+longer|not)\s+(?:required|mandatory)\b|\bstays?\s+nullable\b"
@@ -40,14 +41,24 @@ _VALUE_END = r"(?=\s*(?:$|[.;!]\s|[.;!]$|,|\s+then\b|\s+first\b|\s+so\b|\s+befor
 # where the value for the NULL rows is told, in the phrasings commits and tickets use
 _FILL_VALUE = [
     re.compile(
-        rf"\b(?:back)?fill(?:\s+in)?\s+{_NULL_ROWS}(?:\s+in)?\s+(?:with|to|from|as|using)\s+(.+?){_VALUE_END}"
+        rf"\b(?:back)?fill(?:s|ed|ing)?(?:\s+in)?\s+(?:{_NULL_ROWS}\s+(?:(?:in|of)\s+)?)?(?:[a-z_][\w.]*\s+)?"
+        rf"(?:in\s+)?(?:with|to|from|as|using)\s+(.+?){_VALUE_END}"
     ),
     re.compile(
-        rf"\b(?:set|default|populate|replace)\s+{_NULL_ROWS}\s+(?:with|to|as|from)\s+(.+?){_VALUE_END}"
+        rf"\b(?:set|default|populate|replace)(?:s|d)?\s+{_NULL_ROWS}\s+(?:with|to|as|from)\s+(.+?){_VALUE_END}"
     ),
     re.compile(rf"\bnulls?\s+(?:become|get|should\s+(?:be|become|get))\s+(.+?){_VALUE_END}"),
-    re.compile(rf"\b(?:use|take|copy)\s+(?:their|its|the(?:ir)?)\s+(.+?){_VALUE_END}"),
+    re.compile(
+        r"\b(?:set|update|fill|backfill)(?:s|ed)?\s+[a-z_][\w.]*\s+(?:to|with)\s+(.+?)\s+(?:where|wherever|when|if)\s+"
+        r"(?:it\s+is\s+|it's\s+|they\s+are\s+)?(?:null|missing|unset)\b"
+    ),
+    re.compile(rf"\b(?:use|take|copy)(?:s)?\s+(?:their|its|the(?:ir)?)\s+(.+?){_VALUE_END}"),
     re.compile(rf"\b(?:treated|counted|taken|read)\s+as\s+(.+?){_VALUE_END}"),
+    re.compile(
+        r"\b(?:using|use|with|take|taking)\s+(?:their\s+|its\s+)?(.+?)\s+for\s+(?:the\s+|any\s+|all\s+)?"
+        r"(?:missing|null|empty|unset)(?:\s+(?:ones|rows|values))?\b|\bfor\s+(?:the\s+)?(?:missing|null)\s+(?:ones|rows|values)\b"
+        r"\s*,?\s+(?:use|take)\s+(?:their\s+|its\s+)?(.+?)" + _VALUE_END
+    ),
 ]
 
 
@@ -63,14 +74,15 @@ def fill_then_require(ctx: Ctx) -> P.DraftPlan | None:
     fm = next((m for p in _FILL_VALUE if (m := p.search(masked))), None)
     if fm is None:
         return None
-    raw = ctx.text[fm.start(1) : fm.end(1)].strip()
+    group = next(g for g in range(1, (fm.lastindex or 1) + 1) if fm.group(g) is not None)
+    raw = ctx.text[fm.start(group) : fm.end(group)].strip()
     t = ctx.r.subject_table(required=False)
     if t is None:
         return None
     named = [
         m.column
         for m in ctx.r.column_mentions(t)
-        if m.column and not (fm.start(1) <= m.start < fm.end(1))
+        if m.column and not (fm.start(group) <= m.start < fm.end(group))
     ]
     named = list(dict.fromkeys(named))
     dotted = [c for m, c in ctx.r.dotted() if m.table is t]

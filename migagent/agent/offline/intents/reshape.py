@@ -57,9 +57,18 @@ def split(ctx: Ctx) -> P.DraftPlan | None:
         "both",
         "optional",
     }
-    targets = [
-        w for w in re.findall(r"[a-z_]\w*", m.group(2)) if w not in noise and not find_type(w)
-    ]
+    # the names end where the rule starts: "at the first space", "on ', '", "by comma"
+    names = re.split(
+        r"\s*,?\s+(?:at|on|by|before|after|using|wherever|where)\s+(?=(?:the\s+)?(?:first\s+|last\s+)?"
+        r"(?:'|comma|space|dash|hyphen|slash|@|whitespace|separator|delimiter))",
+        m.group(2),
+    )[0]
+    if re.search(r"\blast\s+(?:'|comma|space|dash|hyphen|slash|@)", m.group(2)):
+        raise UnderstandingError(
+            "splitting at the last separator is not planned offline",
+            fix="split at the first one (e.g. 'split x into a and b at the first comma')",
+        )
+    targets = [w for w in re.findall(r"[a-z_]\w*", names) if w not in noise and not find_type(w)]
     if len(targets) < 2:
         raise UnderstandingError(
             "could not read the names of the columns to split into", [m.group(0)]
