@@ -182,9 +182,20 @@ def test_golden_is_lint_safe(case_dir: Path) -> None:
         assert not errors, f"lint errors on the golden (PG {version // 10000}): {errors}"
 
 
+DOMAINS = {
+    "ecommerce", "users", "blog", "billing", "ticketing", "recipes", "payroll", "lms", "iot",
+    "hr", "fleet", "events", "clinic", "library", "documents", "logistics", "banking",
+    "real_estate", "sports", "travel", "gaming", "crm", "marketing", "saas", "insurance",
+    "energy", "telecom", "legal", "streaming", "agriculture", "school",
+}  # fmt: skip
+
+
 def test_enough_cases_and_categories() -> None:
     cases = EvalCase.load_all()
-    assert len(cases) >= 45
+    assert len(cases) >= 120
+    assert sum(c.refuse is not None for c in cases) >= 5, "requests that must be refused"
+    assert sum("terse" in c.tags for c in cases) >= len(cases) // 4, "commit-message style"
+    assert len({t for c in cases for t in c.tags} & DOMAINS) >= 15
     tags = {t for c in cases for t in c.tags}
     required = {
         "create_table", "drop_table", "rename_table", "add_column", "drop_column",
