@@ -26,6 +26,7 @@ CREATE TABLE tickets (
     assignee_email TEXT,
     state ticket_state NOT NULL DEFAULT 'open',
     opened_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    last_read_at TIMESTAMPTZ,
     payload JSONB
 );
 CREATE TABLE shipments (
@@ -131,6 +132,15 @@ def test_covering_index_includes_the_columns_read(
     ix = one_index(request_, facts)
     assert ix.keys == keys
     assert ix.include == include
+
+
+def test_only_reading_columns_is_no_row_condition(facts: P.Facts) -> None:
+    # "only reads" limits the columns, not the rows: no `last_read_at IS NOT NULL`
+    ix = one_index(
+        "the inbox runs WHERE queue_id = $1 ORDER BY opened_at and only reads subject; make it index-only",
+        facts,
+    )
+    assert (ix.keys, ix.include, ix.where) == (["queue_id", "opened_at"], ["subject"], None)
 
 
 def test_query_constant_condition_is_the_predicate_when_only_those_rows(facts: P.Facts) -> None:

@@ -738,6 +738,13 @@ def meaning_predicate(ctx: Ctx, t: Table, keys: list[str]) -> str | None:
     if m is None:
         return None
     phrase = m.group(1)
+    nouns = "|".join(re.escape(v) for v in {t.name, singular(t.name), t.name.replace("_", " ")})
+    if not ctx.has(r"\bpartial\b") and not re.match(
+        rf"\s*(?:(?:for|on|to|index|include|cover)\s+)?(?:the\s+|those\s+|these\s+)?"
+        rf"(?:rows|ones|records|entries|those|these|when|where|if|while|{nouns})\b",
+        phrase,
+    ):
+        return None  # "only reads x", "containment queries only": columns or uses, not rows
     tokens = [(w.start(), _stem(w.group(0))) for w in re.finditer(r"[a-z]+", phrase)]
     stems = {s for _, s in tokens}
     pending = re.search(_PENDING, phrase) is not None
