@@ -1,0 +1,1 @@
+SELECT id, amount_cents FROM donations ORDER BY id
