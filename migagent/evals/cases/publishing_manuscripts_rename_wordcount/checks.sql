@@ -1,0 +1,1 @@
+SELECT id, word_count FROM manuscripts ORDER BY id
