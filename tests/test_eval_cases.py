@@ -186,7 +186,9 @@ DOMAINS = {
     "ecommerce", "users", "blog", "billing", "ticketing", "recipes", "payroll", "lms", "iot",
     "hr", "fleet", "events", "clinic", "library", "documents", "logistics", "banking",
     "real_estate", "sports", "travel", "gaming", "crm", "marketing", "saas", "insurance",
-    "energy", "telecom", "legal", "streaming", "agriculture", "school",
+    "energy", "telecom", "legal", "streaming", "agriculture", "school", "pharmacy",
+    "hospitality", "manufacturing", "nonprofit", "automotive", "publishing", "government",
+    "fitness",
 }  # fmt: skip
 
 
