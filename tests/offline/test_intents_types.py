@@ -79,3 +79,23 @@ def test_a_named_column_still_wins(facts: P.Facts) -> None:
 def test_two_plausible_columns_are_refused(facts: P.Facts, request_: str) -> None:
     with pytest.raises((AmbiguousRequest, UnderstandingError)):
         plan_request(request_, facts)
+
+
+@pytest.mark.parametrize(
+    ("request_", "type_"),
+    [
+        # a type word used as an adjective before the type itself: the noun is the type
+        ("products.sku is stored as text; make it a real integer column", "integer"),
+        ("make articles.slug a real timestamptz", "timestamp with time zone"),
+        ("tags.code holds dates as strings, turn it into a proper real date", "date"),
+        # ... and a type on its own is still that type
+        ("change tags.code to real", "real"),
+        ("make articles.slug a real number", "real"),
+    ],
+)
+def test_a_type_word_before_a_type_is_an_adjective(
+    facts: P.Facts, request_: str, type_: str
+) -> None:
+    ops = [o for o in plan_request(request_, facts).operations if isinstance(o, P.AlterColumnType)]
+    assert len(ops) == 1
+    assert normalize_type(ops[0].new_type) == normalize_type(type_)

@@ -123,6 +123,14 @@ def find_type(text: str) -> tuple[str, int, int] | None:
             if best is None or m.start() < best[1]:
                 best = (t, m.start(), m.end())
             break
+    if best is not None and re.fullmatch(r"[a-z]+", low[best[1] : best[2]]):
+        # a one-word type before another type is an adjective ("a real date column",
+        # "a real integer"): English puts the head noun, the type meant, last
+        after = re.match(r"\s+", low[best[2] :])
+        if after:
+            following = find_type(text[best[2] + after.end() :])
+            if following is not None and following[1] == 0:
+                return (following[0], best[1], best[2] + after.end() + following[2])
     return best
 
 
