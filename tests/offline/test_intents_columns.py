@@ -245,3 +245,25 @@ def test_inferred_columns_apply_and_reverse(sandbox, request_: str) -> None:
         assert any(i.keys == ["warehouse_id"] for i in t.indexes)
         # shipments is large: the key is added NOT VALID and validated apart
         assert "VALIDATE CONSTRAINT shipments_warehouse_id_fkey" in result.revision_source
+
+
+@pytest.mark.parametrize(
+    ("request_", "table", "column", "default"),
+    [
+        # the verb names the column first, then the value
+        ("Default shipments.reference to 'n/a'", "shipments", "reference", "'n/a'"),
+        ("Defaults carriers.name to 'unknown'", "carriers", "name", "'unknown'"),
+        ("default public.merchants.legal_name to 'TBD'", "merchants", "legal_name", "'TBD'"),
+        ("ENG-9: default label on warehouses to 'main'", "warehouses", "label", "'main'"),
+        # the value after "default"
+        ("carriers.name should default to 'unknown'", "carriers", "name", "'unknown'"),
+        ("set a default of 'n/a' on shipments.reference", "shipments", "reference", "'n/a'"),
+    ],
+)
+def test_a_default_is_the_value_not_the_column_it_names(
+    facts: P.Facts, request_: str, table: str, column: str, default: str
+) -> None:
+    ops = [o for o in plan_request(request_, facts).operations if isinstance(o, P.SetDefault)]
+    assert [(o.table.split(".")[-1], o.column, o.default) for o in ops] == [
+        (table, column, default)
+    ]

@@ -133,7 +133,8 @@ REGISTRY: tuple[Intent, ...] = (
     Intent(
         "foreign_key",
         _re(
-            r"\bforeign\s+key|\bfk\b|\breferenc|\bpoint(?:s|ing)?\s+(?:at|to)\b|\blink(?:ed)?\s+to\b"
+            # "referenc" not inside a dotted column name (shipments.reference)
+            r"\bforeign\s+key|\bfk\b|(?<![.\w])referenc|\bpoint(?:s|ing)?\s+(?:at|to)\b|\blink(?:ed)?\s+to\b"
             r"|\blink\s+[a-z_]\w*\.[a-z_]\w*\s+to\b"
         ),
         constraints.foreign_key,

@@ -476,8 +476,17 @@ def default(ctx: Ctx) -> P.DraftPlan | None:
             [P.SetDefault(table=t.qualified_name, column=col, default=None)],
             f"drop_{t.name}_{col}_default",
         )
+    end = r"(?:$|[.;]\s|,\s|\s+when\b|\s+if\b|\s+for\b|\s+and\b|\s+instead\b)"
+    # "default memberships.status to 'active'": the verb names the column, then the value
+    table = rf"(?:[\w$]+\.)?{re.escape(t.name)}"
+    ref = rf"(?:{table}\.)?{re.escape(col)}(?:\s+(?:on|of|in|for)\s+(?:the\s+)?{table})?"
     m = re.search(
-        r"\bdefault(?:s|ing)?(?:\s+(?:value|it))?\s*(?:to|of|=|:|is|as|should\s+be|becomes?)?\s+(.+?)(?:$|[.;]\s|,\s|\s+when\b|\s+if\b|\s+for\b|\s+and\b|\s+instead\b)",
+        rf"\bdefault(?:s|ed|ing)?\s+(?:the\s+)?{ref}\s+(?:to|=|as|at)\s+(.+?){end}",
+        ctx.text + " ",
+        re.I,
+    ) or re.search(
+        r"\bdefault(?:s|ing)?(?:\s+(?:value|it))?\s*(?:to|of|=|:|is|as|should\s+be|becomes?)?\s+(.+?)"
+        + end,
         ctx.text + " ",
         re.I,
     )
