@@ -25,6 +25,7 @@ from migagent.agent.offline.contradictions import (
 )
 from migagent.agent.offline.intents import REGISTRY
 from migagent.agent.offline.lexicon import restore_quoted, singular, snake
+from migagent.agent.offline.listed_columns import add_listed_columns
 from migagent.agent.offline.reading import Reading, read_request
 
 _NO_TABLES_NEEDED = re.compile(r"\bcreate\b.*\btable\b|\bextension\b|\benum\b")
@@ -48,6 +49,7 @@ def plan_request(request: str, facts: P.Facts) -> P.DraftPlan:
     try:
         refuse_contradictory_words(reading)
         plan = _first_plan(reading)
+        plan = add_listed_columns(plan, reading, lambda one: plan_request(one, facts))
     except UnderstandingError as exc:
         if reading.quoted:  # say the names as the user wrote them, not their tokens
             exc.problem = restore_quoted(exc.problem, reading.quoted)
