@@ -18,6 +18,17 @@ from migagent.agent.offline.resolve import Resolver
 from migagent.tools.introspect.model import Column, SchemaSnapshot, Table
 
 
+def column_of(t: Table, name: str) -> Column:
+    """`t`'s column `name` (read from `t` by the caller), or a refusal listing its columns."""
+    c = t.column(name)
+    if c is None:
+        raise UnderstandingError(
+            f"{t.name} has no column {name!r}",
+            [f"columns of {t.name}: {', '.join(x.name for x in t.columns)}"],
+        )
+    return c
+
+
 @dataclass
 class Ctx:
     reading: Reading
@@ -27,6 +38,13 @@ class Ctx:
     categories: list[str] = field(default_factory=list)
     # a new column's name read from plain words ending in a type word (naming.noun_phrase_name)
     phrase_name: str | None = None
+
+    def subject(self) -> Table:
+        """The table the request is about (the resolver refuses when it cannot tell)."""
+        t = self.reading.r.subject_table()
+        if t is None:  # subject_table(required=True) raises first; this keeps the type exact
+            raise UnderstandingError("could not tell which table the request is about")
+        return t
 
     @property
     def request(self) -> str:

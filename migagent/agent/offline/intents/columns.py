@@ -13,7 +13,7 @@ from migagent.agent.offline.common import (
     qtable,
     read_labels,
 )
-from migagent.agent.offline.context import Ctx
+from migagent.agent.offline.context import Ctx, column_of
 from migagent.agent.offline.lexicon import (
     find_type,
     find_types,
@@ -25,31 +25,12 @@ from migagent.agent.offline.lexicon import (
 from migagent.agent.offline.naming import new_column_name
 from migagent.agent.offline.resolve import STOP
 from migagent.agent.satypes import normalize_type, type_family
-from migagent.tools.introspect.model import Column, Enum, Table
-
-
-def _subject(ctx: Ctx) -> Table:
-    """The table the request is about (the resolver raises when it cannot tell)."""
-    t = ctx.r.subject_table()
-    if t is None:
-        raise UnderstandingError("could not tell which table the request is about")
-    return t
-
-
-def _column(t: Table, name: str) -> Column:
-    """`t`'s column `name`, which the caller read from `t` itself."""
-    c = t.column(name)
-    if c is None:
-        raise UnderstandingError(
-            f"{t.name} has no column {name!r}",
-            [f"columns of {t.name}: {', '.join(x.name for x in t.columns)}"],
-        )
-    return c
+from migagent.tools.introspect.model import Enum, Table
 
 
 def maybe_add_column(ctx: Ctx) -> P.DraftPlan | None:
     try:
-        t = _subject(ctx)
+        t = ctx.subject()
     except UnderstandingError:
         return None
     if new_column_name(ctx, t) is None:
@@ -62,7 +43,7 @@ _NULLABLE = r"(?<!non-)(?<!non)\bnullable\b|\boptional\b"
 
 
 def add_column(ctx: Ctx) -> P.DraftPlan | None:
-    t = _subject(ctx)
+    t = ctx.subject()
     found = new_column_name(ctx, t)
     if found is None:
         return None
@@ -178,7 +159,7 @@ def _column_type(
     key_of = _referenced_by_name(ctx, t, name)
     if key_of is not None:
         rt, rpk = key_of
-        rtype = _column(rt, rpk).type
+        rtype = column_of(rt, rpk).type
         if given is None:
             ctx.assumptions.append(
                 f"{t.name}.{name} references {rt.name}.{rpk}, so it is {rtype} with a foreign key"
@@ -462,9 +443,9 @@ def _join_backfill(ctx: Ctx, t: Table, column: str, src_table: str, src_col: str
 
 
 def default(ctx: Ctx) -> P.DraftPlan | None:
-    t = _subject(ctx)
+    t = ctx.subject()
     col = ctx.one_column(t, "change the default of")
-    c = _column(t, col)
+    c = column_of(t, col)
     if ctx.has(
         r"\b(?:remove|drop|delete|no\s+longer|get\s+rid\s+of|without|unset|clear|no)\b[^.]{0,40}\bdefault|\bdefault\b[^.]{0,20}\b(?:removed|dropped|gone)\b"
     ):
@@ -547,7 +528,7 @@ def business_default(ctx: Ctx) -> P.DraftPlan | None:
     if not m:
         return None
     try:
-        t = _subject(ctx)
+        t = ctx.subject()
     except UnderstandingError:
         return None
     cands = [
@@ -565,7 +546,7 @@ def business_default(ctx: Ctx) -> P.DraftPlan | None:
             f'name the column, e.g. "{t.name}.<column> should default to {m.group(2)}"',
         )
     col = cands[0]
-    c = _column(t, col)
+    c = column_of(t, col)
     raw = m.group(2)
     number = re.fullmatch(r"-?\d+(?:\.\d+)?", raw)
     if raw.startswith("'") or (type_family(c.type) in ("int", "num") and number):
@@ -590,12 +571,12 @@ def business_default(ctx: Ctx) -> P.DraftPlan | None:
 
 
 def nullability(ctx: Ctx) -> P.DraftPlan | None:
-    t = _subject(ctx)
+    t = ctx.subject()
     drop = ctx.has(
         r"\ballow\b[^;]{0,60}?\bto\s+be\s+(?:null|empty|missing|blank|unset)\b|\boptional\b|\b(?<!non-)nullable\b|\ballow\s+nulls?\b|\b(?:drop|remove|delete|get\s+rid\s+of)\s+(?:the\s+)?not[\s-]+null\b|\bcan\s+be\s+(?:null|empty|missing)\b|\bno\s+longer\s+required\b|\bnot\s+required\b"
     )
     col = ctx.one_column(t, "make " + ("nullable" if drop else "NOT NULL"))
-    c = _column(t, col)
+    c = column_of(t, col)
     if drop:
         if c.nullable:
             raise UnderstandingError(f"{t.name}.{col} is already nullable")

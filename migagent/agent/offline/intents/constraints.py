@@ -12,7 +12,7 @@ from migagent.agent.offline.common import (
     qtable,
     read_labels,
 )
-from migagent.agent.offline.context import Ctx
+from migagent.agent.offline.context import Ctx, column_of
 from migagent.agent.offline.lexicon import (
     ref_action,
     singular,
@@ -20,25 +20,6 @@ from migagent.agent.offline.lexicon import (
 from migagent.agent.offline.resolve import STOP
 from migagent.agent.satypes import type_family
 from migagent.tools.introspect.model import Column, Table
-
-
-def subject(ctx: Ctx) -> Table:
-    """The table the request is about (the resolver refuses when it cannot tell)."""
-    t = ctx.r.subject_table()
-    if t is None:  # subject_table(required=True) raises instead; this narrows the type
-        raise UnderstandingError("could not tell which table the request is about")
-    return t
-
-
-def column(t: Table, name: str) -> Column:
-    """Column `name` of `t`, or a refusal listing the columns it has."""
-    c = t.column(name)
-    if c is None:
-        raise UnderstandingError(
-            f"{t.name} has no column {name}",
-            [f"columns of {t.name}: {', '.join(x.name for x in t.columns)}"],
-        )
-    return c
 
 
 def _referenced_table(ctx: Ctx, t: Table) -> Table | None:
@@ -69,7 +50,7 @@ def _new_reference(ctx: Ctx, t: Table, ref_t: Table) -> P.DraftPlan | None:
     if not ctx.has(r"\b(?:add|introduce|create|new)\b") or len(ctx.pk(ref_t)) != 1:
         return None
     rpk = ctx.pk(ref_t)[0]
-    rtype = column(ref_t, rpk).type
+    rtype = column_of(ref_t, rpk).type
     ctx.assumptions.append(
         f"a new column {t.name}.{guess} ({rtype}, like {ref_t.name}.{rpk}) holds the reference"
     )
@@ -91,7 +72,7 @@ def _new_reference(ctx: Ctx, t: Table, ref_t: Table) -> P.DraftPlan | None:
 
 
 def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
-    t = subject(ctx)
+    t = ctx.subject()
     ctx.categories += ["foreign_key"]
     cols = [c for c in ctx.columns_of(t) if c not in ctx.pk(t)]
     for m, word in ctx.r.dotted():
@@ -153,8 +134,8 @@ def foreign_key(ctx: Ctx) -> P.DraftPlan | None:
         ops.append(
             P.CreateIndex(table=t.qualified_name, name=idx_name(t.name, [col], "idx"), keys=[col])
         )
-    ctype = column(t, col).type
-    rtype = column(ref_t, ref_cols[0]).type
+    ctype = column_of(t, col).type
+    rtype = column_of(ref_t, ref_cols[0]).type
     if type_family(ctype) != type_family(rtype):
         raise UnderstandingError(
             f"{t.name}.{col} is {ctype} but {ref_t.name}.{ref_cols[0]} is {rtype}"
@@ -222,7 +203,7 @@ def rule_check(ctx: Ctx) -> P.DraftPlan | None:
     if ctx.has(r"\bcheck\s*\(|\b(?:move|reorder|position|place|put|order\s+of)\b"):
         return None  # an explicit check is the check intent's; "put a after b" is layout
     try:
-        t = subject(ctx)
+        t = ctx.subject()
     except UnderstandingError:
         return None
     if t is None:
@@ -309,7 +290,7 @@ def _stem_match(word: str, head: str) -> bool:
 
 
 def check(ctx: Ctx) -> P.DraftPlan | None:
-    t = subject(ctx)
+    t = ctx.subject()
     explicit = re.search(r"\bcheck\s*\((.+)\)", ctx.text, re.I | re.S)
     col = None
     if explicit:
@@ -318,7 +299,7 @@ def check(ctx: Ctx) -> P.DraftPlan | None:
         col = cols[0] if cols else "check"
     else:
         col = ctx.one_column(t, "constrain")
-        ctype = column(t, col).type
+        ctype = column_of(t, col).type
         if ctx.has(
             r"\bnon-?negative\b|\bnot\s+(?:be\s+)?negative\b|\bnever\s+(?:be\s+)?negative\b|\bcan(?:not|'t)\s+be\s+negative\b|>=\s*0\b|\bzero\s+or\s+(?:more|positive)\b|\bat\s+least\s+0\b"
         ):
@@ -369,7 +350,7 @@ def _bounds_in_words(ctx: Ctx, col: str) -> str | None:
 
 
 def exclusion(ctx: Ctx) -> P.DraftPlan | None:
-    t = subject(ctx)
+    t = ctx.subject()
 
     def timed(x: Table) -> bool:
         return (
@@ -388,7 +369,7 @@ def exclusion(ctx: Ctx) -> P.DraftPlan | None:
         rng = (
             ranges[0].name
             if len(ranges) == 1
-            else next((c for c in cols if column(t, c).type.endswith("range")), None)
+            else next((c for c in cols if column_of(t, c).type.endswith("range")), None)
         )
         if rng is None:
             raise AmbiguousRequest(
@@ -403,9 +384,9 @@ def exclusion(ctx: Ctx) -> P.DraftPlan | None:
             raise UnderstandingError(f"found no time range in {t.name} to keep from overlapping")
         fn = (
             "tstzrange"
-            if "with time zone" in column(t, start).type
+            if "with time zone" in column_of(t, start).type
             else "tsrange"
-            if "timestamp" in column(t, start).type
+            if "timestamp" in column_of(t, start).type
             else "daterange"
         )
         range_expr = f"{fn}({start}, {end})"

@@ -36,11 +36,11 @@ def drop(ctx: Ctx) -> P.DraftPlan | None:
                 )
     dotted = ctx.r.dotted()
     if ctx.has(r"\btable\b") and not dotted:
-        t = _subject(ctx)
+        t = ctx.subject()
         if ctx.has(r"\b(?:column|field)s?\b"):
             return drop_column(ctx, t)
         return drop_table(ctx, t)
-    t = _subject(ctx)
+    t = ctx.subject()
     cols = ctx.columns_of(t)
     if not cols and not dotted:
         return (
@@ -51,13 +51,6 @@ def drop(ctx: Ctx) -> P.DraftPlan | None:
             else None
         )
     return drop_column(ctx, t)
-
-
-def _subject(ctx: Ctx) -> Table:
-    t = ctx.r.subject_table()
-    if t is None:  # subject_table(required=True) raises first; this keeps the type exact
-        raise UnderstandingError("could not tell which table the request is about")
-    return t
 
 
 def drop_table(ctx: Ctx, t: Table) -> P.DraftPlan:

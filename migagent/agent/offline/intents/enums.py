@@ -9,9 +9,8 @@ from migagent.agent.errors import AmbiguousRequest, UnderstandingError
 from migagent.agent.offline.common import (
     read_labels,
 )
-from migagent.agent.offline.context import Ctx
+from migagent.agent.offline.context import Ctx, column_of
 from migagent.agent.offline.intents.columns import add_column
-from migagent.agent.offline.intents.constraints import column
 from migagent.agent.offline.lexicon import (
     singular,
     snake,
@@ -86,7 +85,7 @@ def enum(ctx: Ctx) -> P.DraftPlan | None:
     t = ctx.r.subject_table(required=False)
     col = None
     if t is not None:
-        cols = [c for c in ctx.columns_of(t) if type_family(column(t, c).type) == "text"]
+        cols = [c for c in ctx.columns_of(t) if type_family(column_of(t, c).type) == "text"]
         col = cols[0] if len(cols) == 1 else None
         if len(cols) > 1:
             raise AmbiguousRequest(f"more than one column of {t.name} could become the enum", cols)
@@ -107,7 +106,7 @@ def enum(ctx: Ctx) -> P.DraftPlan | None:
     ctx.categories += ["enum", "create_enum"]
     ops: list = [P.CreateEnum(name=ename, labels=labels)]
     if t is not None and col:
-        current = column(t, col)
+        current = column_of(t, col)
         ctx.categories += ["type_change"]
         using = f"{col}::text::{ename}"
         if ctx.has(r"\bnormali[sz]|\bmess|\bclean|\binconsistent|\bmixed\s+case|\bvariants?\b"):

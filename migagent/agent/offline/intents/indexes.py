@@ -139,7 +139,7 @@ def index(ctx: Ctx, force_unique: bool = False) -> P.DraftPlan | None:
         elif listed and not keys:
             keys = listed
     if t is None:
-        t = _subject(ctx)
+        t = ctx.subject()
         om2 = re.search(
             r"\border\s+by\s+((?:[a-z_]\w*(?:\s+(?:asc|desc))?(?:\s+nulls\s+(?:first|last))?\s*,\s*)*[a-z_]\w*(?:\s+(?:asc|desc))?(?:\s+nulls\s+(?:first|last))?)",
             ctx.low,
@@ -337,7 +337,7 @@ def index(ctx: Ctx, force_unique: bool = False) -> P.DraftPlan | None:
 
 
 def make_unique(ctx: Ctx) -> P.DraftPlan | None:
-    t = _subject(ctx)
+    t = ctx.subject()
     if _predicate(ctx, t) or ctx.has(
         r"\bcase[- ]insensitiv|\bignoring\s+case\b|\bregardless\s+of\s+case\b"
     ):
@@ -606,13 +606,6 @@ def _const_keys(consts: tuple[str, ...]) -> list[str]:
 
 
 # --- small readers shared by the index intents -------------------------------------
-
-
-def _subject(ctx: Ctx) -> Table:
-    t = ctx.r.subject_table()
-    if t is None:  # subject_table(required=True) raises first; this keeps the type exact
-        raise UnderstandingError("could not tell which table the request is about")
-    return t
 
 
 def _family(t: Table, column: str) -> str | None:

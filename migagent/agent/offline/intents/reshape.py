@@ -10,13 +10,13 @@ from migagent.agent.errors import UnderstandingError
 from migagent.agent.offline.common import (
     qtable,
 )
-from migagent.agent.offline.context import Ctx
+from migagent.agent.offline.context import Ctx, column_of
 from migagent.agent.offline.lexicon import (
     find_type,
 )
 from migagent.agent.offline.resolve import STOP
 from migagent.agent.satypes import normalize_type
-from migagent.tools.introspect.model import Column, Table
+from migagent.tools.introspect.model import Table
 
 
 def _table(ctx: Ctx, src: str, prefer: list[str]) -> Table:
@@ -26,14 +26,6 @@ def _table(ctx: Ctx, src: str, prefer: list[str]) -> Table:
     if t is None:
         raise UnderstandingError("could not tell which table the request is about")
     return t
-
-
-def _column(t: Table, name: str) -> Column:
-    """`t`'s column `name`, which the caller resolved on `t` itself."""
-    c = t.column(name)
-    if c is None:
-        raise UnderstandingError(f"{t.name} has no column {name}")
-    return c
 
 
 def split(ctx: Ctx) -> P.DraftPlan | None:
@@ -99,7 +91,7 @@ def split(ctx: Ctx) -> P.DraftPlan | None:
         }.get(token, token.strip("'"))
     else:
         ctx.assumptions.append(f"{c} is split at the first space")
-    coltype = _column(t, c).type
+    coltype = column_of(t, c).type
     given = find_type(m.group(2))
     if given and given[0] not in ("serial", "bigserial"):
         coltype = normalize_type(given[0])
@@ -175,7 +167,7 @@ def merge(ctx: Ctx) -> P.DraftPlan | None:
                     table=t.qualified_name,
                 )
             )
-        for c in sorted(cols, key=lambda x: -_column(t, x).position):
+        for c in sorted(cols, key=lambda x: -column_of(t, x).position):
             ops.append(P.DropColumn(table=t.qualified_name, column=c))
     else:
         ctx.assumptions.append(f"{', '.join(cols)} are kept (say 'and drop them' to remove them)")

@@ -23,13 +23,6 @@ NO_COLUMN = (
 )
 
 
-def _subject(ctx: Ctx) -> Table:
-    t = ctx.r.subject_table()
-    if t is None:  # subject_table(required=True) raises first; this keeps the type exact
-        raise UnderstandingError("could not tell which table the request is about")
-    return t
-
-
 def _family(t: Table, column: str) -> str | None:
     c = t.column(column)
     return type_family(c.type) if c is not None else None
@@ -49,7 +42,7 @@ def _document(t: Table, lang: str, sources: list[str], *, minimal: bool) -> str:
 
 
 def full_text(ctx: Ctx) -> P.DraftPlan:
-    t = _subject(ctx)
+    t = ctx.subject()
     as_index = ctx.has(NO_COLUMN)
     ctx.categories += (
         ["index", "expression_index", "full_text_search"]
@@ -143,7 +136,7 @@ def full_text(ctx: Ctx) -> P.DraftPlan:
 
 def trigram(ctx: Ctx) -> P.DraftPlan:
     ctx.categories += ["index", "trigram", "extension"]
-    t = _subject(ctx)
+    t = ctx.subject()
     cols = [c for c in ctx.columns_of(t) if _family(t, c) == "text"]
     dotted = [ctx.r.column_named(t, c) for m, c in ctx.r.dotted() if m.table is t]
     cols = [c for c in dotted if c] or cols

@@ -12,8 +12,7 @@ from migagent.agent.offline.common import (
     split_sentence,
     split_top,
 )
-from migagent.agent.offline.context import Ctx
-from migagent.agent.offline.intents.constraints import column
+from migagent.agent.offline.context import Ctx, column_of
 from migagent.agent.offline.lexicon import (
     find_type,
     parse_value,
@@ -167,7 +166,7 @@ def create_table(ctx: Ctx) -> P.DraftPlan | None:
                 continue
             rt = found[0]
             rpk = ctx.pk(rt)[0]
-            rtype = column(rt, rpk).type
+            rtype = column_of(rt, rpk).type
             if c.name in inferred:
                 columns[i] = c.model_copy(update={"type": rtype})
                 ctx.assumptions[:] = [
@@ -387,7 +386,7 @@ def tables_and_join_table(ctx: Ctx) -> P.DraftPlan | None:
             pk = ctx.pk(t)
             if len(pk) != 1:
                 raise UnderstandingError(f"{t.name} has no single-column primary key to reference")
-            ref_table, ref_col, typ = t.qualified_name, pk[0], column(t, pk[0]).type
+            ref_table, ref_col, typ = t.qualified_name, pk[0], column_of(t, pk[0]).type
         else:
             ref_table, ref_col, typ = side, "id", new_pks[side]
         columns.append(P.ColumnDef(name=col, type=typ, nullable=False))

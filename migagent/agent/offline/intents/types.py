@@ -6,7 +6,7 @@ import re
 
 from migagent.agent import plan as P
 from migagent.agent.errors import AmbiguousRequest, UnderstandingError
-from migagent.agent.offline.context import Ctx
+from migagent.agent.offline.context import Ctx, column_of
 from migagent.agent.offline.lexicon import (
     find_type,
     find_types,
@@ -17,28 +17,9 @@ from migagent.agent.satypes import normalize_type, type_family
 from migagent.tools.introspect.model import Column, Table
 
 
-def _subject(ctx: Ctx) -> Table:
-    """The table the request is about (the resolver raises when it cannot tell)."""
-    t = ctx.r.subject_table()
-    if t is None:
-        raise UnderstandingError("could not tell which table the request is about")
-    return t
-
-
-def _column(t: Table, name: str) -> Column:
-    """`t`'s column `name`, which the caller read from `t` itself."""
-    c = t.column(name)
-    if c is None:
-        raise UnderstandingError(
-            f"{t.name} has no column {name!r}",
-            [f"columns of {t.name}: {', '.join(x.name for x in t.columns)}"],
-        )
-    return c
-
-
 def timezone(ctx: Ctx) -> P.DraftPlan | None:
-    t = _subject(ctx)
-    cols = [c for c in ctx.columns_of(t) if type_family(_column(t, c).type) == "timestamp"]
+    t = ctx.subject()
+    cols = [c for c in ctx.columns_of(t) if type_family(column_of(t, c).type) == "timestamp"]
     for m_, word in ctx.r.dotted():
         named = ctx.r.column_named(t, word) if m_.table is t else None
         if named is not None:
@@ -55,7 +36,7 @@ def timezone(ctx: Ctx) -> P.DraftPlan | None:
     ctx.categories += ["data_migration", "timezone"]
     ops: list[P.Operation] = []
     for c in cols:
-        col = _column(t, c)
+        col = column_of(t, c)
         wants_tz = ctx.has(r"\btimestamptz\b|\bwith\s+time\s*zone\b|\btz[- ]aware\b")
         if col.type.startswith("timestamp") and "without" in col.type and (wants_tz or not dst_m):
             src = tz_from if src_m else "UTC"
@@ -170,13 +151,13 @@ def _names_a_column(ctx: Ctx, t: Table) -> bool:
 
 
 def alter_type(ctx: Ctx) -> P.DraftPlan | None:
-    t = _subject(ctx)
+    t = ctx.subject()
     length = _length_asked(ctx)
     if length is not None and not _names_a_column(ctx, t):
         col = _bounded_column(ctx, t, length)
     else:
         col = ctx.one_column(t, "change the type of")
-    c = _column(t, col)
+    c = column_of(t, col)
     new = None
     tm = re.search(r"\b(?:to|into|as|become|becomes|be)\s+(?:an?\s+|the\s+)?(.{1,60})", ctx.low)
     candidates = []
