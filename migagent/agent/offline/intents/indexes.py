@@ -127,10 +127,18 @@ def index(ctx: Ctx, force_unique: bool = False) -> P.DraftPlan | None:
         t = shape.table
         partial = ctx.has(r"\bpartial\b|\bonly\b|\bjust\s+(?:those|these|them|the)\b|%")
         keys = shape.keys
-        if shape.consts and partial:
-            where = " AND ".join(shape.consts)
-        elif shape.consts:
-            keys = [*keys, *(k for k in _const_keys(shape.consts) if t.column(k))]
+        # an IS [NOT] NULL / IS TRUE test is a row filter, not a useful key (every row the
+        # query reads has the same value there): the partial predicate, as soft deletes are
+        tests = [
+            c
+            for c in shape.consts
+            if re.search(r"\bIS\s+(?:NOT\s+)?(?:NULL|TRUE|FALSE)\b", c, re.I)
+        ]
+        others = [c for c in shape.consts if c not in tests]
+        if others and partial:
+            tests, others = [*tests, *others], []
+        where = " AND ".join(tests) or None
+        keys = [*keys, *(k for k in _const_keys(tuple(others)) if t.column(k))]
         listed = _listed_columns(ctx, t)
         if listed and {key_base(k) for k in keys} <= set(listed):
             # "an index on t(a, b)" fixes the order; the query gives the directions
