@@ -268,6 +268,12 @@ def test_load_checks_refusal_cases(tmp_path: Path) -> None:
         EvalCase.load(case_dir)
 
 
+def _check_rows(db, case: EvalCase) -> list[list[tuple]]:
+    """What each query of checks.sql returns now."""
+    with db.connect() as conn:
+        return [[tuple(r) for r in conn.execute(q).fetchall()] for q in case.checks()]
+
+
 @pytest.mark.parametrize("case_dir", CASE_DIRS, ids=CASE_IDS)
 def test_golden_round_trip(sandbox: Sandbox, case_dir: Path) -> None:
     case = EvalCase.load(case_dir)
@@ -275,10 +281,17 @@ def test_golden_round_trip(sandbox: Sandbox, case_dir: Path) -> None:
     template = sandbox.template_from_sql(case.before_sql(), source=f"{case.id}/before.sql")
     with sandbox.scratch(template) as db:
         before = snap(db)
+        pure_data = "pure_data" in case.tags  # the rows change, the schema not
+        rows_before = _check_rows(db, case) if pure_data else []
 
         run_revision(db, golden, "upgrade")
         after = snap(db)
-        assert differences(before, after), "the golden upgrade changed no schema"
+        if pure_data:
+            assert case.checks(), "a pure_data case needs checks.sql"
+            assert not differences(before, after), "a pure_data golden changed the schema"
+            assert _check_rows(db, case) != rows_before, "the golden upgrade changed no rows"
+        else:
+            assert differences(before, after), "the golden upgrade changed no schema"
         indexes = [i for t in after.tables.values() for i in t.indexes]
         assert all(i.valid for i in indexes), "the golden left an invalid index"
         constraints = [c for t in after.tables.values() for c in t.constraints]
